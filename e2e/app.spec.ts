@@ -1,0 +1,145 @@
+import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { colourCount, decodePng, inkFraction } from './png';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** Waits until the app has opened its database and shown the built-in library. */
+async function ready(page: Page): Promise<void> {
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+}
+
+async function viewerHasInk(page: Page): Promise<void> {
+  // The 3D view is WebGL; its pixels are only reliable through a screenshot.
+  await expect
+    .poll(async () => {
+      const png = decodePng(await page.getByTestId('viewer').screenshot());
+      return inkFraction(png) > 0.01 && colourCount(png) > 8;
+    })
+    .toBe(true);
+}
+
+test('the app loads with the built-in library and renders a crystal', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  await ready(page);
+  await expect(page.getByTestId('dataset-select')).toHaveValue('builtin');
+  expect(await page.getByTestId('structure-list').getByRole('option').count()).toBeGreaterThanOrEqual(18);
+  await page.getByTestId('search').fill('MoS2');
+  await page.getByTestId('structure-list').getByRole('option').first().getByRole('button').first().click();
+  await expect(page.getByTestId('formula')).toContainText('MoS2');
+  await viewerHasInk(page);
+  expect(errors).toEqual([]);
+});
+
+test('importing a CIF lists it, renders it, survives reloads and works offline', async ({ page, context }) => {
+  await page.goto('/');
+  await ready(page);
+  // The service worker must control the page before offline can work.
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  });
+
+  await page.getByTestId('file-input').setInputFiles(fixture('NaCl.cif'));
+  await expect(page.getByTestId('message-info')).toContainText('Imported 1 structure');
+  const list = page.getByTestId('structure-list');
+  await expect(list.getByRole('option', { name: /NaCl/ })).toBeVisible();
+  await expect(page.getByTestId('spacegroup')).toContainText('225');
+  await viewerHasInk(page);
+
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('dataset-select')).not.toHaveValue('builtin');
+  await expect(list.getByRole('option', { name: /NaCl/ })).toBeVisible();
+
+  await context.setOffline(true);
+  await page.reload();
+  await ready(page);
+  await expect(list.getByRole('option', { name: /NaCl/ })).toBeVisible();
+  await list.getByRole('option', { name: /NaCl/ }).getByRole('button').first().click();
+  await viewerHasInk(page);
+  await context.setOffline(false);
+});
+
+test('a malformed file shows an error naming the file and line, and changes nothing', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('file-input').setInputFiles(fixture('NaCl.cif'));
+  await expect(page.getByTestId('message-info')).toContainText('Imported');
+  const before = await page.getByTestId('count').textContent();
+
+  // A good file and a broken one together: all or nothing.
+  await page.getByTestId('file-input').setInputFiles([fixture('NaCl.cif'), fixture('broken.cif')]);
+  const error = page.getByTestId('message-error');
+  await expect(error).toContainText('broken.cif');
+  await expect(error).toContainText(/line \d+/);
+  await expect(error).toContainText('nothing was imported');
+  await expect(page.getByTestId('count')).toHaveText(before!);
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('count')).toHaveText(before!);
+});
+
+test('picking an atom shows its element, position and neighbours', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('search').fill('Si');
+  await page.getByTestId('structure-list').getByRole('option', { name: /^Si/ }).first().getByRole('button').first().click();
+  await viewerHasInk(page);
+  // Click at the view's centre and around it until an atom is hit.
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  for (const [fx, fy] of [[0.5, 0.5], [0.45, 0.5], [0.55, 0.5], [0.5, 0.45], [0.5, 0.55], [0.4, 0.4], [0.6, 0.6], [0.4, 0.6], [0.6, 0.4]]) {
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    if (await page.getByTestId('picked').isVisible()) break;
+  }
+  await expect(page.getByTestId('picked')).toContainText('Si');
+  await expect(page.locator('.neighbors')).toContainText('2.35');
+});
+
+test('files dropped on the window are imported, and a dataset exports as a CIF zip', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  const cif = (await import('node:fs')).readFileSync(fixture('NaCl.cif'), 'utf8');
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'dropped-NaCl.cif', { type: 'chemical/x-cif' }));
+    return dt;
+  }, cif);
+  await page.dispatchEvent('body', 'dragover', { dataTransfer });
+  await page.dispatchEvent('body', 'drop', { dataTransfer });
+  await expect(page.getByTestId('message-info')).toContainText('Imported 1 structure');
+  await expect(page.getByTestId('structure-list').getByRole('option', { name: /NaCl/ }).first()).toBeVisible();
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'CIF zip' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('My_structures.zip');
+  const { unzipSync, strFromU8 } = await import('fflate');
+  const entries = unzipSync(new Uint8Array((await import('node:fs')).readFileSync((await file.path())!)));
+  const names = Object.keys(entries);
+  expect(names.length).toBeGreaterThanOrEqual(1);
+  expect(strFromU8(entries[names[0]])).toContain('_cell_length_a');
+});
+
+test('the neighbour-list panel runs on WebGPU or the CPU and says which', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('search').fill('Si');
+  await page.getByTestId('structure-list').getByRole('option', { name: /^Si/ }).first().getByRole('button').first().click();
+  await viewerHasInk(page);
+  const panel = page.getByRole('region', { name: 'Neighbour list' });
+  await panel.getByLabel('Cutoff in Å').fill('2.5');
+  // Diamond-cubic Si, 2 atoms per primitive cell (8 in the conventional): 4 neighbours each at 2.35 Å.
+  for (const [backend, label] of [['webgpu', 'WebGPU'], ['cpu', 'CPU']]) {
+    await panel.getByLabel('Backend').selectOption(backend);
+    await panel.getByTestId('neighbors-run').click();
+    await expect(panel.getByTestId('neighbors-result')).toContainText(`(4.0 per atom) on ${label}`);
+  }
+  // auto on a software adapter picks the CPU for a few atoms, and says why.
+  await panel.getByLabel('Backend').selectOption('auto');
+  await panel.getByTestId('neighbors-run').click();
+  await expect(panel.getByTestId('neighbors-result')).toContainText('on CPU');
+  await expect(panel).toContainText('software renderer');
+});

@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+
+/**
+ * E2E tests run the production build (vite preview) so the service worker
+ * and offline mode are exercised. Chromium: $CHROMIUM_PATH, else the system
+ * /usr/bin/chromium, else Playwright's own download (npx playwright install).
+ * WebGPU is enabled on SwiftShader so GPU tests run on machines without a GPU.
+ */
+function chromiumPath(): string | undefined {
+  for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (p && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+// PW_PORT / PW_OUTDIR let several test runs on one machine use their own build and server.
+const port = Number(process.env.PW_PORT ?? 4173);
+const outDir = process.env.PW_OUTDIR ?? 'dist';
+
+export default defineConfig({
+  testDir: '.',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://localhost:${port}/`,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath: chromiumPath(),
+      args: [
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-webgpu-adapter=swiftshader',
+        '--enable-unsafe-swiftshader',
+        '--use-angle=swiftshader',
+        '--ignore-gpu-blocklist',
+        '--no-sandbox',
+      ],
+    },
+  },
+  webServer: {
+    command: `npx vite build --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
+    url: `http://localhost:${port}/`,
+    // Playwright runs the server from the config's folder (e2e/) unless told otherwise.
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+  },
+});

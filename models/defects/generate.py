@@ -1,0 +1,539 @@
+#!/usr/bin/python3
+"""Resumable generator of a labelled 2D-defect dataset (GPAW single points).
+
+For every sampled defect configuration (see ``sample.py``) it runs one GPAW
+single point -- LCAO, dzp basis, PBE, Gamma point -- on the unrelaxed defect
+supercell and appends one JSON line to the dataset file: structure, total
+energy, HOMO, LUMO, gap, formation energy per defect site, settings, GPAW
+version, wall time, timestamp.
+
+Before the loop it makes sure the references exist (pristine supercells of each
+host and size, and the elemental chemical potentials), computing the missing
+ones with the same settings and storing them in ``references.jsonl``.
+
+It is resumable: ids already in the output file are skipped, so the same command
+continues where the last run stopped; ``--max-hours`` bounds one run.
+
+Usage (from the repository root; see README.md)::
+
+    nohup nice -n 19 /usr/bin/python3 models/defects/generate.py \
+        --out models/defects/data/dft.jsonl --max-hours 2 &
+    # two MPI ranks (GPAW's domain decomposition), same options:
+    nohup nice -n 19 mpirun -np 2 /usr/bin/python3 models/defects/generate.py \
+        --out models/defects/data/dft.jsonl --max-hours 2 &
+    # end-to-end check on a 3x3 MoS2 supercell with one S vacancy:
+    nice -n 19 /usr/bin/python3 models/defects/generate.py --smoke
+
+Under MPI every rank runs this script; GPAW splits each calculation over the
+ranks, only rank 0 writes files or prints, and the stop decisions are taken on
+rank 0 and broadcast so all ranks always run the same calculations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from hosts import HOSTS  # noqa: E402
+from references import ELEMENT_REFS  # noqa: E402
+from sample import (SUPERCELLS, Config, sample_config,  # noqa: E402
+                    single_defect_config)
+from store import (append_jsonl, load_dataset, read_jsonl,  # noqa: E402
+                   repair_tail)
+
+import gpaw  # noqa: E402
+from gpaw import GPAW  # noqa: E402
+from gpaw.mpi import broadcast, world  # noqa: E402
+
+DEFAULT_OUT = os.path.join(HERE, "data", "dft.jsonl")
+DEFAULT_REFS = os.path.join(HERE, "data", "references.jsonl")
+
+#: Settings shared by every calculation (defect cells, pristine cells and
+#: elemental references).  Defect and pristine cells use them unchanged;
+#: elemental references override only ``kpts`` (and the smearing for metals).
+#: * Gamma point only: the project's choice for speed (see README for what it
+#:   does to gaps).  GPAW then uses real wave functions, ~2x cheaper.
+#: * Fermi-Dirac 0.01 eV: small enough that HOMO/LUMO and the energy are those
+#:   of integer occupations for gapped systems, large enough to help SCF when
+#:   a defect level sits at the Fermi level.
+#: * energy tolerance 2e-5 eV per valence electron (GPAW's default is 5e-4):
+#:   ~10 meV on a 416-electron 4x4 cell, well below formation-energy scales.
+#: * not spin polarised: every defect here keeps an even electron count
+#:   (Mo/W: 14 valence electrons, S/Se: 6), but magnetic solutions are missed.
+COMMON_SETTINGS = {
+    "code": "GPAW",
+    "mode": "lcao",
+    "basis": "dzp",
+    "xc": "PBE",
+    "h": 0.2,
+    "kpts": {"size": (1, 1, 1), "gamma": True},
+    "occupations": {"name": "fermi-dirac", "width": 0.01},
+    "convergence": {"energy": 2e-5, "density": 1e-4, "eigenstates": 4e-8},
+    "maxiter": 300,
+    "spinpol": False,
+}
+
+#: Rough wall time of one defect single point (s) by supercell size, used only
+#: until this run has measured its own; for the --max-hours look-ahead.
+_GUESS_WALL = {3: 60.0, 4: 150.0, 5: 240.0}
+
+RANK0 = world.rank == 0
+
+
+def log(msg: str) -> None:
+    if RANK0:
+        stamp = _dt.datetime.now().strftime("%H:%M:%S")
+        print(f"[{stamp}] {msg}", flush=True)
+
+
+def from_rank0(value):
+    """Rank 0's ``value`` on every rank (time-based decisions may differ
+    between ranks by a hair; they must not)."""
+    return broadcast(value if RANK0 else None, 0)
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def fingerprint(obj) -> str:
+    """Short stable hash of a JSON-able object (settings, geometry params)."""
+    text = json.dumps(obj, sort_keys=True, default=list)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def settings_with(overrides: dict | None = None) -> dict:
+    s = json.loads(json.dumps(COMMON_SETTINGS, default=list))
+    s.update(overrides or {})
+    return s
+
+
+def structure_dict(atoms) -> dict:
+    return {
+        "species": atoms.get_chemical_symbols(),
+        "positions": [[round(float(x), 6) for x in p]
+                      for p in atoms.get_positions()],
+        "cell": [[round(float(x), 6) for x in v] for v in atoms.cell.array],
+        "pbc": [bool(b) for b in atoms.pbc],
+    }
+
+
+class SinglePointError(RuntimeError):
+    """A GPAW run failed; carries the wall time and the log tail."""
+
+    def __init__(self, message: str, wall: float, log_tail: str):
+        super().__init__(message)
+        self.wall = wall
+        self.log_tail = log_tail
+
+
+def _tail(path: str, n: int = 25) -> str:
+    try:
+        with open(path, "r", errors="replace") as fh:
+            return "".join(fh.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def single_point(atoms, settings: dict, txt: str) -> dict:
+    """One GPAW single point.  Returns energy (eV, extrapolated to zero
+    smearing), HOMO, LUMO, gap, Fermi level, SCF iterations, wall time.
+    Raises SinglePointError on any failure (e.g. SCF not converged)."""
+    kw = {k: v for k, v in settings.items() if k != "code"}
+    if RANK0:
+        os.makedirs(os.path.dirname(txt), exist_ok=True)
+    world.barrier()
+    t0 = time.perf_counter()
+    try:
+        calc = GPAW(txt=txt, **kw)
+        atoms = atoms.copy()
+        atoms.calc = calc
+        energy = float(atoms.get_potential_energy())
+        homo, lumo = (float(x) for x in calc.get_homo_lumo())
+        result = {
+            "energy": energy,
+            "homo": homo,
+            "lumo": lumo,
+            "gap": (lumo - homo) if lumo != float("inf") else None,
+            "fermi_level": float(calc.get_fermi_level()),
+            "n_electrons": float(calc.get_number_of_electrons()),
+            "scf_iterations": getattr(calc.scf, "niter", None),
+        }
+    except Exception as exc:  # noqa: BLE001 - any GPAW failure is recorded
+        wall = time.perf_counter() - t0
+        msg = f"{type(exc).__name__}: {exc}"
+        raise SinglePointError(msg, wall, _tail(txt) if RANK0 else "") from exc
+    result["wall_time_s"] = round(time.perf_counter() - t0, 2)
+    return result
+
+
+# --------------------------------------------------------------------------
+# References
+# --------------------------------------------------------------------------
+
+class References:
+    """Pristine-supercell energies and chemical potentials, kept in a JSONL
+    file and keyed by system *and* settings fingerprint, so a change of
+    settings or geometry never reuses a stale number."""
+
+    def __init__(self, path: str, log_dir: str):
+        self.path = path
+        self.log_dir = log_dir
+        self.records: dict[str, dict] = {}
+        for rec in read_jsonl(path):
+            if "error" not in rec and "key" in rec:
+                self.records[rec["key"]] = rec
+
+    @staticmethod
+    def mu_key(element: str) -> str:
+        ref = ELEMENT_REFS[element]
+        fp = fingerprint([settings_with(ref.overrides), ref.description])
+        return f"mu:{element}:{fp}"
+
+    @staticmethod
+    def pristine_key(host: str, n: int) -> str:
+        fp = fingerprint([settings_with(), HOSTS[host].params()])
+        return f"pristine:{host}:{n}x{n}:{fp}"
+
+    def mu(self, element: str) -> float:
+        return self.records[self.mu_key(element)]["energy_per_atom"]
+
+    def pristine(self, host: str, n: int) -> dict:
+        return self.records[self.pristine_key(host, n)]
+
+    def _compute(self, key: str, atoms, settings: dict, extra: dict) -> None:
+        txt = os.path.join(self.log_dir, key.replace(":", "_") + ".txt")
+        log(f"reference {key}: {atoms.get_chemical_formula()} "
+            f"({len(atoms)} atoms) ...")
+        res = single_point(atoms, settings, txt)  # failure here is fatal
+        rec = {
+            "key": key,
+            **extra,
+            "natoms": len(atoms),
+            "energy": res["energy"],
+            "energy_per_atom": res["energy"] / len(atoms),
+            "homo": res["homo"], "lumo": res["lumo"], "gap": res["gap"],
+            "fermi_level": res["fermi_level"],
+            "scf_iterations": res["scf_iterations"],
+            "structure": structure_dict(atoms),
+            "settings": settings,
+            "gpaw_version": gpaw.__version__,
+            "wall_time_s": res["wall_time_s"],
+            "timestamp": now_iso(),
+        }
+        if RANK0:
+            repair_tail(self.path)
+            append_jsonl(self.path, rec)
+        self.records[key] = rec
+        log(f"  E = {res['energy']:.4f} eV ({rec['energy_per_atom']:.4f} "
+            f"eV/atom), {res['wall_time_s']:.0f} s")
+
+    def ensure(self, hosts: list[str], sizes: list[int],
+               elements: set[str]) -> None:
+        """Compute every missing reference needed for ``hosts`` x ``sizes``
+        and the chemical potentials of ``elements``."""
+        for el in sorted(elements):
+            key = self.mu_key(el)
+            if key in self.records:
+                continue
+            ref = ELEMENT_REFS[el]
+            atoms = ref.atoms()
+            self._compute(key, atoms, settings_with(ref.overrides),
+                          {"kind": "chemical_potential", "element": el,
+                           "system": ref.description})
+        for host in hosts:
+            for n in sizes:
+                key = self.pristine_key(host, n)
+                if key in self.records:
+                    continue
+                atoms = HOSTS[host].supercell(n)
+                self._compute(key, atoms, settings_with(),
+                              {"kind": "pristine", "host": host,
+                               "supercell": [n, n, 1],
+                               "host_params": HOSTS[host].params(),
+                               "host_source": HOSTS[host].source})
+
+
+# --------------------------------------------------------------------------
+# Dataset records
+# --------------------------------------------------------------------------
+
+def base_record(cfg: Config, atoms) -> dict:
+    return {
+        "id": cfg.id,
+        "index": cfg.index,
+        "host": cfg.host,
+        "supercell": [cfg.n, cfg.n, 1],
+        "n_defects": len(cfg.defects),
+        "defects": [d.as_dict() for d in cfg.defects],
+        "concentration": round(cfg.concentration(), 6),
+        "density": cfg.density(),
+        "config_hash": cfg.config_hash(),
+        "canonical_key": cfg.canonical_key(),
+        "formula": atoms.get_chemical_formula(),
+        **structure_dict(atoms),
+    }
+
+
+def run_config(cfg: Config, refs: References, log_dir: str,
+               keep_logs: bool) -> dict:
+    """Compute one configuration and return its record (success or error)."""
+    atoms = cfg.atoms()
+    settings = settings_with()
+    rec = base_record(cfg, atoms)
+    txt = os.path.join(log_dir, f"{cfg.id}.txt")
+    try:
+        res = single_point(atoms, settings, txt)
+    except SinglePointError as exc:
+        rec.update({
+            "error": str(exc),
+            "log_tail": exc.log_tail,
+            "settings": settings,
+            "settings_fingerprint": fingerprint(settings),
+            "gpaw_version": gpaw.__version__,
+            "wall_time_s": round(exc.wall, 2),
+            "timestamp": now_iso(),
+        })
+        return rec
+    pristine = refs.pristine(cfg.host, cfg.n)
+    n_removed = cfg.n_removed()
+    mu = {el: refs.mu(el) for el in n_removed}
+    e_f = res["energy"] - pristine["energy"] + sum(
+        n * mu[el] for el, n in n_removed.items())
+    rec.update({
+        "energy": res["energy"],
+        "homo": res["homo"],
+        "lumo": res["lumo"],
+        "gap": res["gap"],
+        "fermi_level": res["fermi_level"],
+        "n_electrons": res["n_electrons"],
+        "scf_iterations": res["scf_iterations"],
+        "formation_energy": e_f,
+        "formation_energy_per_site": e_f / len(cfg.defects),
+        "n_removed": n_removed,
+        "references": {
+            "pristine_key": pristine["key"],
+            "pristine_energy": pristine["energy"],
+            "pristine_homo": pristine["homo"],
+            "pristine_gap": pristine["gap"],
+            "mu": mu,
+            "mu_keys": {el: refs.mu_key(el) for el in n_removed},
+        },
+        "settings": settings,
+        "settings_fingerprint": fingerprint(settings),
+        "gpaw_version": gpaw.__version__,
+        "wall_time_s": res["wall_time_s"],
+        "timestamp": now_iso(),
+    })
+    if RANK0 and not keep_logs:
+        try:
+            os.remove(txt)
+        except OSError:
+            pass
+    return rec
+
+
+def scan_output(path: str, retry_failed: bool) -> tuple[set, set, int, int]:
+    """Ids and configuration hashes already in the dataset file."""
+    ids, hashes, n_ok, n_err = set(), set(), 0, 0
+    for rec in read_jsonl(path):
+        if "error" in rec:
+            n_err += 1
+            if retry_failed:
+                continue
+        else:
+            n_ok += 1
+        ids.add(rec.get("id"))
+        hashes.add(rec.get("config_hash"))
+    return ids, hashes, n_ok, n_err
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default=None,
+                   help=f"dataset JSONL (default {DEFAULT_OUT}; with --smoke a "
+                        f"file in the temp dir)")
+    p.add_argument("--refs", default=DEFAULT_REFS,
+                   help="references JSONL (default %(default)s)")
+    p.add_argument("--hosts", default="MoS2,WSe2",
+                   help="comma-separated hosts (default %(default)s; "
+                        f"available: {','.join(HOSTS)})")
+    p.add_argument("--start-id", type=int, default=0,
+                   help="first sample index (default 0)")
+    p.add_argument("--max-id", type=int, default=None,
+                   help="stop before this sample index")
+    p.add_argument("--max-hours", type=float, default=2.0,
+                   help="stop starting new calculations that would not end "
+                        "within this many hours (default %(default)s)")
+    p.add_argument("--max-structures", type=int, default=None,
+                   help="stop after computing this many structures")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="recompute ids whose earlier record has an error")
+    p.add_argument("--log-dir",
+                   default=os.path.join(tempfile.gettempdir(),
+                                        "lattice-defects-logs"),
+                   help="GPAW text logs (deleted after success unless "
+                        "--keep-logs; default %(default)s)")
+    p.add_argument("--keep-logs", action="store_true")
+    p.add_argument("--list", type=int, metavar="N", default=None,
+                   help="only print the next N configurations and exit")
+    p.add_argument("--summary", action="store_true",
+                   help="print what the dataset file holds and exit")
+    p.add_argument("--smoke", action="store_true",
+                   help="one 3x3 MoS2 single-S-vacancy calculation, end to "
+                        "end, into a temp file")
+    return p.parse_args(argv)
+
+
+def smoke(args) -> int:
+    """End-to-end check: references for it, one defect cell, one record."""
+    out = args.out or os.path.join(tempfile.gettempdir(),
+                                   "lattice-defects-smoke.jsonl")
+    if RANK0 and os.path.exists(out):
+        os.remove(out)
+    cfg = single_defect_config("MoS2", 3, "V_S", index=0)
+    refs = References(args.refs, args.log_dir)
+    t0 = time.perf_counter()
+    refs.ensure(["MoS2"], [3], set(cfg.n_removed()))
+    rec = run_config(cfg, refs, args.log_dir, keep_logs=True)
+    rec["id"] = "smoke-MoS2-3x3-V_S"
+    if RANK0:
+        append_jsonl(out, rec)
+    if "error" in rec:
+        log(f"SMOKE FAILED: {rec['error']}")
+        return 1
+    p = refs.pristine("MoS2", 3)
+    log(f"smoke record -> {out}")
+    log(f"pristine 3x3: E = {p['energy']:.4f} eV, gap = {p['gap']:.3f} eV, "
+        f"{p['wall_time_s']:.0f} s")
+    log(f"V_S 3x3:      E = {rec['energy']:.4f} eV, HOMO = {rec['homo']:.3f}, "
+        f"LUMO = {rec['lumo']:.3f}, gap = {rec['gap']:.3f} eV, "
+        f"E_f = {rec['formation_energy']:.3f} eV, mu_S = "
+        f"{rec['references']['mu']['S']:.4f} eV, {rec['wall_time_s']:.0f} s, "
+        f"{rec['scf_iterations']} SCF iterations")
+    log(f"smoke total wall time {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def summary(out: str) -> int:
+    """Counts per host / supercell / density, failures, and wall time."""
+    from collections import Counter
+    recs = list(load_dataset(out).values())
+    ok = [r for r in recs if "error" not in r]
+    bad = [r for r in recs if "error" in r]
+    log(f"{out}: {len(ok)} structures, {len(bad)} failed ids")
+    groups = Counter((r["host"], f"{r['supercell'][0]}x{r['supercell'][1]}",
+                      r["density"]) for r in ok)
+    for (host, size, dens), n in sorted(groups.items()):
+        log(f"  {host:5s} {size} {dens:4s}: {n}")
+    if ok:
+        hours = sum(r["wall_time_s"] for r in ok) / 3600
+        log(f"  total GPAW wall time {hours:.2f} h")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.smoke:
+        return smoke(args)
+    if args.summary:
+        return summary(args.out or DEFAULT_OUT)
+    hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+    unknown = [h for h in hosts if h not in HOSTS]
+    if unknown:
+        sys.exit(f"unknown hosts {unknown}; available: {list(HOSTS)}")
+    out = args.out or DEFAULT_OUT
+
+    if args.list is not None:
+        index, shown = args.start_id, 0
+        while shown < args.list:
+            for h in hosts:
+                cfg = sample_config(h, index)
+                labels = " ".join(f"{d.label}@{d.site}" for d in cfg.defects)
+                log(f"{cfg.id} {cfg.n}x{cfg.n} {cfg.density():4s} {labels} "
+                    f"[{cfg.config_hash()}]")
+                shown += 1
+            index += 1
+        return 0
+
+    t_start = time.time()
+    deadline = t_start + args.max_hours * 3600.0
+    if RANK0:
+        repair_tail(out)
+    world.barrier()
+    done_ids, seen_hashes, n_ok, n_err = scan_output(out, args.retry_failed)
+    log(f"{out}: {n_ok} structures, {n_err} failures already there; "
+        f"GPAW {gpaw.__version__}, {world.size} MPI rank(s)")
+
+    elements = set()
+    for h in hosts:
+        elements |= HOSTS[h].elements
+    refs = References(args.refs, args.log_dir)
+    refs.ensure(hosts, list(SUPERCELLS), elements)
+
+    walls: dict[int, list[float]] = {}
+    computed = 0
+    index = args.start_id
+    while args.max_id is None or index < args.max_id:
+        for host in hosts:
+            cfg = sample_config(host, index)
+            if cfg.id in done_ids:
+                continue
+            h = cfg.config_hash()
+            if h in seen_hashes:
+                continue  # equivalent to a configuration already computed
+            guess = (sum(walls[cfg.n]) / len(walls[cfg.n]) if cfg.n in walls
+                     else _GUESS_WALL.get(cfg.n, 300.0))
+            stop = None
+            if args.max_structures is not None and \
+                    computed >= args.max_structures:
+                stop = f"--max-structures {args.max_structures} reached"
+            elif time.time() + guess > deadline:
+                stop = f"--max-hours {args.max_hours} reached"
+            stop = from_rank0(stop or "")  # all ranks take rank 0's choice
+            if stop:
+                log(f"stopping: {stop}; {computed} computed in this run, "
+                    f"{(time.time() - t_start) / 60:.1f} min")
+                return 0
+            labels = " ".join(f"{d.label}@{d.site}" for d in cfg.defects)
+            log(f"{cfg.id}: {cfg.n}x{cfg.n} {labels} ...")
+            rec = run_config(cfg, refs, args.log_dir, args.keep_logs)
+            if RANK0:
+                append_jsonl(out, rec)
+            done_ids.add(cfg.id)
+            seen_hashes.add(h)
+            computed += 1
+            walls.setdefault(cfg.n, []).append(rec["wall_time_s"])
+            if "error" in rec:
+                log(f"  FAILED after {rec['wall_time_s']:.0f} s: "
+                    f"{rec['error']}")
+            else:
+                log(f"  E = {rec['energy']:.4f} eV, gap = {rec['gap']:.3f} "
+                    f"eV, E_f/site = {rec['formation_energy_per_site']:.3f} "
+                    f"eV, {rec['wall_time_s']:.0f} s")
+        index += 1
+    log(f"reached --max-id {args.max_id}; {computed} computed in this run")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception:
+        traceback.print_exc()
+        # Under MPI one failing rank must take the others down with it.
+        if world.size > 1:
+            world.abort(1)
+        raise

@@ -1,0 +1,75 @@
+/**
+ * Viewer benchmark: how long the 3D view takes to build and how fast it
+ * rotates at ~10^4 displayed atoms. Needs the built app served by
+ * vite preview, started in-process. Prints a Markdown table row set.
+ *
+ *   npx tsx scripts/bench-viewer.ts
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writePoscar } from '../src/core/formats/poscar.ts';
+import { builtinById } from '../src/core/library/builtins.ts';
+import { repeat } from '../src/core/structure.ts';
+import { launchChromium } from './browser.ts';
+import { startPreview } from './preview-server.ts';
+
+const server = await startPreview();
+try {
+  // A 48-atom cell (bulk 2H-MoS2, 2x2x2) so that 6x6x6 repeats give 10,368 atoms.
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const file = join(dir, 'MoS2_2x2x2.vasp');
+  writeFileSync(file, writePoscar(repeat(builtinById('mos2-bulk')!.build(), [2, 2, 2]).with({ title: 'MoS2 bulk 2x2x2' })));
+
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(server.url);
+  await page.getByTestId('structure-list').getByRole('option').first().waitFor();
+  await page.getByTestId('file-input').setInputFiles(file);
+  await page.getByTestId('message-info').waitFor();
+
+  console.log('| repeat | atoms drawn | bonds | build + first render (ms) | ms per rotated frame | ms per move, no redraw (reference) | ratio |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const n of [1, 2, 4, 6]) {
+    for (const axis of ['a', 'b', 'c']) {
+      await page.getByTestId(`repeat-${axis}`).fill(String(n));
+      await page.getByTestId(`repeat-${axis}`).dispatchEvent('change');
+    }
+    await page.waitForFunction((want) => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith(want), `${(48 * n ** 3).toLocaleString('en-US')} atoms`);
+    // Reset to one axis change for a clean single rebuild measurement.
+    await page.getByTestId('repeat-c').fill(String(n === 1 ? 2 : n - 1));
+    await page.getByTestId('repeat-c').dispatchEvent('change');
+    await page.waitForTimeout(200);
+    await page.getByTestId('repeat-c').fill(String(n));
+    await page.getByTestId('repeat-c').dispatchEvent('change');
+    await page.waitForFunction((want) => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith(want), `${(48 * n ** 3).toLocaleString('en-US')} atoms`);
+    const info = (await page.getByTestId('render-info').textContent()) ?? '';
+    const [atoms, bonds, ms] = info.split('·').map((x) => x.trim().split(' ')[0]);
+    const images = /\(\+([\d,]+) images\)/.exec(info)?.[1] ?? '0';
+    // Rotate by dragging: 3Dmol redraws on every mouse move, synchronously,
+    // so the wall time per move (until the next painted frame) is the
+    // time per rotated frame.
+    const box = (await page.getByTestId('viewer').boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    const moves = 30;
+    const timeMoves = async (x: number, y: number, dx: number, dy: number): Promise<number> => {
+      const t0 = performance.now();
+      for (let k = 1; k <= moves; k++) await page.mouse.move(x + dx * Math.sin(k / 5), y + dy * Math.cos(k / 5));
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => r(0)))');
+      return (performance.now() - t0) / moves;
+    };
+    const perFrame = await timeMoves(cx, cy, 150, 80);
+    await page.mouse.up();
+    // Reference in the same run: the same moves over the properties panel,
+    // where nothing is redrawn (the cost of driving the browser and painting).
+    const panel = (await page.getByRole('complementary').boundingBox())!;
+    const baseline = await timeMoves(panel.x + panel.width / 2, panel.y + panel.height / 2, 40, 40);
+    console.log(`| ${n}x${n}x${n} | ${atoms} (+${images} images) | ${bonds} | ${ms} | ${perFrame.toFixed(0)} | ${baseline.toFixed(0)} | ${(perFrame / baseline).toFixed(1)} |`);
+  }
+  await browser.close();
+} finally {
+  await server.close();
+}

@@ -1,0 +1,25 @@
+/** Renders the README screenshot (public/screenshot.png) from the built app: `npx tsx scripts/screenshot.ts`. */
+import { launchChromium } from './browser.ts';
+import { startPreview } from './preview-server.ts';
+
+const server = await startPreview();
+try {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  await page.goto(server.url);
+  await page.getByTestId('search').fill('MoS2 monolayer');
+  await page.getByTestId('structure-list').getByRole('option').first().getByRole('button').first().click();
+  for (const axis of ['a', 'b']) {
+    await page.getByTestId(`repeat-${axis}`).fill('4');
+    await page.getByTestId(`repeat-${axis}`).dispatchEvent('change');
+  }
+  await page.getByTestId('search').fill('');
+  await page.waitForTimeout(1000);
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: 'public/screenshot.png' });
+  await browser.close();
+} finally {
+  await server.close();
+}

@@ -1,0 +1,199 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { FORMATS, type FormatId, ParseError, readStructures, writeStructures } from '../core/formats/index';
+import { formula, reducedFormula } from '../core/formula';
+import type { Structure } from '../core/structure';
+import { analyzeSymmetry } from '../core/symmetry';
+import { initSymmetryNode } from '../node/moyo';
+import { neighborListCpu } from '../core/neighbors/cpu';
+import type { EdgeList } from '../core/neighbors/types';
+import { getGpu, GpuUnavailable } from '../gpu/device';
+import { nodeGpu } from '../node/webgpu';
+
+/**
+ * `latticelab`, the command-line face of the DOM-free core. Each command is
+ * a function of (args) -> exit code so tests can call it without a process.
+ */
+const USAGE = `Usage: latticelab <command> [options]
+
+Commands:
+  convert IN [--to json|cif|poscar|xyz] [-o OUT] [--index N]
+      Read IN (CIF, POSCAR/CONTCAR, extended XYZ or Lattice Lab JSON).
+      Without --to: print every structure as JSON (lattice matrix in Å,
+      species, fractional coordinates, space group and Wyckoff letters).
+      With --to: write the structures in that format to OUT or stdout.
+  neighbors FILE --cutoff R [--backend cpu|webgpu] [--index N]
+      Periodic neighbour list within R Å as JSON: every directed edge
+      (i, j, integer image, vector, distance), sorted by (i, j, image).
+      webgpu needs the optional \`webgpu\` package in Node; cpu is the reference.
+  help
+      Show this message.
+`;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+function takeOption(args: string[], ...names: string[]): string | undefined {
+  const i = args.findIndex((a) => names.includes(a));
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('-')) throw new UsageError(`${names[0]} needs a value`);
+  args.splice(i, 2);
+  return v;
+}
+
+class UsageError extends Error {}
+
+/** The JSON summary printed by `convert` without --to. */
+export function describe(s: Structure, file: string): Record<string, unknown> {
+  let spaceGroup: Record<string, unknown> | null = null;
+  try {
+    const sym = analyzeSymmetry(s);
+    spaceGroup = { number: sym.number, symbol: sym.symbol, wyckoffs: sym.wyckoffs, symprec: sym.symprec };
+  } catch (e) {
+    spaceGroup = { error: (e as Error).message };
+  }
+  return {
+    file,
+    title: s.title,
+    formula: formula(s.species, s.occupancy),
+    reducedFormula: reducedFormula(s.species, s.occupancy),
+    numSites: s.numSites,
+    lattice: { matrix: s.lattice.matrix, abc: s.lattice.abc, angles: s.lattice.angles, volume: s.lattice.volume },
+    pbc: s.pbc,
+    species: s.species,
+    frac: s.frac,
+    ...(s.occupancy ? { occupancy: s.occupancy } : {}),
+    spaceGroup,
+    ...(s.warnings.length ? { warnings: s.warnings } : {}),
+  };
+}
+
+/** Reads a file into structures, or reports why not (exit code 1). */
+function readInput(file: string, io: Io): Structure[] | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    io.err(`latticelab: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return null;
+  }
+  return readStructures(basename(file), text);
+}
+
+function pickIndex(structures: Structure[], index: string | undefined): Structure[] {
+  if (index === undefined) return structures;
+  const k = Number(index);
+  if (!Number.isInteger(k) || k < 0 || k >= structures.length) throw new UsageError(`--index must be 0..${structures.length - 1}`);
+  return [structures[k]];
+}
+
+async function neighbors(args: string[], io: Io): Promise<number> {
+  const cutoffText = takeOption(args, '--cutoff', '-r');
+  const backend = takeOption(args, '--backend') ?? 'cpu';
+  const index = takeOption(args, '--index');
+  if (args.length !== 1) throw new UsageError('neighbors takes exactly one input file');
+  const cutoff = Number(cutoffText);
+  if (cutoffText === undefined || !(cutoff > 0) || !Number.isFinite(cutoff)) throw new UsageError('--cutoff must be a positive number of Å');
+  if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError('--backend must be cpu or webgpu');
+  const read = readInput(args[0], io);
+  if (!read) return 1;
+  const structures = pickIndex(read, index);
+  if (structures.length > 1) throw new UsageError(`${args[0]} holds ${structures.length} structures: pick one with --index N`);
+  const s = structures[0];
+  const input = { lattice: s.lattice.matrix, pbc: s.pbc, frac: s.frac, cutoff };
+  let edges: EdgeList;
+  const t0 = performance.now();
+  if (backend === 'webgpu') {
+    try {
+      const gpu = await nodeGpu();
+      const { neighborListGpu } = await import('../gpu/neighbors');
+      edges = await neighborListGpu(input, await getGpu(gpu));
+    } catch (e) {
+      if (e instanceof GpuUnavailable) {
+        io.err(`latticelab: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  } else {
+    edges = neighborListCpu(input);
+  }
+  const ms = performance.now() - t0;
+  const list = [];
+  for (let e = 0; e < edges.count; e++) {
+    list.push({
+      i: edges.src[e],
+      j: edges.dst[e],
+      image: [edges.image[3 * e], edges.image[3 * e + 1], edges.image[3 * e + 2]],
+      vector: [edges.vec[3 * e], edges.vec[3 * e + 1], edges.vec[3 * e + 2]],
+      distance: edges.dist[e],
+    });
+  }
+  io.out(JSON.stringify({ file: args[0], numSites: s.numSites, pbc: s.pbc, cutoff, backend, count: edges.count, ms: Number(ms.toFixed(3)), edges: list }) + '\n');
+  return 0;
+}
+
+async function convert(args: string[], io: Io): Promise<number> {
+  const to = takeOption(args, '--to', '-t');
+  const outFile = takeOption(args, '-o', '--output');
+  const index = takeOption(args, '--index');
+  if (args.length !== 1) throw new UsageError('convert takes exactly one input file');
+  if (to !== undefined && !FORMATS.includes(to as FormatId)) throw new UsageError(`--to must be one of ${FORMATS.join(', ')}`);
+  const file = args[0];
+  const read = readInput(file, io);
+  if (!read) return 1;
+  const structures = pickIndex(read, index);
+  for (const s of structures) for (const w of s.warnings) io.err(`latticelab: warning: ${file}: ${w}\n`);
+  let output: string;
+  if (to === undefined) {
+    await initSymmetryNode();
+    const described = structures.map((s) => describe(s, file));
+    output = JSON.stringify(described.length === 1 ? described[0] : described, null, 2) + '\n';
+  } else {
+    if (to === 'poscar' && structures.length > 1) throw new UsageError(`${file} holds ${structures.length} structures; a POSCAR holds one: pick one with --index N`);
+    output = writeStructures(structures, to as FormatId);
+  }
+  if (outFile) writeFileSync(outFile, output);
+  else io.out(output);
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const args = [...argv];
+  const command = args.shift();
+  try {
+    switch (command) {
+      case 'convert':
+        return await convert(args, io);
+      case 'neighbors':
+      case 'neighbours':
+        return await neighbors(args, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`latticelab: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ParseError) {
+      io.err(`latticelab: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

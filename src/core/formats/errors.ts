@@ -1,0 +1,24 @@
+/**
+ * A file that could not be read. Always names the file, and the 1-based line
+ * where the problem was found when there is one, so a user can fix it.
+ */
+export class ParseError extends Error {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly problem: string;
+
+  constructor(file: string, line: number | undefined, problem: string) {
+    super(`${file}${line !== undefined ? `, line ${line}` : ''}: ${problem}`);
+    this.name = 'ParseError';
+    this.file = file;
+    this.line = line;
+    this.problem = problem;
+  }
+}
+
+/** Parses a finite float or throws a ParseError that names the field. */
+export function parseNumber(text: string, file: string, line: number, what: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x)) throw new ParseError(file, line, `${what} is not a number: '${text}'`);
+  return x;
+}

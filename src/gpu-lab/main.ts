@@ -1,0 +1,35 @@
+/**
+ * The GPU lab page: a thin bridge that lets Playwright (tests and the
+ * benchmark) call the WebGPU kernels with inputs made in Node and get plain
+ * JSON-able results back. Each kernel family registers its functions in its
+ * own module; nothing here is used by the app itself.
+ */
+import { getGpu } from '../gpu/device';
+import { megnetLab } from './megnet-lab';
+import { neighborsLab } from './neighbors-lab';
+import { primitivesLab } from './primitives-lab';
+
+const lab = {
+  async info(): Promise<{ adapter: string; software: boolean } | { error: string }> {
+    try {
+      const { adapterName, software } = await getGpu();
+      return { adapter: adapterName, software };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  },
+  ...neighborsLab,
+  ...megnetLab,
+  ...primitivesLab,
+};
+
+declare global {
+  interface Window {
+    gpuLab: typeof lab;
+  }
+}
+
+window.gpuLab = lab;
+const info = await lab.info();
+document.getElementById('status')!.textContent = JSON.stringify(info, null, 2);
+document.body.dataset.ready = 'true';

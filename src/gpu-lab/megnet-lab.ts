@@ -1,0 +1,84 @@
+/**
+ * MEGNet forwards for the GPU lab page: the GPU parity test and the
+ * message-passing benchmark. Graphs arrive as plain JSON (built in Node from
+ * the core library), weights are made in the page from (shape, seed) with
+ * the same deterministic generator the Node reference uses.
+ *
+ * Timing model of the live defect view: the model's weights and the graph
+ * topology are uploaded once; each re-evaluation uploads node features,
+ * distances and state, encodes the whole forward into one submission and
+ * reads the outputs back. `ms` is the best of `repeat` such re-evaluations
+ * (after one warm-up that compiles the pipelines).
+ */
+import { batchGraphs, type Graph } from '../core/graph/batch';
+import { megnetForward, type MegnetShape, randomMegnet } from '../core/graph/megnet';
+import { matrix } from '../core/graph/types';
+import { getGpu } from '../gpu/device';
+import { GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
+
+export interface JsonGraph {
+  nodes: number[];
+  nodeCols: number;
+  dist: number[];
+  src: number[];
+  dst: number[];
+  state: number[];
+}
+
+function toGraph(g: JsonGraph): Graph {
+  return {
+    nodes: matrix(g.nodes.length / g.nodeCols, g.nodeCols, g.nodes),
+    edges: matrix(g.dist.length, 1, g.dist),
+    src: Int32Array.from(g.src),
+    dst: Int32Array.from(g.dst),
+    state: Float32Array.from(g.state),
+  };
+}
+
+interface LabArgs {
+  shape: MegnetShape;
+  seed: number;
+  graphs: JsonGraph[];
+  repeat?: number;
+}
+
+export const megnetLab = {
+  async megnetGpu(a: LabArgs) {
+    const { device } = await getGpu();
+    device.pushErrorScope('validation');
+    const batch = batchGraphs(a.graphs.map(toGraph));
+    const model = new GpuMegnet(device, randomMegnet(a.shape, a.seed));
+    const t0 = performance.now();
+    const topology = new GpuMegnetGraph(device, batch);
+    const msTopology = performance.now() - t0;
+    try {
+      let y = await model.forward(topology, batch); // warm-up: compiles the pipelines
+      let ms = Infinity;
+      for (let r = 0; r < (a.repeat ?? 3); r++) {
+        const t = performance.now();
+        y = await model.forward(topology, batch);
+        ms = Math.min(ms, performance.now() - t);
+      }
+      const error = await device.popErrorScope();
+      if (error) return { error: `WebGPU validation error: ${error.message}` };
+      return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms, msTopology, nodes: batch.nodes.rows, edges: batch.edges.rows };
+    } finally {
+      topology.destroy();
+      model.destroy();
+    }
+  },
+
+  /** The CPU reference in the same browser, for benchmark ratios. */
+  async megnetCpu(a: LabArgs) {
+    const batch = batchGraphs(a.graphs.map(toGraph));
+    const w = randomMegnet(a.shape, a.seed);
+    let y = megnetForward(w, batch);
+    let ms = Infinity;
+    for (let r = 0; r < (a.repeat ?? 3); r++) {
+      const t = performance.now();
+      y = megnetForward(w, batch);
+      ms = Math.min(ms, performance.now() - t);
+    }
+    return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms };
+  },
+};

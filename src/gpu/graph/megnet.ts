@@ -1,0 +1,154 @@
+/**
+ * MEGNet forward on WebGPU: the same steps as src/core/graph/megnet.ts
+ * (equations there), encoded into ONE GraphRun so a whole evaluation costs a
+ * single submission and one small readback. Weights are uploaded once per
+ * model; graph topology (indices and segments) once per graph batch, so a
+ * defect editor that only moves or swaps atoms re-uploads just the changed
+ * arrays.
+ */
+import type { GraphBatch } from '../../core/graph/batch';
+import { megnetInputs, type MegnetWeights, type Mlp } from '../../core/graph/megnet';
+import type { Activation, Matrix } from '../../core/graph/types';
+import { addInPlace, concat, copyColumns, dense, gaussianExpand, segmentReduce } from './kernels';
+import { GraphRun } from './run';
+import { GpuSet2Set } from './set2set';
+import { GpuSegments, type GpuTensor, upload, uploadMatrix } from './tensor';
+
+interface GpuLayer {
+  w: GpuTensor;
+  b: GpuTensor;
+}
+
+/** Graph topology on the GPU, reusable across forwards of graphs with the same bonds. */
+export class GpuMegnetGraph {
+  readonly src: GpuTensor;
+  readonly dst: GpuTensor;
+  readonly nodeGraph: GpuTensor;
+  readonly edgeGraph: GpuTensor;
+  readonly edgesByNode: GpuSegments;
+  readonly nodesByGraph: GpuSegments;
+  readonly edgesByGraph: GpuSegments;
+
+  constructor(device: GPUDevice, batch: GraphBatch) {
+    this.src = upload(device, batch.src, batch.src.length, 1, 'megnet src');
+    this.dst = upload(device, batch.dst, batch.dst.length, 1, 'megnet dst');
+    this.nodeGraph = upload(device, batch.nodeGraph, batch.nodeGraph.length, 1, 'megnet node graph');
+    this.edgeGraph = upload(device, batch.edgeGraph, batch.edgeGraph.length, 1, 'megnet edge graph');
+    this.edgesByNode = new GpuSegments(device, batch.edgeOffsets);
+    this.nodesByGraph = new GpuSegments(device, batch.nodeOffsets);
+    this.edgesByGraph = new GpuSegments(device, batch.edgeGraphOffsets);
+  }
+
+  destroy(): void {
+    for (const t of [this.src, this.dst, this.nodeGraph, this.edgeGraph]) t.destroy();
+    for (const s of [this.edgesByNode, this.nodesByGraph, this.edgesByGraph]) s.destroy();
+  }
+}
+
+export class GpuMegnet {
+  private readonly nodeEncoder: GpuLayer[];
+  private readonly edgeEncoder: GpuLayer[];
+  private readonly stateEncoder: GpuLayer[];
+  private readonly blocks: { edge: GpuLayer[]; node: GpuLayer[]; state: GpuLayer[] }[];
+  private readonly s2sNodes: GpuSet2Set;
+  private readonly s2sEdges: GpuSet2Set;
+  private readonly readout: GpuLayer[];
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly weights: MegnetWeights,
+  ) {
+    const up = (layers: Mlp): GpuLayer[] => layers.map((l) => ({ w: uploadMatrix(device, l.w), b: upload(device, l.b, 1, l.b.length) }));
+    this.nodeEncoder = up(weights.nodeEncoder);
+    this.edgeEncoder = up(weights.edgeEncoder);
+    this.stateEncoder = up(weights.stateEncoder);
+    this.blocks = weights.blocks.map((b) => ({ edge: up(b.edge), node: up(b.node), state: up(b.state) }));
+    this.s2sNodes = new GpuSet2Set(device, weights.set2setNodes);
+    this.s2sEdges = new GpuSet2Set(device, weights.set2setEdges);
+    this.readout = up(weights.readout);
+  }
+
+  /** Frees the weights on the GPU. */
+  destroy(): void {
+    const layers = [this.nodeEncoder, this.edgeEncoder, this.stateEncoder, ...this.blocks.flatMap((b) => [b.edge, b.node, b.state]), this.readout].flat();
+    for (const l of layers) {
+      l.w.destroy();
+      l.b.destroy();
+    }
+    this.s2sNodes.destroy();
+    this.s2sEdges.destroy();
+  }
+
+  private mlp(run: GraphRun, x: GpuTensor, layers: GpuLayer[], last: Activation = 'softplus'): GpuTensor {
+    let y = x;
+    layers.forEach((l, k) => {
+      const next = dense(run, y, l.w, l.b, k === layers.length - 1 ? last : 'softplus');
+      if (y !== x) run.release(y);
+      y = next;
+    });
+    return y;
+  }
+
+  /** Encodes a forward into `run`; returns the output tensor [B, outputs] (read it after submitting). */
+  encode(run: GraphRun, g: GpuMegnetGraph, nodes: GpuTensor, distances: GpuTensor, state: GpuTensor): GpuTensor {
+    const rbf = gaussianExpand(run, distances, this.weights.basis);
+    let v = this.mlp(run, nodes, this.nodeEncoder);
+    let e = this.mlp(run, rbf, this.edgeEncoder);
+    let u = this.mlp(run, state, this.stateEncoder);
+    run.release(rbf);
+    for (const block of this.blocks) {
+      const eIn = concat(run, [{ tensor: v, index: g.src }, { tensor: v, index: g.dst }, e, { tensor: u, index: g.edgeGraph }]);
+      const e1 = this.mlp(run, eIn, block.edge);
+      run.release(eIn);
+
+      const vIn = run.alloc(v.rows, v.cols + e1.cols + u.cols);
+      copyColumns(run, v, vIn, 0);
+      segmentReduce(run, e1, g.edgesByNode, 'mean', { out: vIn, outOffset: v.cols });
+      copyColumns(run, u, vIn, v.cols + e1.cols, g.nodeGraph);
+      const v1 = this.mlp(run, vIn, block.node);
+      run.release(vIn);
+
+      const uIn = run.alloc(u.rows, u.cols + v1.cols + e1.cols);
+      copyColumns(run, u, uIn, 0);
+      segmentReduce(run, v1, g.nodesByGraph, 'mean', { out: uIn, outOffset: u.cols });
+      segmentReduce(run, e1, g.edgesByGraph, 'mean', { out: uIn, outOffset: u.cols + v1.cols });
+      const u1 = this.mlp(run, uIn, block.state);
+      run.release(uIn);
+
+      // Residual connections, then the old features are free.
+      addInPlace(run, e1, e);
+      addInPlace(run, v1, v);
+      addInPlace(run, u1, u);
+      run.release(e, v, u);
+      [e, v, u] = [e1, v1, u1];
+    }
+    const F2 = 2 * v.cols;
+    const head = run.alloc(u.rows, 2 * F2 + u.cols);
+    const sv = this.s2sNodes.encode(run, v, g.nodesByGraph, this.weights.set2setSteps);
+    copyColumns(run, sv, head, 0);
+    const se = this.s2sEdges.encode(run, e, g.edgesByGraph, this.weights.set2setSteps);
+    copyColumns(run, se, head, F2);
+    copyColumns(run, u, head, 2 * F2);
+    run.release(sv, se, v, e, u);
+    const out = this.mlp(run, head, this.readout, 'none');
+    run.release(head);
+    return out;
+  }
+
+  /** One complete forward: upload inputs, encode, submit once, read [B, outputs]. */
+  async forward(g: GpuMegnetGraph, batch: GraphBatch): Promise<Matrix> {
+    const { distances, state } = megnetInputs(batch);
+    const run = new GraphRun(this.device, 'megnet forward');
+    const n = uploadMatrix(this.device, batch.nodes);
+    const d = upload(this.device, distances, distances.length, 1);
+    const s = uploadMatrix(this.device, state);
+    const out = this.encode(run, g, n, d, s);
+    const pending = run.readF32(out);
+    await run.submit();
+    const data = await pending;
+    n.destroy();
+    d.destroy();
+    s.destroy();
+    return { data, rows: out.rows, cols: out.cols };
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * GraphRun: one command encoder that a whole model forward is encoded into,
+ * submitted ONCE. On software WebGPU (SwiftShader) each submission costs
+ * milliseconds, so kernels never submit on their own; they append dispatches
+ * to a run, and the caller submits after the last layer and reads back only
+ * what it needs.
+ *
+ * Dispatches share one compute pass (dispatches in a pass are ordered and
+ * see each other's writes); the pass is closed only for copies and clears.
+ * Kernel parameters go into 256-byte slots of uniform "arena" buffers that
+ * are filled on the CPU during encoding and written with one writeBuffer
+ * per arena just before the submit, so the writes land before the commands
+ * that read them.
+ */
+import { GpuTensor, type DType, type TensorPool, poolFor } from './tensor';
+
+const SLOT = 256; // >= minUniformBufferOffsetAlignment on every adapter (the spec caps it at 256)
+const ARENA = 64 * 1024;
+
+interface Arena {
+  buffer: GPUBuffer;
+  bytes: Uint8Array<ArrayBuffer>;
+  used: number;
+}
+
+/** Idle arenas per device: an arena may be reused as soon as the run that filled it has submitted. */
+const idleArenas = new WeakMap<GPUDevice, GPUBuffer[]>();
+
+/** Little builder for a kernel's uniform struct (all members 4-byte scalars). */
+export class Params {
+  private readonly view = new DataView(new ArrayBuffer(SLOT));
+  private at = 0;
+
+  u32(v: number): this {
+    this.view.setUint32(this.at, v, true);
+    this.at += 4;
+    return this;
+  }
+
+  i32(v: number): this {
+    this.view.setInt32(this.at, v, true);
+    this.at += 4;
+    return this;
+  }
+
+  /** Skips to the next multiple of `bytes` (WGSL aligns vec4 members to 16). */
+  align(bytes: number): this {
+    this.at = Math.ceil(this.at / bytes) * bytes;
+    return this;
+  }
+
+  f32(v: number): this {
+    this.view.setFloat32(this.at, v, true);
+    this.at += 4;
+    return this;
+  }
+
+  get bytes(): Uint8Array<ArrayBuffer> {
+    // Uniform bindings are sized in 16-byte units to be safe with every backend.
+    return new Uint8Array(this.view.buffer, 0, Math.max(16, Math.ceil(this.at / 16) * 16));
+  }
+}
+
+interface PendingRead {
+  staging: GPUBuffer;
+  dtype: DType;
+  length: number;
+  resolve: (v: Float32Array | Int32Array) => void;
+  reject: (e: unknown) => void;
+}
+
+export class GraphRun {
+  readonly encoder: GPUCommandEncoder;
+  readonly pool: TensorPool;
+  /** Dispatches encoded so far (for tests and benchmarks). */
+  dispatches = 0;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly arenas: Arena[] = [];
+  private readonly reads: PendingRead[] = [];
+  private readonly released: GpuTensor[] = [];
+  private submitted = false;
+
+  constructor(readonly device: GPUDevice, label = 'graph run') {
+    this.pool = poolFor(device);
+    this.encoder = device.createCommandEncoder({ label });
+  }
+
+  /** A scratch or output tensor. Contents are undefined until a kernel writes them. */
+  alloc(rows: number, cols: number, dtype: DType = 'f32'): GpuTensor {
+    this.assertOpen();
+    // Prefer buffers this run released: they are certainly free in encoding order.
+    const size = rows * cols * 4;
+    const i = this.released.findIndex((t) => t.buffer.size >= size && t.buffer.size <= Math.max(256, 2 * size));
+    if (i >= 0) {
+      const [t] = this.released.splice(i, 1);
+      return new GpuTensor(t.buffer, rows, cols, dtype);
+    }
+    return this.pool.acquire(rows, cols, dtype);
+  }
+
+  /**
+   * Gives an intermediate back once the commands encoded so far are done with
+   * it; later kernels in this run may reuse it, other runs only after submit.
+   */
+  release(...tensors: GpuTensor[]): void {
+    for (const t of tensors) if (!this.released.some((r) => r.buffer === t.buffer)) this.released.push(t);
+  }
+
+  /** Zero-fills a tensor (between dispatches, in encoding order). */
+  clear(t: GpuTensor): void {
+    this.assertOpen();
+    if (t.byteLength === 0) return;
+    this.endPass();
+    this.encoder.clearBuffer(t.buffer, 0, t.byteLength);
+  }
+
+  /** Copies src into dst (same byte length), e.g. to keep a result past a release. */
+  copy(src: GpuTensor, dst: GpuTensor): void {
+    this.assertOpen();
+    if (src.byteLength !== dst.byteLength) throw new RangeError('GraphRun.copy: sizes differ');
+    if (src.byteLength === 0) return;
+    this.endPass();
+    this.encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.byteLength);
+  }
+
+  /**
+   * Encodes one dispatch. `groups` is [x, y] in workgroups; kernels that
+   * need more than the per-dimension limit use `grid` to fold a count into 2-D.
+   */
+  dispatch(pipeline: GPUComputePipeline, params: Params, buffers: readonly GPUBuffer[], groups: readonly [number, number]): void {
+    this.assertOpen();
+    if (groups[0] === 0 || groups[1] === 0) return;
+    const uniform = this.slot(params.bytes);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.pass ??= this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(groups[0], groups[1]);
+    this.dispatches++;
+  }
+
+  /** Folds `count` workgroups into a 2-D grid within the device's per-dimension limit. */
+  grid(count: number): [number, number] {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (count <= max) return [count, count > 0 ? 1 : 0];
+    const y = Math.ceil(count / max);
+    if (y > max) throw new RangeError(`GraphRun: ${count} workgroups is more than one dispatch can hold`);
+    return [Math.ceil(count / y), y];
+  }
+
+  /** Schedules a copy of the tensor for reading; the promise settles after submit(). */
+  read(t: GpuTensor): Promise<Float32Array | Int32Array> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      if (t.byteLength === 0) {
+        resolve(t.dtype === 'f32' ? new Float32Array(0) : new Int32Array(0));
+        return;
+      }
+      this.endPass();
+      const staging = this.device.createBuffer({ size: t.byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+      this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+      this.reads.push({ staging, dtype: t.dtype, length: t.length, resolve, reject });
+    });
+  }
+
+  async readF32(t: GpuTensor): Promise<Float32Array> {
+    const v = await this.read(t);
+    if (!(v instanceof Float32Array)) throw new TypeError('readF32: tensor is not float32');
+    return v;
+  }
+
+  /** Submits everything encoded (one queue submission) and waits for the reads. */
+  async submit(): Promise<void> {
+    this.assertOpen();
+    this.endPass();
+    this.submitted = true;
+    const queue = this.device.queue;
+    for (const a of this.arenas) queue.writeBuffer(a.buffer, 0, a.bytes, 0, a.used);
+    queue.submit([this.encoder.finish()]);
+    // Everything this run used is now ordered before any later submission.
+    const idle = idleArenas.get(this.device) ?? [];
+    idle.push(...this.arenas.map((a) => a.buffer));
+    idleArenas.set(this.device, idle);
+    for (const t of this.released) this.pool.release(t);
+    this.released.length = 0;
+    const reads = this.reads.splice(0);
+    await Promise.all(
+      reads.map(async (r) => {
+        try {
+          await r.staging.mapAsync(GPUMapMode.READ);
+          const bytes = r.staging.getMappedRange().slice(0);
+          r.staging.destroy();
+          r.resolve(r.dtype === 'f32' ? new Float32Array(bytes, 0, r.length) : new Int32Array(bytes, 0, r.length));
+        } catch (e) {
+          r.staging.destroy();
+          r.reject(e);
+        }
+      }),
+    );
+    if (reads.length === 0) await queue.onSubmittedWorkDone();
+  }
+
+  private slot(bytes: Uint8Array): GPUBufferBinding {
+    let arena = this.arenas.at(-1);
+    if (!arena || arena.used + SLOT > ARENA) {
+      const buffer = idleArenas.get(this.device)?.pop() ?? this.device.createBuffer({ size: ARENA, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kernel params' });
+      arena = { buffer, bytes: new Uint8Array(ARENA), used: 0 };
+      this.arenas.push(arena);
+    }
+    arena.bytes.set(bytes, arena.used);
+    const binding = { buffer: arena.buffer, offset: arena.used, size: bytes.length };
+    arena.used += SLOT;
+    return binding;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private assertOpen(): void {
+    if (this.submitted) throw new Error('GraphRun: already submitted; start a new run');
+  }
+}

@@ -1,0 +1,14 @@
+import { mount } from 'svelte';
+import wasmUrl from '@spglib/moyo-wasm/moyo_wasm_bg.wasm?url';
+import App from './App.svelte';
+import { initSymmetry } from './core/symmetry';
+
+// Symmetry analysis is needed before the built-in library is seeded; start loading it first.
+await initSymmetry(wasmUrl);
+
+mount(App, { target: document.getElementById('app')! });
+
+// Offline support: the service worker precaches the built app (see scripts/vite-plugin-sw.ts).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register('./sw.js').catch((e: unknown) => console.warn('Offline support unavailable:', e));
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { findBonds, neighborsOf } from '../core/bonds';
+import { builtinById } from '../core/library/builtins';
+import { buildScene } from '../core/scene';
+import { repeat } from '../core/structure';
+
+const build = (id: string) => builtinById(id)!.build();
+
+describe('bonds', () => {
+  it('gives every Si four bonds of 2.35 Å, across cell boundaries', () => {
+    const si = build('si');
+    const bonds = findBonds(si);
+    expect(bonds).toHaveLength(16); // 8 atoms x 4 bonds / 2
+    bonds.forEach((b) => expect(b.distance).toBeCloseTo(2.3517, 3));
+    expect(bonds.some((b) => b.image.some((x) => x !== 0))).toBe(true);
+  });
+
+  it('bonds Mo to six S and draws no Mo–Mo or S–S bonds in MoS2', () => {
+    const mos2 = build('mos2-monolayer');
+    const bonds = findBonds(mos2);
+    expect(bonds).toHaveLength(6);
+    bonds.forEach((b) => expect(new Set([mos2.species[b.i], mos2.species[b.j]])).toEqual(new Set(['Mo', 'S'])));
+  });
+
+  it('keeps the Ga–Ga bond of GaSe', () => {
+    const gase = build('gase-monolayer');
+    const pairs = findBonds(gase).map((b) => [gase.species[b.i], gase.species[b.j]].sort().join('-'));
+    expect(pairs).toContain('Ga-Ga');
+  });
+
+  it('bonds a one-atom metal cell to its own images (fcc Cu has 12 neighbours)', () => {
+    const cu = build('cu');
+    const bonds = findBonds(cu);
+    expect(bonds).toHaveLength(24); // 4 atoms x 12 / 2
+  });
+
+  it('finds neighbours in a cell smaller than the cutoff', () => {
+    const cu = build('cu');
+    const n = neighborsOf(cu, 0, 4.0);
+    expect(n.filter((x) => Math.abs(x.distance - 3.615 / Math.SQRT2) < 1e-6)).toHaveLength(12);
+    expect(n.filter((x) => Math.abs(x.distance - 3.615) < 1e-6)).toHaveLength(6);
+  });
+});
+
+describe('scene', () => {
+  it('replicates cells and adds ghosts where bonds cross the boundary', () => {
+    const si = build('si');
+    const bonds = findBonds(si);
+    const one = buildScene(si, bonds, [1, 1, 1]);
+    expect(one.atoms.filter((a) => !a.ghost)).toHaveLength(8);
+    // Every real atom shows all four of its bonds, to real atoms or ghosts.
+    const degree = new Array(one.atoms.length).fill(0);
+    for (const [i, j] of one.bonds) {
+      degree[i]++;
+      degree[j]++;
+    }
+    one.atoms.forEach((a, k) => !a.ghost && expect(degree[k]).toBe(4));
+    // Bond lengths in the scene are real distances.
+    for (const [i, j] of one.bonds) {
+      const [p, q] = [one.atoms[i].position, one.atoms[j].position];
+      expect(Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2])).toBeCloseTo(2.3517, 3);
+    }
+    expect(one.cellEdges).toHaveLength(12);
+
+    const big = buildScene(si, bonds, [3, 2, 1], false);
+    expect(big.atoms).toHaveLength(48);
+    expect(big.atoms.every((a) => !a.ghost)).toBe(true);
+  });
+
+  it('handles unwrapped input coordinates', () => {
+    const si = build('si');
+    const shifted = si.with({ frac: si.frac.map((f) => [f[0] + 1, f[1] - 2, f[2]]) });
+    const scene = buildScene(shifted, findBonds(shifted), [1, 1, 1]);
+    for (const [i, j] of scene.bonds) {
+      const [p, q] = [scene.atoms[i].position, scene.atoms[j].position];
+      expect(Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2])).toBeCloseTo(2.3517, 3);
+    }
+  });
+
+  it('does not repeat along a slab normal', () => {
+    const mos2 = build('mos2-monolayer');
+    const scene = buildScene(mos2, findBonds(mos2), [2, 2, 5]);
+    expect(scene.atoms.filter((a) => !a.ghost)).toHaveLength(12);
+  });
+
+  it('builds a 10^4-atom view (6x6x6 of a 48-atom cell)', () => {
+    const mos2 = repeat(build('mos2-bulk'), [2, 2, 2]);
+    const scene = buildScene(mos2, findBonds(mos2), [6, 6, 6], true);
+    expect(scene.atoms.filter((a) => !a.ghost)).toHaveLength(48 * 216);
+  });
+});

@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main';
+import { writePoscar } from '../core/formats/poscar';
+import { builtinById } from '../core/library/builtins';
+
+const dir = mkdtempSync(join(tmpdir(), 'latticelab-cli-'));
+const poscar = join(dir, 'POSCAR');
+writeFileSync(poscar, writePoscar(builtinById('mos2-monolayer')!.build()));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('latticelab convert', () => {
+  it('prints the parsed structure as JSON with its space group', async () => {
+    const { code, out } = await run(['convert', poscar]);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.reducedFormula).toBe('MoS2');
+    expect(j.lattice.matrix[0][0]).toBeCloseTo(3.16, 6);
+    expect(j.species).toEqual(['Mo', 'S', 'S']);
+    expect(j.frac).toHaveLength(3);
+    expect(j.spaceGroup.number).toBe(187);
+    expect(j.spaceGroup.wyckoffs).toHaveLength(3);
+  });
+
+  it('converts between formats, to stdout or a file', async () => {
+    const cif = await run(['convert', poscar, '--to', 'cif']);
+    expect(cif.out).toMatch(/_cell_length_a/);
+    const out = join(dir, 'out.xyz');
+    expect((await run(['convert', poscar, '--to', 'xyz', '-o', out])).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/Lattice="/);
+    const back = await run(['convert', out, '--to', 'json']);
+    expect(JSON.parse(back.out).species).toEqual(['Mo', 'S', 'S']);
+  });
+
+  it('fails with the file and line on a malformed file, exit code 1', async () => {
+    const bad = join(dir, 'bad.vasp');
+    writeFileSync(bad, 'x\n1\n1 0 0\n0 1 0\n0 0 1\nSi\n1\nDirect\n0 zero 0\n');
+    const { code, err } = await run(['convert', bad]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/bad\.vasp, line 9/);
+  });
+
+  it('explains usage errors, exit code 2', async () => {
+    expect((await run(['convert'])).code).toBe(2);
+    expect((await run(['convert', poscar, '--to', 'pdb'])).err).toMatch(/--to must be one of/);
+    expect((await run(['frobnicate'])).err).toMatch(/unknown command/);
+    expect((await run(['convert', join(dir, 'missing.cif')])).err).toMatch(/cannot read .*ENOENT/);
+  });
+
+  it('runs as the installed bin', () => {
+    const out = execFileSync('node', ['scripts/latticelab.js', 'convert', poscar], { encoding: 'utf8' });
+    expect(JSON.parse(out).spaceGroup.symbol).toBe('P -6 m 2');
+  });
+});
+
+describe('latticelab neighbors', () => {
+  it('prints the edge list as JSON: MoS2 has 6 S neighbours per Mo at 2.41 Å', async () => {
+    const { code, out } = await run(['neighbors', poscar, '--cutoff', '2.6']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.backend).toBe('cpu');
+    // Mo–S bonds only: 6 from Mo, 3 from each S, both directions listed.
+    expect(j.count).toBe(12);
+    const fromMo = j.edges.filter((e: { i: number }) => e.i === 0);
+    expect(fromMo).toHaveLength(6);
+    for (const e of fromMo) {
+      expect(e.distance).toBeCloseTo(2.41, 1);
+      expect(e.image[2]).toBe(0);
+      expect(Math.hypot(...e.vector)).toBeCloseTo(e.distance, 5);
+    }
+  });
+
+  it('says clearly when Node has no WebGPU, exit code 1', async () => {
+    const { code, err } = await run(['neighbors', poscar, '--cutoff', '3', '--backend', 'webgpu']);
+    // This machine has no Vulkan driver; where `webgpu` and a driver exist the command succeeds instead.
+    if (code === 0) return;
+    expect(code).toBe(1);
+    expect(err).toMatch(/WebGPU backend is unavailable in Node|found no adapter/);
+  });
+
+  it('rejects a missing or bad cutoff, exit code 2', async () => {
+    expect((await run(['neighbors', poscar])).err).toMatch(/--cutoff/);
+    expect((await run(['neighbors', poscar, '--cutoff', '-1'])).code).toBe(2);
+    expect((await run(['neighbors', poscar, '--cutoff', '3', '--backend', 'cuda'])).err).toMatch(/--backend/);
+  });
+
+  it('runs as the installed bin, shaders and all', () => {
+    const out = execFileSync('node', ['scripts/latticelab.js', 'neighbors', poscar, '--cutoff', '3.3'], { encoding: 'utf8' });
+    expect(JSON.parse(out).count).toBeGreaterThan(12);
+  });
+});

@@ -1,0 +1,28 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vitest/config';
+import { precacheServiceWorker } from './scripts/vite-plugin-sw.ts';
+
+export default defineConfig({
+  plugins: [svelte(), precacheServiceWorker()],
+  build: {
+    target: 'es2022',
+    // 3Dmol.js alone is ~2 MB; it is cached by the service worker, so the size warning is noise.
+    chunkSizeWarningLimit: 4000,
+    rollupOptions: {
+      // The GPU lab page (kernel tests and benchmarks) is built beside the app.
+      input: { app: 'index.html', gpuLab: 'src/gpu-lab/index.html' },
+      // 3Dmol.js evaluates user callbacks given as strings; we never pass any.
+      onwarn(warning, warn) {
+        if (warning.code === 'EVAL' && warning.id?.includes('3dmol')) return;
+        warn(warning);
+      },
+    },
+  },
+  server: { port: 5173 },
+  // Unit tests cover the DOM-free core, storage and CLI in Node; the browser is tested by Playwright (e2e/).
+  test: {
+    include: ['src/tests/**/*.test.ts'],
+    environment: 'node',
+  },
+  preview: { port: 4173 },
+});
