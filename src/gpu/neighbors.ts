@@ -197,12 +197,13 @@ export interface NeighborResult {
 }
 
 /**
- * Below this many atoms `auto` uses the CPU on a software adapter: each GPU
- * submission costs hundreds of ms on SwiftShader, the CPU list takes
- * milliseconds (bench/RESULTS.md). On a hardware adapter `auto` always
- * tries the GPU first.
+ * `auto` on a hardware adapter uses the GPU from this many atoms up. An
+ * estimate, not a measurement: no hardware GPU was available to measure the
+ * crossover (bench/RESULTS.md). On a software adapter (SwiftShader) `auto`
+ * always uses the CPU, which was 4–8x faster there at every size from 10^2
+ * to 10^5 atoms.
  */
-export const SOFTWARE_GPU_MIN_ATOMS = 20_000;
+export const HARDWARE_GPU_MIN_ATOMS = 2000;
 
 /**
  * The neighbour list on the requested backend. `webgpu` fails with
@@ -220,9 +221,10 @@ export async function neighborList(input: NeighborInput, opts: { backend?: Neigh
     return { edges: neighborListCpu(input), backend: 'cpu', reason: `${e.message} Computed on the CPU instead.` };
   }
   const atoms = input.frac.length / (input.frac instanceof Float64Array ? 3 : 1);
-  if (backend === 'auto' && gpu.software && atoms < SOFTWARE_GPU_MIN_ATOMS) {
-    return { edges: neighborListCpu(input), backend: 'cpu', reason: `The GPU is a software renderer (${gpu.adapterName}); for ${atoms} atoms the CPU is faster.` };
+  if (backend === 'auto' && gpu.software) {
+    return { edges: neighborListCpu(input), backend: 'cpu', reason: `The GPU is a software renderer (${gpu.adapterName}); the CPU is faster at every size there.` };
   }
+  if (backend === 'auto' && atoms < HARDWARE_GPU_MIN_ATOMS) return { edges: neighborListCpu(input), backend: 'cpu', reason: `${atoms} atoms: small enough that the CPU beats a GPU round trip.` };
   try {
     return { edges: await neighborListGpu(input, gpu), backend: 'webgpu' };
   } catch (e) {
