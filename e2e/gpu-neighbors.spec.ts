@@ -19,18 +19,14 @@ import type { Vec3 } from '../src/core/math3';
 import { neighborListCpu } from '../src/core/neighbors/cpu';
 import type { EdgeList, NeighborInput } from '../src/core/neighbors/types';
 import { adversarialCases, randomFrac, rng, vacuumSlab } from '../src/tests/neighbor-cases';
+import { openGpuLab } from './gpu-lab-page';
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
 
 test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`);
-  });
-  await page.goto('/src/gpu-lab/index.html');
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
+  page = await openGpuLab(browser);
 });
 
 test.afterAll(async () => {

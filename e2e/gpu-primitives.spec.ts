@@ -24,39 +24,21 @@ import { concatCols, gatherRows } from '../src/core/graph/rows';
 import { type SegmentReduce, segmentOffsets, segmentReduce, segmentSoftmax, sortEdgesByDst } from '../src/core/graph/segment';
 import { type LstmWeights, set2set } from '../src/core/graph/set2set';
 import { type Activation, type Matrix, matrix } from '../src/core/graph/types';
+import { randomMatrix, signedRng as rng } from '../src/tests/random';
+import { openGpuLab } from './gpu-lab-page';
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
 
 test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`);
-  });
-  await page.goto('/src/gpu-lab/index.html');
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
+  page = await openGpuLab(browser);
 });
 
 test.afterAll(async () => {
   await page.close();
 });
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-function randomMatrix(rows: number, cols: number, r: () => number, scale = 1): Matrix {
-  return matrix(rows, cols, Array.from({ length: rows * cols }, () => r() * scale));
-}
 
 const arr = (a: ArrayLike<number>): number[] => Array.from(a);
 

@@ -6,22 +6,8 @@ import { concatCols, gatherRows, permuteArray, permuteRows } from '../core/graph
 import { segmentIds, segmentOffsets, segmentReduce, segmentSoftmax, sortEdgesByDst } from '../core/graph/segment';
 import { type LstmWeights, lstmCell, lstmFromTorch, set2set } from '../core/graph/set2set';
 import { type Matrix, matrix, transpose } from '../core/graph/types';
+import { randomMatrix, signedRng as rng } from './random';
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-function randomMatrix(rows: number, cols: number, r: () => number, scale = 1): Matrix {
-  return matrix(rows, cols, Array.from({ length: rows * cols }, () => r() * scale));
-}
 
 function rows(m: Matrix): number[][] {
   return Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));

@@ -8,19 +8,11 @@ import { Lattice } from '../core/lattice';
 import type { Mat3, Vec3 } from '../core/math3';
 import type { NeighborInput } from '../core/neighbors/types';
 
-export type Pbc = [boolean, boolean, boolean];
+import { rng } from './random';
 
-/** mulberry32: small, fast, deterministic, in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
+
+export type Pbc = [boolean, boolean, boolean];
 
 /** Random triclinic cell with lengths ~[lo, hi] Å, rejecting nearly flat ones. */
 export function randomCell(r: () => number, lo: number, hi: number): Mat3 {
