@@ -143,3 +143,17 @@ test('the neighbour-list panel runs on WebGPU or the CPU and says which', async 
   await expect(panel.getByTestId('neighbors-result')).toContainText('on CPU');
   await expect(panel).toContainText('software renderer');
 });
+
+test('without WebGPU the neighbour panel says so and falls back to the CPU', async ({ page }) => {
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  await page.goto('/');
+  await ready(page);
+  const panel = page.getByRole('region', { name: 'Neighbour list' });
+  await panel.getByLabel('Backend').selectOption('webgpu');
+  await panel.getByTestId('neighbors-run').click();
+  await expect(panel.getByRole('alert')).toContainText('WebGPU is not available in this browser');
+  await panel.getByLabel('Backend').selectOption('auto');
+  await panel.getByTestId('neighbors-run').click();
+  await expect(panel.getByTestId('neighbors-result')).toContainText('on CPU');
+  await expect(panel).toContainText('Computed on the CPU instead');
+});
