@@ -1,0 +1,61 @@
+/**
+ * Predictions of the sparse-representation MEGNet for a defect
+ * configuration, with a plain statement of how far the configuration is from
+ * what the model was trained on. The graphs are a handful of nodes, so the
+ * CPU reference is the fast path (a GPU round trip costs more than the whole
+ * forward; bench/RESULTS.md).
+ */
+import { batchGraphs } from '../graph/batch';
+import { megnetForward, type MegnetWeights } from '../graph/megnet';
+import { elementByZ } from '../elements';
+import { type ModelManifest, readModel } from './model-file';
+import { type DefectConfig, sparseDefectGraph } from './representation';
+
+export interface DefectPrediction {
+  /** Formation energy per defect site, eV. */
+  formationEnergy: number;
+  /** HOMO−LUMO gap, eV. */
+  gap: number;
+  /** Wall time of featurisation + forward, ms. */
+  ms: number;
+  /** Why the configuration is outside what the model has seen; empty when inside. */
+  outOfDomain: string[];
+}
+
+export class DefectModel {
+  readonly weights: MegnetWeights;
+
+  constructor(
+    readonly manifest: ModelManifest,
+    blob: ArrayBuffer,
+  ) {
+    this.weights = readModel(manifest, blob);
+    const t = manifest.targets;
+    if (t.length !== 2 || !/formation/.test(t[0]) || !/gap/.test(t[1])) throw new Error(`the model predicts ${t.join(', ')}, not formation energy and gap`);
+  }
+
+  /** Reasons a configuration lies outside the training data (new host or elements, more defects). */
+  domainWarnings(config: DefectConfig): string[] {
+    const tr = this.manifest.training;
+    const out: string[] = [];
+    if (!tr.hosts.includes(config.host)) out.push(`the model was not trained on ${config.host} (only ${tr.hosts.join(', ')})`);
+    const seen = new Set(tr.elements);
+    const fresh = [...new Set(config.defects.map((d) => d.zNew).filter((z) => z !== 0 && !seen.has(z)))];
+    if (fresh.length) out.push(`it has never seen ${fresh.map((z) => elementByZ(z)?.symbol ?? z).join(', ')} as a substituent`);
+    if (config.defects.length > tr.maxDefects) out.push(`${config.defects.length} defects; it was trained on at most ${tr.maxDefects}`);
+    if (tr.structures < 100) out.push(`it was trained on only ${tr.structures} structures, so every prediction is rough`);
+    return out;
+  }
+
+  predict(config: DefectConfig): DefectPrediction {
+    const t0 = performance.now();
+    const y = megnetForward(this.weights, batchGraphs([sparseDefectGraph(config)])).data;
+    const { mean, std } = this.manifest.normalization;
+    return {
+      formationEnergy: y[0] * std[0] + mean[0],
+      gap: y[1] * std[1] + mean[1],
+      ms: performance.now() - t0,
+      outOfDomain: this.domainWarnings(config),
+    };
+  }
+}

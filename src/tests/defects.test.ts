@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { DefectEditor } from '../core/defects/editor';
+import { writeModel, readModel, ModelFileError } from '../core/defects/model-file';
+import { DefectModel } from '../core/defects/predict';
+import { EDGE_CUTOFF, NODE_FEATURES, RepresentationError, sparseDefectGraph, STATE_FEATURES } from '../core/defects/representation';
+import { megnetForward, randomMegnet } from '../core/graph/megnet';
+import { batchGraphs } from '../core/graph/batch';
+
+const shape = { nodeIn: NODE_FEATURES, stateIn: STATE_FEATURES, rbf: 20, cutoff: EDGE_CUTOFF, hidden: 16, features: 8, blocks: 2, outputs: 2 };
+
+function mos2(size: number, edits: [number, string | null][]): DefectEditor {
+  const ed = new DefectEditor({ host: 'MoS2', size, edits: [] });
+  for (const [site, el] of edits) ed.setSite(site, el);
+  return ed;
+}
+
+describe('defect editor', () => {
+  it('makes vacancies and substitutions, with undo and redo', () => {
+    const ed = new DefectEditor({ host: 'MoS2', size: 4, edits: [] });
+    expect(ed.pristine().numSites).toBe(48);
+    ed.setSite(1, null); // S vacancy
+    ed.setSite(0, 'W'); // W on Mo
+    expect(ed.structure().numSites).toBe(47);
+    expect(ed.structure().species.filter((s) => s === 'W')).toHaveLength(1);
+    expect(ed.state.edits).toEqual([[0, 74], [1, 0]]);
+    ed.undo();
+    expect(ed.state.edits).toEqual([[1, 0]]);
+    ed.redo();
+    expect(ed.state.edits).toHaveLength(2);
+    ed.setSite(0, 'Mo'); // back to pristine removes the edit
+    expect(ed.state.edits).toEqual([[1, 0]]);
+    ed.clear();
+    expect(ed.state.edits).toEqual([]);
+    ed.undo();
+    expect(ed.state.edits).toEqual([[1, 0]]);
+    expect(() => ed.setSite(48, null)).toThrow(/not in the 48-site/);
+    expect(() => ed.setSite(0, 'Xx')).toThrow(/unknown element/);
+  });
+
+  it('maps atoms of the defective structure back to pristine sites', () => {
+    const ed = mos2(3, [[1, null], [4, null]]);
+    expect(ed.pristineIndex(0)).toBe(0);
+    expect(ed.pristineIndex(1)).toBe(2);
+    expect(ed.pristineIndex(3)).toBe(5);
+  });
+
+  it('offers every host up to 8x8 and beyond', () => {
+    for (const host of ['MoS2', 'WSe2', 'hBN', 'GaSe', 'InSe', 'BP'] as const) {
+      const ed = new DefectEditor({ host, size: 8, edits: [] });
+      ed.setSite(0, null);
+      expect(ed.config().defects).toHaveLength(1);
+      expect(ed.structure().numSites).toBe(ed.pristine().numSites - 1);
+    }
+  });
+});
+
+describe('sparse defect representation', () => {
+  it('one S vacancy in 4x4 MoS2 sees its own images within 10 Å', () => {
+    const sSite = new DefectEditor({ host: 'MoS2', size: 4, edits: [] }).pristine().species.indexOf('S');
+    const g = sparseDefectGraph(mos2(4, [[sSite, null]]).config());
+    expect([g.nodes.rows, g.nodes.cols]).toEqual([1, NODE_FEATURES]);
+    // Images at 4a = 12.6 Å: none; so no edges in 4x4 (a = 3.16 Å).
+    expect(g.edges.rows).toBe(0);
+    const small = sparseDefectGraph(mos2(3, [[sSite, null]]).config());
+    // 3a = 9.48 Å < 10: the six in-plane neighbours images.
+    expect(small.edges.rows).toBe(6);
+    for (const d of small.edges.data) expect(d).toBeCloseTo(9.48, 2);
+    expect(g.state![6]).toBeCloseTo(100 / 48, 6);
+    // Node: vacancy (index 0) on a pristine S (index 6); S sits 1.5 Å off the middle plane.
+    expect(g.nodes.data[0]).toBe(1);
+    expect(g.nodes.data[16 + 6]).toBe(1);
+    expect(Math.abs(g.nodes.data[32])).toBeGreaterThan(0.4);
+  });
+
+  it('does not depend on the order of the defects (same edge multiset)', () => {
+    const a = sparseDefectGraph(mos2(5, [[1, null], [0, 'W'], [7, 'Se']]).config());
+    const cfg = mos2(5, [[1, null], [0, 'W'], [7, 'Se']]).config();
+    const b = sparseDefectGraph({ ...cfg, defects: [...cfg.defects].reverse() });
+    expect(b.edges.rows).toBe(a.edges.rows);
+    expect([...b.edges.data].sort()).toEqual([...a.edges.data].sort());
+    for (const d of a.edges.data) expect(d).toBeLessThan(EDGE_CUTOFF);
+  });
+
+  it('refuses elements outside the vocabulary', () => {
+    expect(() => sparseDefectGraph(mos2(4, [[1, 'Au']]).config())).toThrow(RepresentationError);
+  });
+});
+
+describe('model files', () => {
+  const meta = {
+    name: 'test',
+    created: '2026-11-23',
+    representation: 'sparse-defect/1',
+    shape,
+    set2setSteps: 3,
+    targets: ['formation_energy_per_site_eV', 'gap_eV'],
+    normalization: { mean: [2, 1.5], std: [0.5, 0.3] },
+    training: { structures: 40, hosts: ['MoS2'], elements: [16, 34, 42, 74], maxDefects: 3 },
+  };
+
+  it('round-trips weights through manifest + blob and predicts', () => {
+    const w = randomMegnet(shape, 3);
+    const { manifest, blob } = writeModel(w, meta);
+    const back = readModel(manifest, blob);
+    const g = batchGraphs([sparseDefectGraph(mos2(3, [[1, null], [0, 'W']]).config())]);
+    expect(megnetForward(back, g).data).toEqual(megnetForward(w, g).data);
+    const model = new DefectModel(manifest, blob);
+    const p = model.predict(mos2(3, [[1, null]]).config());
+    expect(Number.isFinite(p.formationEnergy) && Number.isFinite(p.gap)).toBe(true);
+    expect(p.outOfDomain).toEqual(['it was trained on only 40 structures, so every prediction is rough']);
+    const far = model.domainWarnings(new DefectEditor({ host: 'WSe2', size: 4, edits: [] }).config());
+    expect(far[0]).toMatch(/not trained on WSe2/);
+  });
+
+  it('reports damaged files clearly', () => {
+    const { manifest, blob } = writeModel(randomMegnet(shape, 3), meta);
+    expect(() => readModel({ ...manifest, format: 'x' }, blob)).toThrow(/unknown model format/);
+    expect(() => readModel(manifest, blob.slice(0, 1000))).toThrow(/past the end/);
+    expect(() => readModel({ ...manifest, tensors: manifest.tensors.filter((t) => t.name !== 'readout.0.b') }, blob)).toThrow(ModelFileError);
+  });
+});
