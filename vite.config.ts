@@ -1,9 +1,10 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
+import { onnxRuntimeFiles } from './scripts/vite-plugin-ort.ts';
 import { precacheServiceWorker } from './scripts/vite-plugin-sw.ts';
 
 export default defineConfig({
-  plugins: [svelte(), precacheServiceWorker()],
+  plugins: [svelte(), onnxRuntimeFiles(), precacheServiceWorker()],
   build: {
     target: 'es2022',
     // 3Dmol.js alone is ~2 MB; it is cached by the service worker, so the size warning is noise.

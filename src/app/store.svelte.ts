@@ -159,6 +159,26 @@ export class AppState {
     }
   }
 
+  /**
+   * Saves structures made in the app (e.g. defect configurations with their
+   * predictions in `properties`) into the named dataset, creating it if
+   * needed. All or nothing, like an import; the list stays where it is.
+   */
+  async saveStructures(datasetName: string, structures: Structure[], source: string): Promise<boolean> {
+    if (!this.library || structures.length === 0) return false;
+    let saved = false;
+    await this.guard('save the configuration', async () => {
+      const target = this.datasets.find((d) => !d.builtin && d.name === datasetName) ?? (await this.library!.createDataset(datasetName));
+      const records = structures.map((st) => makeRecord(st, target.id, source, this.safeSymmetry(st)));
+      await this.library!.addStructures(target.id, records);
+      await this.refreshDatasets();
+      if (this.datasetId === target.id) this.records = await this.library!.listStructures(target.id);
+      this.notify('info', `Saved ${records.length} configuration${records.length === 1 ? '' : 's'} into “${target.name}”.`);
+      saved = true;
+    });
+    return saved;
+  }
+
   async createDataset(name: string): Promise<void> {
     await this.guard('create the dataset', async () => {
       const d = await this.library!.createDataset(name);

@@ -26,6 +26,11 @@ Commands:
       Periodic neighbour list within R Å as JSON: every directed edge
       (i, j, integer image, vector, distance), sorted by (i, j, image).
       webgpu needs the optional \`webgpu\` package in Node; cpu is the reference.
+  predict SPEC|FILE [--model PATH]
+      Formation energy per defect site and HOMO-LUMO gap (eV) from the
+      sparse-representation MEGNet, as JSON. SPEC is HOST:NxN:EDITS, e.g.
+      MoS2:5x5:V@1,W@0 (V@site: vacancy; El@site: substitution; sites index
+      the pristine supercell); FILE holds {"spec": ...} or a list of them.
   help
       Show this message.
 `;
@@ -176,6 +181,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'neighbors':
       case 'neighbours':
         return await neighbors(args, io);
+      case 'predict': {
+        const model = takeOption(args, '--model', '-m');
+        if (args.length !== 1) throw new UsageError('predict takes exactly one SPEC or FILE');
+        const { predictJson, DEFAULT_MODEL } = await import('./predict');
+        const out = predictJson(args[0], model ?? DEFAULT_MODEL);
+        io.out(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -190,7 +203,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError) {
+    if (e instanceof ParseError || (e instanceof Error && e.name === 'PredictInputError')) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }

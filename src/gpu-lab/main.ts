@@ -7,6 +7,7 @@
 import { getGpu } from '../gpu/device';
 import { megnetLab } from './megnet-lab';
 import { neighborsLab } from './neighbors-lab';
+import { onnxLab } from './onnx-lab';
 import { primitivesLab } from './primitives-lab';
 
 const lab = {
@@ -20,6 +21,7 @@ const lab = {
   },
   ...neighborsLab,
   ...megnetLab,
+  ...onnxLab,
   ...primitivesLab,
 };
 

@@ -15,6 +15,7 @@ import { megnetForward, type MegnetShape, randomMegnet } from '../core/graph/meg
 import { matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
+import { loadDefectModel } from '../app/defect-model';
 
 export interface JsonGraph {
   nodes: number[];
@@ -65,6 +66,28 @@ export const megnetLab = {
     } finally {
       topology.destroy();
       model.destroy();
+    }
+  },
+
+  /** The app's shipped defect model on WebGPU, a batch of graphs, de-normalised outputs [B, 2]. */
+  async defectModelGpu(a: { graphs: JsonGraph[] }) {
+    const { device } = await getGpu();
+    const model = await loadDefectModel();
+    device.pushErrorScope('validation');
+    const batch = batchGraphs(a.graphs.map(toGraph));
+    const gpu = new GpuMegnet(device, model.weights);
+    const topology = new GpuMegnetGraph(device, batch);
+    try {
+      const t0 = performance.now();
+      const y = await gpu.forward(topology, batch);
+      const ms = performance.now() - t0;
+      const error = await device.popErrorScope();
+      if (error) return { error: `WebGPU validation error: ${error.message}` };
+      const { mean, std } = model.manifest.normalization;
+      return { y: Array.from(y.data, (v, k) => v * std[k % 2] + mean[k % 2]), ms };
+    } finally {
+      topology.destroy();
+      gpu.destroy();
     }
   },
 

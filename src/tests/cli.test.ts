@@ -98,3 +98,31 @@ describe('latticelab neighbors', () => {
     expect(JSON.parse(out).count).toBeGreaterThan(12);
   });
 });
+
+describe('latticelab predict', () => {
+  it('predicts formation energy and gap for a spec, with domain warnings', async () => {
+    const { code, out, err } = await run(['predict', 'MoS2:5x5:V@1,W@0']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.spec).toBe('MoS2:5x5:W@0,V@1');
+    expect(Number.isFinite(j.formationEnergyPerSite_eV) && Number.isFinite(j.gap_eV)).toBe(true);
+    expect(j.sites).toBe(74);
+    expect(Array.isArray(j.outOfDomain)).toBe(true);
+  });
+
+  it('reads a list of specs from a JSON file', async () => {
+    const f = join(dir, 'specs.json');
+    writeFileSync(f, JSON.stringify([{ spec: 'MoS2:4x4:V@1' }, 'WSe2:5x5:Mo@0']));
+    const j = JSON.parse((await run(['predict', f])).out);
+    expect(j).toHaveLength(2);
+  });
+
+  it('explains bad specs and a missing model, exit code 1', async () => {
+    expect((await run(['predict', 'MoS2:5x5:V@999'])).err).toMatch(/site 999 is not in the 75-site/);
+    expect((await run(['predict', 'Graphite:5x5:V@1'])).err).toMatch(/unknown host/);
+    const missing = await run(['predict', 'MoS2:5x5:V@1', '--model', join(dir, 'none.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/no model at/);
+  });
+});

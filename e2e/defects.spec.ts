@@ -1,0 +1,77 @@
+/**
+ * The defect editor: a student puts an S vacancy into MoS2, sees a predicted
+ * formation energy and gap appear, adds a second defect and sees them
+ * change; undo/redo, clicking atoms in the 3D view, domain warnings and
+ * saving into a dataset.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { DefectEditor } from '../src/core/defects/editor';
+
+const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine();
+const S_SITE = pristine.species.indexOf('S');
+const MO_SITE = pristine.species.lastIndexOf('Mo');
+
+async function openEditor(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('mode-defects').click();
+  await expect(page.getByRole('region', { name: 'Defect editor' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Predictions' })).toContainText('Make a defect', { timeout: 30_000 });
+}
+
+async function applyToSite(page: Page, site: number): Promise<void> {
+  await page.getByTestId('defect-site').fill(String(site));
+  await page.getByTestId('defect-apply').click();
+}
+
+test('an S vacancy gives a prediction that changes when a second defect is added', async ({ page }) => {
+  await openEditor(page);
+  await page.getByTestId('tool-vacancy').check();
+  await applyToSite(page, S_SITE);
+  await expect(page.getByTestId('defect-list')).toContainText(`VS at site ${S_SITE}`);
+  const ef1 = (await page.getByTestId('pred-ef').textContent())!;
+  const gap1 = (await page.getByTestId('pred-gap').textContent())!;
+  expect(ef1).toMatch(/^-?\d+\.\d{3} eV$/);
+  await expect(page.getByTestId('pred-latency')).toContainText('ms');
+
+  // Second defect: W on a Mo site.
+  await page.getByTestId('tool-substitute').check();
+  await page.getByTestId('tool-element').selectOption('W');
+  await applyToSite(page, MO_SITE);
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(2);
+  await expect.poll(async () => `${await page.getByTestId('pred-ef').textContent()} ${await page.getByTestId('pred-gap').textContent()}`).not.toBe(`${ef1} ${gap1}`);
+
+  // Undo returns exactly to the first prediction; redo and the keyboard work too.
+  await page.getByTestId('defect-undo').click();
+  await expect(page.getByTestId('pred-ef')).toHaveText(ef1);
+  await page.keyboard.press('Control+Shift+Z');
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(2);
+  await page.keyboard.press('Control+Z');
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1);
+});
+
+test('clicking atoms in the 3D view makes defects; unknown territory is flagged; saving keeps the prediction', async ({ page }) => {
+  await openEditor(page);
+  await page.getByTestId('tool-vacancy').check();
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  for (const [fx, fy] of [[0.5, 0.5], [0.45, 0.5], [0.55, 0.5], [0.5, 0.45], [0.5, 0.55], [0.4, 0.4], [0.6, 0.6], [0.4, 0.6], [0.6, 0.4]]) {
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    if (await page.getByTestId('defect-list').isVisible()) break;
+  }
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByTestId('pred-ef')).toBeVisible();
+
+  // Te was never a substituent in the training data: the panel says so.
+  await page.getByTestId('tool-substitute').check();
+  await page.getByTestId('tool-element').selectOption('Te');
+  await applyToSite(page, S_SITE === 0 ? 1 : 0);
+  await expect(page.getByTestId('pred-warning')).toContainText('never seen Te');
+
+  await page.getByTestId('defect-save').click();
+  await expect(page.getByTestId('message-info')).toContainText('Saved 1 configuration into “Defect configurations”');
+  await page.getByTestId('mode-library').click();
+  await expect(page.getByTestId('dataset-select').getByRole('option', { name: 'Defect configurations' })).toHaveCount(1);
+  // A reload keeps it (IndexedDB).
+  await page.reload();
+  await expect(page.getByTestId('dataset-select').getByRole('option', { name: 'Defect configurations' })).toHaveCount(1, { timeout: 30_000 });
+});

@@ -1,0 +1,136 @@
+/**
+ * The defect editor's reactive state for the UI: wraps the DOM-free
+ * DefectEditor, applies the current tool to picked atoms and re-predicts
+ * after every edit.
+ */
+import { DefectEditor } from '../core/defects/editor';
+import type { DefectModel, DefectPrediction } from '../core/defects/predict';
+import type { HostName } from '../core/defects/representation';
+import { formatDefectSpec } from '../core/defects/spec';
+import type { Structure } from '../core/structure';
+import { loadDefectModel } from './defect-model';
+
+export type Tool = 'vacancy' | 'substitute';
+
+export class DefectSession {
+  readonly editor = new DefectEditor({ host: 'MoS2', size: 5, edits: [] });
+  /** Bumped on every edit: everything below derives from it. */
+  version = $state(0);
+  tool: Tool = $state('vacancy');
+  element = $state('W');
+  model: DefectModel | null = $state(null);
+  modelError: string | null = $state(null);
+  prediction: DefectPrediction | null = $state(null);
+  predictionError: string | null = $state(null);
+
+  structure: Structure = $derived.by(() => {
+    void this.version;
+    return this.editor.structure();
+  });
+
+  edits = $derived.by(() => {
+    void this.version;
+    return this.editor.state.edits;
+  });
+
+  async loadModel(): Promise<void> {
+    try {
+      this.model = await loadDefectModel();
+      this.modelError = null;
+      this.repredict();
+    } catch (e) {
+      this.modelError = (e as Error).message;
+    }
+  }
+
+  private changed(): void {
+    this.version++;
+    this.repredict();
+  }
+
+  private repredict(): void {
+    this.predictionError = null;
+    if (!this.model || this.editor.state.edits.length === 0) {
+      this.prediction = null;
+      return;
+    }
+    try {
+      this.prediction = this.model.predict(this.editor.config());
+    } catch (e) {
+      this.prediction = null;
+      this.predictionError = (e as Error).message;
+    }
+  }
+
+  /** Applies the tool to atom `index` of the displayed (defective) structure. */
+  apply(index: number): void {
+    const site = this.editor.pristineIndex(index);
+    if (site === undefined) return;
+    this.editor.setSite(site, this.tool === 'vacancy' ? null : this.element);
+    this.changed();
+  }
+
+  /** Applies the tool to a pristine site by number (keyboard access, scripts). */
+  applySite(site: number): void {
+    try {
+      this.editor.setSite(site, this.tool === 'vacancy' ? null : this.element);
+      this.predictionError = null;
+    } catch (e) {
+      this.predictionError = (e as Error).message;
+      return;
+    }
+    this.changed();
+  }
+
+  /** Puts the pristine atom back on a site. */
+  restore(site: number): void {
+    this.editor.setSite(site, this.editor.pristine().species[site]);
+    this.changed();
+  }
+
+  setHost(host: HostName, size: number): void {
+    this.editor.setHost(host, size);
+    this.changed();
+  }
+
+  undo(): void {
+    this.editor.undo();
+    this.changed();
+  }
+
+  redo(): void {
+    this.editor.redo();
+    this.changed();
+  }
+
+  clear(): void {
+    this.editor.clear();
+    this.changed();
+  }
+
+  get canUndo(): boolean {
+    void this.version;
+    return this.editor.canUndo;
+  }
+
+  get canRedo(): boolean {
+    void this.version;
+    return this.editor.canRedo;
+  }
+
+  /** The current configuration with its prediction stored in `properties`, for saving. */
+  snapshot(): Structure {
+    const s = this.editor.structure();
+    // A plain copy: $state values are proxies, which IndexedDB cannot clone.
+    const p = this.prediction ? $state.snapshot(this.prediction) : null;
+    return s.with({
+      properties: {
+        ...s.properties,
+        defectSpec: formatDefectSpec(this.editor),
+        ...(p && this.model
+          ? { prediction: { formationEnergyPerSite_eV: p.formationEnergy, gap_eV: p.gap, model: this.model.manifest.name, outOfDomain: p.outOfDomain } }
+          : {}),
+      },
+    });
+  }
+}
