@@ -5,7 +5,8 @@
  *     CPU reference in the same browser, same run (ratio = CPU ms / GPU ms);
  *  2. MEGNet message passing on a 192-atom MoS2 8x8 supercell with one S
  *     vacancy: latency of one re-evaluation and graphs/s when 16 such
- *     graphs are batched into one dispatch, WebGPU and CPU.
+ *     graphs are batched into one dispatch, WebGPU and CPU;
+ *  3. the shipped sparse-defect model as the defect editor runs it.
  * Each figure is the best of several runs after a warm-up (pipeline
  * compilation excluded). Results go into bench/RESULTS.md by hand, with the
  * date and the adapter this prints.
@@ -19,6 +20,8 @@ import type { MegnetShape } from '../src/core/graph/megnet.ts';
 import { Lattice } from '../src/core/lattice.ts';
 import { builtinById } from '../src/core/library/builtins.ts';
 import { repeat } from '../src/core/structure.ts';
+import { sparseDefectGraph } from '../src/core/defects/representation.ts';
+import { parseDefectSpec } from '../src/core/defects/spec.ts';
 import { rng } from '../src/tests/neighbor-cases.ts';
 import { launchChromium } from './browser.ts';
 import { startPreview } from './preview-server.ts';
@@ -86,6 +89,19 @@ try {
     const c = await page.evaluate((a) => window.gpuLab.megnetCpu(a), args);
     const B = graphs.length;
     console.log(`| ${B} | ${g.ms.toFixed(1)} | ${((1000 * B) / g.ms).toFixed(1)} | ${c.ms.toFixed(1)} | ${((1000 * B) / c.ms).toFixed(1)} | ${(c.ms / g.ms).toFixed(2)} |`);
+  }
+
+  // 3. The shipped sparse-defect model, as the defect editor runs it per edit.
+  console.log('\n### Sparse-defect MEGNet (the defect editor’s model), one configuration per forward\n');
+  console.log('| configuration | nodes | edges | CPU ms per prediction | WebGPU ms per prediction | CPU ms / WebGPU ms |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const spec of ['MoS2:8x8:V@1', 'MoS2:5x5:V@1,W@0', 'MoS2:3x3:V@1,W@0,Se@2']) {
+    const g = sparseDefectGraph(parseDefectSpec(spec).config());
+    const graph = { nodes: Array.from(g.nodes.data), nodeCols: g.nodes.cols, dist: Array.from(g.edges.data), src: Array.from(g.src), dst: Array.from(g.dst), state: Array.from(g.state!) };
+    const c = await page.evaluate((a) => window.gpuLab.defectModelCpu(a), { graphs: [graph], repeat: 50 });
+    const w = await page.evaluate((a) => window.gpuLab.defectModelGpu(a), { graphs: [graph], repeat: 5 });
+    if ('error' in w) throw new Error(w.error);
+    console.log(`| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.ms.toFixed(2)} | ${w.ms.toFixed(1)} | ${(c.ms / w.ms).toFixed(3)} |`);
   }
 } finally {
   await browser.close();
