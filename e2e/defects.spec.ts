@@ -71,7 +71,10 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   await expect(page.getByTestId('message-info')).toContainText('Saved 1 configuration into “Defect configurations”');
   await page.getByTestId('mode-library').click();
   await expect(page.getByTestId('dataset-select').getByRole('option', { name: 'Defect configurations' })).toHaveCount(1);
-  // A reload keeps it (IndexedDB).
+  // A reload keeps it (IndexedDB), with its prediction.
   await page.reload();
   await expect(page.getByTestId('dataset-select').getByRole('option', { name: 'Defect configurations' })).toHaveCount(1, { timeout: 30_000 });
+  await page.getByTestId('dataset-select').selectOption({ label: 'Defect configurations' });
+  await page.getByTestId('structure-list').getByRole('option').first().getByRole('button').first().click();
+  await expect(page.getByTestId('saved-prediction')).toContainText('eV');
 });

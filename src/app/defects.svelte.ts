@@ -118,19 +118,21 @@ export class DefectSession {
     return this.editor.canRedo;
   }
 
-  /** The current configuration with its prediction stored in `properties`, for saving. */
+  /**
+   * The current configuration with its prediction stored in `properties`, for
+   * saving: flat scalar keys, so the extended-XYZ export keeps them.
+   */
   snapshot(): Structure {
     const s = this.editor.structure();
-    // A plain copy: $state values are proxies, which IndexedDB cannot clone.
-    const p = this.prediction ? $state.snapshot(this.prediction) : null;
-    return s.with({
-      properties: {
-        ...s.properties,
-        defectSpec: formatDefectSpec(this.editor),
-        ...(p && this.model
-          ? { prediction: { formationEnergyPerSite_eV: p.formationEnergy, gap_eV: p.gap, model: this.model.manifest.name, outOfDomain: p.outOfDomain } }
-          : {}),
-      },
-    });
+    const p = this.prediction;
+    const extra: Record<string, string | number> = { defect_spec: formatDefectSpec(this.editor) };
+    if (p && this.model) {
+      extra.predicted_formation_energy_per_site_eV = p.formationEnergy;
+      extra.predicted_gap_eV = p.gap;
+      extra.prediction_model = this.model.manifest.name;
+      if (p.outOfDomain.length) extra.prediction_warning = p.outOfDomain.join('; ');
+    }
+    // No $state proxies in what goes to IndexedDB (they cannot be cloned).
+    return s.with({ properties: { builtin: s.properties.builtin, reference: s.properties.reference, ...extra } });
   }
 }
