@@ -36,6 +36,7 @@ if HERE not in sys.path:
 
 from featurize import config_from_sites, graph_to_json, sparse_graph  # noqa: E402
 from megnet import MEGNet, SingleGraph  # noqa: E402
+from hosts import HOSTS  # noqa: E402
 
 EXPORT_DIR = os.path.join(HERE, "export")
 FIXTURE_PATH = os.path.join(HERE, "fixtures", "sparse-graphs.json")
@@ -97,6 +98,9 @@ def write_weights(model: MEGNet, mean, std, training: dict,
         "normalization": {"mean": [float(x) for x in mean],
                           "std": [float(x) for x in std]},
         "training": training,
+        # In-plane lattice parameter (Å) of each host as trained: the app
+        # rescales its own hosts to these before building the sparse graph.
+        "hostLattice": {name: float(h.a) for name, h in HOSTS.items()},
         "tensors": tensors,
     }
     with open(prefix + ".bin", "wb") as fh:

@@ -119,3 +119,19 @@ describe('model files', () => {
     expect(() => readModel({ ...manifest, tensors: manifest.tensors.filter((t) => t.name !== 'readout.0.b') }, blob)).toThrow(ModelFileError);
   });
 });
+
+describe('toTrainingGeometry', () => {
+  it('scales the in-plane geometry of the built-in host to the trained lattice parameter', async () => {
+    const { toTrainingGeometry } = await import('../core/defects/predict');
+    const cfg = mos2(5, [[1, null], [4, null]]).config();
+    const a = Math.hypot(...cfg.lattice[0]) / 5; // 3.16 Å, the built-in value
+    const scaled = toTrainingGeometry(cfg, 3.19);
+    expect(Math.hypot(...scaled.lattice[0])).toBeCloseTo(5 * 3.19, 9);
+    expect(scaled.lattice[2]).toEqual(cfg.lattice[2]);
+    const d = (c: typeof cfg) => Math.hypot(...[0, 1, 2].map((k) => c.defects[1].position[k] - c.defects[0].position[k]));
+    const dz = cfg.defects[1].position[2] - cfg.defects[0].position[2];
+    expect(scaled.defects[1].position[2] - scaled.defects[0].position[2]).toBeCloseTo(dz, 12);
+    expect(d(scaled)).toBeGreaterThan(d(cfg) * (dz === 0 ? 3.19 / a - 1e-9 : 1));
+    expect(toTrainingGeometry(cfg, undefined)).toBe(cfg);
+  });
+});

@@ -34,6 +34,8 @@ export interface ModelManifest {
   targets: string[];
   normalization: { mean: number[]; std: number[] };
   training: TrainingInfo;
+  /** In-plane lattice parameter (Å) of each host in the training data. */
+  hostLattice?: Record<string, number>;
   tensors: TensorEntry[];
 }
 

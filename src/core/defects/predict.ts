@@ -22,6 +22,28 @@ export interface DefectPrediction {
   outOfDomain: string[];
 }
 
+/**
+ * The configuration as the model was trained to see it: the app's built-in
+ * hosts use published lattice parameters (e.g. MoS2 a = 3.16 Å, experiment)
+ * while the training data used its own (3.19 Å, PBE); distances between
+ * defects are the model's input, so the in-plane geometry is scaled to the
+ * training lattice parameter (n·a_train over the supercell's a length).
+ */
+export function toTrainingGeometry(config: DefectConfig, aTrain: number | undefined): DefectConfig {
+  if (!aTrain) return config;
+  const [a, b, c] = config.lattice;
+  const length = Math.hypot(a[0], a[1], a[2]);
+  const n = Math.max(1, Math.round(length / aTrain));
+  const s = (n * aTrain) / length;
+  if (Math.abs(s - 1) < 1e-9) return config;
+  const inPlane = (v: readonly number[]): [number, number, number] => [v[0] * s, v[1] * s, v[2]];
+  return {
+    ...config,
+    lattice: [inPlane(a), inPlane(b), [...c] as [number, number, number]],
+    defects: config.defects.map((d) => ({ ...d, position: inPlane(d.position) })),
+  };
+}
+
 export class DefectModel {
   readonly weights: MegnetWeights;
 
@@ -49,7 +71,8 @@ export class DefectModel {
 
   predict(config: DefectConfig): DefectPrediction {
     const t0 = performance.now();
-    const y = megnetForward(this.weights, batchGraphs([sparseDefectGraph(config)])).data;
+    const seen = toTrainingGeometry(config, this.manifest.hostLattice?.[config.host]);
+    const y = megnetForward(this.weights, batchGraphs([sparseDefectGraph(seen)])).data;
     const { mean, std } = this.manifest.normalization;
     return {
       formationEnergy: y[0] * std[0] + mean[0],
