@@ -11,8 +11,8 @@ const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine
 const S_SITE = pristine.species.indexOf('S');
 const MO_SITE = pristine.species.lastIndexOf('Mo');
 
-async function openEditor(page: Page): Promise<void> {
-  await page.goto('/');
+async function openEditor(page: Page, navigate = true): Promise<void> {
+  if (navigate) await page.goto('/');
   await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('mode-defects').click();
   await expect(page.getByRole('region', { name: 'Defect editor' })).toBeVisible();
@@ -77,4 +77,21 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   await page.getByTestId('dataset-select').selectOption({ label: 'Defect configurations' });
   await page.getByTestId('structure-list').getByRole('option').first().getByRole('button').first().click();
   await expect(page.getByTestId('saved-prediction')).toContainText('eV');
+});
+
+test('the editor and its model work offline after the first visit', async ({ page, context }) => {
+  await openEditor(page);
+  await expect(page.getByRole('region', { name: 'Predictions' })).toContainText('Model: megnet-sparse');
+  // The service worker must control the page (it has precached everything) before offline can work.
+  // No online reload in between: the first visit's precache alone must be enough.
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  });
+  await context.setOffline(true);
+  await page.reload();
+  await openEditor(page, false);
+  await applyToSite(page, S_SITE);
+  await expect(page.getByTestId('pred-ef')).toHaveText(/eV$/);
+  await context.setOffline(false);
 });

@@ -1,4 +1,4 @@
-/** Renders the README screenshot (public/screenshot.png) from the built app: `npx tsx scripts/screenshot.ts`. */
+/** Renders the README screenshots (public/screenshot.png, public/screenshot-defects.png) from the built app: `npx tsx scripts/screenshot.ts`. */
 import { launchChromium } from './browser.ts';
 import { startPreview } from './preview-server.ts';
 
@@ -19,6 +19,18 @@ try {
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await page.waitForTimeout(500);
   await page.screenshot({ path: 'public/screenshot.png' });
+
+  // The defect editor: two vacancies and a substitution in MoS2 5x5, with predictions.
+  await page.getByTestId('mode-defects').click();
+  await page.getByTestId('pred-ef').or(page.getByText('Make a defect')).first().waitFor();
+  for (const [tool, site] of [['vacancy', 1], ['vacancy', 31], ['substitute', 24]] as const) {
+    await page.getByTestId(`tool-${tool}`).check();
+    await page.getByTestId('defect-site').fill(String(site));
+    await page.getByTestId('defect-apply').click();
+  }
+  await page.getByTestId('pred-ef').waitFor();
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: 'public/screenshot-defects.png' });
   await browser.close();
 } finally {
   await server.close();

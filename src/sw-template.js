@@ -31,7 +31,10 @@ self.addEventListener('fetch', (event) => {
       const cache = await caches.open(CACHE);
       // Navigations (any path of the single-page app) get the cached index.
       const key = request.mode === 'navigate' ? './' : request;
-      const hit = await cache.match(key, { ignoreSearch: request.mode === 'navigate' });
+      // ignoreVary: the precache was filled by plain requests, but module
+      // scripts are fetched in CORS mode with an Origin header; a server that
+      // answers `Vary: Origin` would otherwise make every precached script miss.
+      const hit = await cache.match(key, { ignoreSearch: request.mode === 'navigate', ignoreVary: true });
       if (hit) return hit;
       const response = await fetch(request);
       if (response.ok && response.type === 'basic') cache.put(request, response.clone());
