@@ -439,6 +439,12 @@ def main(argv=None) -> int:
             "hosts": sorted({d["host"] for d in train}),
             "elements": sorted(int(z) for z in elements),
             "maxDefects": max(len(d["config"]["defects"]) for d in train),
+            # Defect concentration (defects per 100 pristine sites, the last
+            # state feature) seen in training: the app warns outside it.
+            "concentration": [
+                min(100.0 * len(d["config"]["defects"]) / d["config"]["pristineSites"] for d in train),
+                max(100.0 * len(d["config"]["defects"]) / d["config"]["pristineSites"] for d in train),
+            ],
             "dataset": "models/defects/data/dft.jsonl",
             "split": SPLIT_RULE,
             "seed": info["seed"],

@@ -110,6 +110,9 @@ describe('model files', () => {
     expect(p.outOfDomain).toEqual(['it was trained on only 40 structures, so every prediction is rough']);
     const far = model.domainWarnings(new DefectEditor({ host: 'WSe2', size: 4, edits: [] }).config());
     expect(far[0]).toMatch(/not trained on WSe2/);
+    const ranged = new DefectModel({ ...manifest, training: { ...manifest.training, concentration: [1.3, 6.3] } }, blob);
+    expect(ranged.domainWarnings(mos2(8, [[1, null]]).config()).join()).toMatch(/0\.5 defects per 100 sites; it was trained on 1\.3–6\.3/);
+    expect(ranged.domainWarnings(mos2(5, [[1, null]]).config()).join()).not.toMatch(/per 100 sites/);
   });
 
   it('reports damaged files clearly', () => {

@@ -20,6 +20,8 @@ export interface TrainingInfo {
   hosts: string[];
   elements: number[];
   maxDefects: number;
+  /** Range of defects per 100 pristine sites in the training data. */
+  concentration?: [number, number];
   dataset?: string;
   split?: string;
 }

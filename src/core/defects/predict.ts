@@ -65,6 +65,12 @@ export class DefectModel {
     const fresh = [...new Set(config.defects.map((d) => d.zNew).filter((z) => z !== 0 && !seen.has(z)))];
     if (fresh.length) out.push(`it has never seen ${fresh.map((z) => elementByZ(z)?.symbol ?? z).join(', ')} as a substituent`);
     if (config.defects.length > tr.maxDefects) out.push(`${config.defects.length} defects; it was trained on at most ${tr.maxDefects}`);
+    if (tr.concentration) {
+      const c = (100 * config.defects.length) / config.pristineSites;
+      const [lo, hi] = tr.concentration;
+      // 1 % slack: the same supercell and count must not warn from rounding.
+      if (c < lo * 0.99 || c > hi * 1.01) out.push(`${c.toFixed(1)} defects per 100 sites; it was trained on ${lo.toFixed(1)}–${hi.toFixed(1)}`);
+    }
     if (tr.structures < 100) out.push(`it was trained on only ${tr.structures} structures, so every prediction is rough`);
     return out;
   }
