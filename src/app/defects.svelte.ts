@@ -28,6 +28,13 @@ export class DefectSession {
     return this.editor.structure();
   });
 
+  /** Where the removed atoms were (Å), for the view to mark. */
+  vacancies = $derived.by(() => {
+    void this.version;
+    const p = this.editor.pristine().wrapped();
+    return this.editor.state.edits.filter(([, z]) => z === 0).map(([site]) => p.lattice.fracToCart(p.frac[site]));
+  });
+
   edits = $derived.by(() => {
     void this.version;
     return this.editor.state.edits;
