@@ -16,6 +16,7 @@ import { matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
 import { loadDefectModel } from '../app/defect-model';
+import { bestOf } from './timing';
 
 export interface JsonGraph {
   nodes: number[];
@@ -53,13 +54,8 @@ export const megnetLab = {
     const topology = new GpuMegnetGraph(device, batch);
     const msTopology = performance.now() - t0;
     try {
-      let y = await model.forward(topology, batch); // warm-up: compiles the pipelines
-      let ms = Infinity;
-      for (let r = 0; r < (a.repeat ?? 3); r++) {
-        const t = performance.now();
-        y = await model.forward(topology, batch);
-        ms = Math.min(ms, performance.now() - t);
-      }
+      await model.forward(topology, batch); // warm-up: compiles the pipelines
+      const { value: y, ms } = await bestOf(a.repeat ?? 3, () => model.forward(topology, batch));
       const error = await device.popErrorScope();
       if (error) return { error: `WebGPU validation error: ${error.message}` };
       return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms, msTopology, nodes: batch.nodes.rows, edges: batch.edges.rows };
@@ -73,13 +69,8 @@ export const megnetLab = {
   async defectModelCpu(a: { graphs: JsonGraph[]; repeat?: number }) {
     const model = await loadDefectModel();
     const batch = batchGraphs(a.graphs.map(toGraph));
-    let ms = Infinity;
-    let y = megnetForward(model.weights, batch);
-    for (let r = 0; r < (a.repeat ?? 20); r++) {
-      const t = performance.now();
-      y = megnetForward(model.weights, batch);
-      ms = Math.min(ms, performance.now() - t);
-    }
+    megnetForward(model.weights, batch);
+    const { value: y, ms } = await bestOf(a.repeat ?? 20, () => megnetForward(model.weights, batch));
     return { y: Array.from(y.data), ms };
   },
 
@@ -92,13 +83,8 @@ export const megnetLab = {
     const gpu = new GpuMegnet(device, model.weights);
     const topology = new GpuMegnetGraph(device, batch);
     try {
-      let y = await gpu.forward(topology, batch);
-      let ms = Infinity;
-      for (let r = 0; r < (a.repeat ?? 1); r++) {
-        const t0 = performance.now();
-        y = await gpu.forward(topology, batch);
-        ms = Math.min(ms, performance.now() - t0);
-      }
+      await gpu.forward(topology, batch); // warm-up
+      const { value: y, ms } = await bestOf(a.repeat ?? 1, () => gpu.forward(topology, batch));
       const error = await device.popErrorScope();
       if (error) return { error: `WebGPU validation error: ${error.message}` };
       const { mean, std } = model.manifest.normalization;
@@ -113,13 +99,8 @@ export const megnetLab = {
   async megnetCpu(a: LabArgs) {
     const batch = batchGraphs(a.graphs.map(toGraph));
     const w = randomMegnet(a.shape, a.seed);
-    let y = megnetForward(w, batch);
-    let ms = Infinity;
-    for (let r = 0; r < (a.repeat ?? 3); r++) {
-      const t = performance.now();
-      y = megnetForward(w, batch);
-      ms = Math.min(ms, performance.now() - t);
-    }
+    megnetForward(w, batch);
+    const { value: y, ms } = await bestOf(a.repeat ?? 3, () => megnetForward(w, batch));
     return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms };
   },
 };

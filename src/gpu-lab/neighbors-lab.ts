@@ -11,6 +11,7 @@ import { neighborListCpu } from '../core/neighbors/cpu';
 import type { EdgeList } from '../core/neighbors/types';
 import { getGpu } from '../gpu/device';
 import { type GpuNeighborTimings, neighborListGpu } from '../gpu/neighbors';
+import { bestOf } from './timing';
 
 interface LabInput {
   lattice: Mat3;
@@ -34,16 +35,6 @@ function result(e: EdgeList, summary: boolean) {
   return { count: e.count, src: Array.from(e.src), dst: Array.from(e.dst), image: Array.from(e.image), vec: Array.from(e.vec), dist: Array.from(e.dist) };
 }
 
-async function best<T>(repeat: number, fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  let ms = Infinity;
-  let value!: T;
-  for (let r = 0; r < Math.max(1, repeat); r++) {
-    const t0 = performance.now();
-    value = await fn();
-    ms = Math.min(ms, performance.now() - t0);
-  }
-  return { value, ms };
-}
 
 export const neighborsLab = {
   async neighborsGpu(a: LabInput) {
@@ -51,7 +42,7 @@ export const neighborsLab = {
     const input = { lattice: a.lattice, pbc: a.pbc, frac: Float64Array.from(a.frac), cutoff: a.cutoff };
     const timings: GpuNeighborTimings = { grid: 0, count: 0, fill: 0 };
     try {
-      const { value, ms } = await best(a.repeat ?? 1, () => neighborListGpu(input, gpu, timings));
+      const { value, ms } = await bestOf(a.repeat ?? 1, () => neighborListGpu(input, gpu, timings));
       return { ...result(value, a.summary ?? false), ms, timings };
     } catch (e) {
       return { error: `${(e as Error).name}: ${(e as Error).message}` };
@@ -61,7 +52,7 @@ export const neighborsLab = {
   /** The CPU reference in the same browser, for benchmark ratios. */
   async neighborsCpu(a: LabInput) {
     const input = { lattice: a.lattice, pbc: a.pbc, frac: Float64Array.from(a.frac), cutoff: a.cutoff };
-    const { value, ms } = await best(a.repeat ?? 1, () => Promise.resolve(neighborListCpu(input)));
+    const { value, ms } = await bestOf(a.repeat ?? 1, () => neighborListCpu(input));
     return { ...result(value, a.summary ?? false), ms };
   },
 };
