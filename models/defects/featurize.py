@@ -12,10 +12,11 @@ Two graphs are built from a dataset record (``data/dft.jsonl``):
   defect structure, edges within 5 Å, periodic in-plane.
 
 Records store defect *site indices* into the pristine supercell, so the
-pristine supercell is rebuilt with ``hosts.HOSTS[host].supercell(n)`` exactly as
-the generator does, and checked against the structure stored in the record
-(same cell, same surviving atoms), so a change in ``hosts.py`` cannot silently
-move defects.
+pristine supercell is rebuilt with ``hosts.HOSTS[host].supercell(size)``
+exactly as the generator does (``size`` = the record's ``supercell[:2]``,
+which need not be square: black phosphorus uses e.g. 4 x 3), and checked
+against the structure stored in the record (same cell, same surviving atoms),
+so a change in ``hosts.py`` cannot silently move defects.
 
 Graphs are dicts of numpy arrays: ``nodes`` float32 [N, F], ``src``/``dst``
 int64 [E], ``dist`` float32 [E] (Å), ``state`` float32 [7].
@@ -110,13 +111,16 @@ def periodic_edges(pos: np.ndarray, lattice: np.ndarray, cutoff: float):
 # Configurations
 # ---------------------------------------------------------------------------
 
-def pristine_supercell(host: str, n: int):
+def pristine_supercell(host: str, n):
+    """``n`` = an int (n x n) or (na, nb)."""
     return HOSTS[host].supercell(n)
 
 
-def config_from_sites(host: str, n: int, defects) -> dict:
+def config_from_sites(host: str, n, defects) -> dict:
     """The contract's ``config`` for ``defects`` = iterable of
-    (site, removed symbol, added symbol or None) on the pristine n x n cell."""
+    (site, removed symbol, added symbol or None) on the pristine supercell
+    ``n`` (an int for n x n, or (na, nb)).  Nothing here assumes a square or
+    hexagonal cell: the lattice rows are the supercell's a and b."""
     atoms = pristine_supercell(host, n)
     pos = atoms.get_positions()
     numbers = atoms.get_atomic_numbers()
@@ -133,7 +137,10 @@ def config_from_sites(host: str, n: int, defects) -> dict:
         "host": host,
         "lattice": [[float(x) for x in row] for row in atoms.cell.array],
         "pristineSites": len(atoms),
-        # Mean z of all pristine atoms; for 2H-MX2 this is the metal plane.
+        # Mean z of all pristine atoms: the metal plane of 2H-MX2, the plane
+        # of hBN, the middle of the M-M dimers of GaSe/InSe, the middle of
+        # the puckered BP layer (all these layers are mirror- or
+        # inversion-symmetric about it).
         "zMid": float(pos[:, 2].mean()),
         "defects": out,
     }
@@ -141,15 +148,15 @@ def config_from_sites(host: str, n: int, defects) -> dict:
 
 def config_from_sample(cfg) -> dict:
     """From a ``sample.Config``."""
-    return config_from_sites(cfg.host, cfg.n, [(d.site, d.removed, d.added)
-                                                for d in cfg.defects])
+    return config_from_sites(cfg.host, cfg.size, [(d.site, d.removed, d.added)
+                                                   for d in cfg.defects])
 
 
 def config_from_record(rec: dict, check: bool = True) -> dict:
     """From a dataset record; ``check`` verifies that the rebuilt pristine
     cell, minus the record's vacancies and with its substitutions, is the
     structure stored in the record (to 1e-4 Å)."""
-    n = int(rec["supercell"][0])
+    n = tuple(int(x) for x in rec["supercell"][:2])
     cfg = config_from_sites(rec["host"], n, [(d["site"], d["removed"],
                                               d["added"]) for d in rec["defects"]])
     if check and "positions" in rec:
@@ -214,7 +221,7 @@ def full_graph_from_record(rec: dict) -> dict:
     """Full graph of the defect structure stored in the record (zMid from the
     rebuilt pristine cell, so vacancies do not shift the layer feature)."""
     from ase import Atoms
-    n = int(rec["supercell"][0])
+    n = tuple(int(x) for x in rec["supercell"][:2])
     z_mid = float(pristine_supercell(rec["host"], n).get_positions()[:, 2].mean())
     atoms = Atoms(rec["species"], positions=rec["positions"], cell=rec["cell"],
                   pbc=rec.get("pbc", (True, True, False)))

@@ -23,6 +23,12 @@ Usage (from the repository root; see README.md)::
         --out models/defects/data/dft.jsonl --max-hours 2 &
     # end-to-end check on a 3x3 MoS2 supercell with one S vacancy:
     nice -n 19 /usr/bin/python3 models/defects/generate.py --smoke
+    # the same for another host (hBN: 3x3 with one N vacancy):
+    nice -n 19 /usr/bin/python3 models/defects/generate.py --smoke \
+        --smoke-host hBN --refs /tmp/smoke-refs.jsonl
+    # the new hosts:
+    nohup nice -n 19 /usr/bin/python3 models/defects/generate.py \
+        --hosts hBN,BP,GaSe,InSe --max-hours 2 &
 
 Under MPI every rank runs this script; GPAW splits each calculation over the
 ranks, only rank 0 writes files or prints, and the stop decisions are taken on
@@ -44,10 +50,9 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from hosts import HOSTS  # noqa: E402
+from hosts import HOSTS, _size  # noqa: E402
 from references import ELEMENT_REFS  # noqa: E402
-from sample import (SUPERCELLS, Config, sample_config,  # noqa: E402
-                    single_defect_config)
+from sample import Config, sample_config, single_defect_config  # noqa: E402
 from store import (append_jsonl, load_dataset, read_jsonl,  # noqa: E402
                    repair_tail)
 
@@ -83,9 +88,20 @@ COMMON_SETTINGS = {
     "spinpol": False,
 }
 
-#: Rough wall time of one defect single point (s) by supercell size, used only
-#: until this run has measured its own; for the --max-hours look-ahead.
-_GUESS_WALL = {3: 60.0, 4: 150.0, 5: 240.0}
+#: Rough wall time of one defect single point (s) by number of atoms in the
+#: pristine supercell, used only until this run has measured its own; for the
+#: --max-hours look-ahead.  (27/48/75: MoS2/WSe2 3x3/4x4/5x5.)
+_GUESS_WALL = {27: 60.0, 48: 150.0, 75: 240.0}
+
+
+def guess_wall(natoms: int) -> float:
+    return _GUESS_WALL.get(natoms, 3.2 * natoms)
+
+
+#: The single-defect configuration of ``--smoke`` per host: (size, label).
+SMOKE = {"MoS2": ((3, 3), "V_S"), "WSe2": ((3, 3), "V_Se"),
+         "hBN": ((3, 3), "V_N"), "GaSe": ((2, 2), "V_Se"),
+         "InSe": ((2, 2), "V_Se"), "BP": ((2, 2), "V_P")}
 
 RANK0 = world.rank == 0
 
@@ -196,26 +212,39 @@ class References:
 
     @staticmethod
     def mu_key(element: str) -> str:
+        """Key of mu_element.  A reference built from a host geometry or
+        derived from other mu's (B, Ga, In) also carries those in its
+        fingerprint; the elemental ones (Mo, W, S, Se, ...) keep the key
+        they had before any were added."""
         ref = ELEMENT_REFS[element]
-        fp = fingerprint([settings_with(ref.overrides), ref.description])
+        parts = [settings_with(ref.overrides), ref.description]
+        if ref.geometry:
+            parts.append(ref.geometry)
+        if ref.subtract:
+            parts.append({el: References.mu_key(el) for el, _ in ref.subtract})
+        fp = fingerprint(parts)
         return f"mu:{element}:{fp}"
 
     @staticmethod
-    def pristine_key(host: str, n: int) -> str:
+    def pristine_key(host: str, size) -> str:
+        na, nb = _size(size)
         fp = fingerprint([settings_with(), HOSTS[host].params()])
-        return f"pristine:{host}:{n}x{n}:{fp}"
+        return f"pristine:{host}:{na}x{nb}:{fp}"
 
     def mu(self, element: str) -> float:
-        return self.records[self.mu_key(element)]["energy_per_atom"]
+        rec = self.records[self.mu_key(element)]
+        return rec.get("mu", rec["energy_per_atom"])
 
-    def pristine(self, host: str, n: int) -> dict:
-        return self.records[self.pristine_key(host, n)]
+    def pristine(self, host: str, size) -> dict:
+        return self.records[self.pristine_key(host, size)]
 
     def _compute(self, key: str, atoms, settings: dict, extra: dict) -> None:
         txt = os.path.join(self.log_dir, key.replace(":", "_") + ".txt")
         log(f"reference {key}: {atoms.get_chemical_formula()} "
             f"({len(atoms)} atoms) ...")
         res = single_point(atoms, settings, txt)  # failure here is fatal
+        if callable(extra):  # a derived mu needs the energy first
+            extra = extra(res["energy"])
         rec = {
             "key": key,
             **extra,
@@ -236,30 +265,50 @@ class References:
             append_jsonl(self.path, rec)
         self.records[key] = rec
         log(f"  E = {res['energy']:.4f} eV ({rec['energy_per_atom']:.4f} "
-            f"eV/atom), {res['wall_time_s']:.0f} s")
+            f"eV/atom), {res['wall_time_s']:.0f} s"
+            + (f"; mu = {rec['mu']:.4f} eV" if "mu" in rec else ""))
 
-    def ensure(self, hosts: list[str], sizes: list[int],
+    def _ensure_mu(self, el: str) -> None:
+        key = self.mu_key(el)
+        if key in self.records:
+            return
+        ref = ELEMENT_REFS[el]
+        for dep, _ in ref.subtract:  # B <- N, Ga/In <- Se
+            self._ensure_mu(dep)
+        atoms = ref.atoms()
+        extra = {"kind": "chemical_potential", "element": el,
+                 "system": ref.description}
+        if ref.derived:
+            n_el = atoms.get_chemical_symbols().count(el)
+            mus = {dep: self.mu(dep) for dep, _ in ref.subtract}
+            base = extra
+
+            def extra(energy, base=base, n_el=n_el, mus=mus):
+                return {**base, "mu": ref.mu_from(energy, n_el, mus),
+                        "mu_from": {"subtract": [list(s) for s in
+                                                 ref.subtract],
+                                    "n_element": n_el, "mu": mus,
+                                    "mu_keys": {d: self.mu_key(d)
+                                                for d in mus}}}
+        self._compute(key, atoms, settings_with(ref.overrides), extra)
+
+    def ensure(self, hosts: list[str], sizes: list | None,
                elements: set[str]) -> None:
         """Compute every missing reference needed for ``hosts`` x ``sizes``
-        and the chemical potentials of ``elements``."""
+        (``None``: each host's own ``supercells``) and the chemical
+        potentials of ``elements`` (and of those they are derived from)."""
         for el in sorted(elements):
-            key = self.mu_key(el)
-            if key in self.records:
-                continue
-            ref = ELEMENT_REFS[el]
-            atoms = ref.atoms()
-            self._compute(key, atoms, settings_with(ref.overrides),
-                          {"kind": "chemical_potential", "element": el,
-                           "system": ref.description})
+            self._ensure_mu(el)
         for host in hosts:
-            for n in sizes:
-                key = self.pristine_key(host, n)
+            for size in (HOSTS[host].supercells if sizes is None else sizes):
+                key = self.pristine_key(host, size)
                 if key in self.records:
                     continue
-                atoms = HOSTS[host].supercell(n)
+                na, nb = _size(size)
+                atoms = HOSTS[host].supercell((na, nb))
                 self._compute(key, atoms, settings_with(),
                               {"kind": "pristine", "host": host,
-                               "supercell": [n, n, 1],
+                               "supercell": [na, nb, 1],
                                "host_params": HOSTS[host].params(),
                                "host_source": HOSTS[host].source})
 
@@ -273,7 +322,7 @@ def base_record(cfg: Config, atoms) -> dict:
         "id": cfg.id,
         "index": cfg.index,
         "host": cfg.host,
-        "supercell": [cfg.n, cfg.n, 1],
+        "supercell": [cfg.size[0], cfg.size[1], 1],
         "n_defects": len(cfg.defects),
         "defects": [d.as_dict() for d in cfg.defects],
         "concentration": round(cfg.concentration(), 6),
@@ -305,7 +354,7 @@ def run_config(cfg: Config, refs: References, log_dir: str,
             "timestamp": now_iso(),
         })
         return rec
-    pristine = refs.pristine(cfg.host, cfg.n)
+    pristine = refs.pristine(cfg.host, cfg.size)
     n_removed = cfg.n_removed()
     mu = {el: refs.mu(el) for el in n_removed}
     e_f = res["energy"] - pristine["energy"] + sum(
@@ -392,8 +441,12 @@ def parse_args(argv=None):
     p.add_argument("--summary", action="store_true",
                    help="print what the dataset file holds and exit")
     p.add_argument("--smoke", action="store_true",
-                   help="one 3x3 MoS2 single-S-vacancy calculation, end to "
-                        "end, into a temp file")
+                   help="one 3x3 MoS2 single-S-vacancy calculation (or see "
+                        "--smoke-host), end to end, into a temp file")
+    p.add_argument("--smoke-host", default="MoS2", choices=sorted(SMOKE),
+                   help="host of --smoke (default %(default)s): "
+                        + ", ".join(f"{h} {s[0]}x{s[1]} {lab}"
+                                    for h, (s, lab) in SMOKE.items()))
     return p.parse_args(argv)
 
 
@@ -403,26 +456,30 @@ def smoke(args) -> int:
                                    "lattice-defects-smoke.jsonl")
     if RANK0 and os.path.exists(out):
         os.remove(out)
-    cfg = single_defect_config("MoS2", 3, "V_S", index=0)
+    host = args.smoke_host
+    size, label = SMOKE[host]
+    cfg = single_defect_config(host, size, label, index=0)
     refs = References(args.refs, args.log_dir)
     t0 = time.perf_counter()
-    refs.ensure(["MoS2"], [3], set(cfg.n_removed()))
+    refs.ensure([host], [size], set(cfg.n_removed()))
     rec = run_config(cfg, refs, args.log_dir, keep_logs=True)
-    rec["id"] = "smoke-MoS2-3x3-V_S"
+    rec["id"] = f"smoke-{host}-{cfg.size_label}-{label}"
     if RANK0:
         append_jsonl(out, rec)
     if "error" in rec:
         log(f"SMOKE FAILED: {rec['error']}")
         return 1
-    p = refs.pristine("MoS2", 3)
+    p = refs.pristine(host, size)
+    mus = ", ".join(f"mu_{el} = {mu:.4f} eV"
+                    for el, mu in rec["references"]["mu"].items())
     log(f"smoke record -> {out}")
-    log(f"pristine 3x3: E = {p['energy']:.4f} eV, gap = {p['gap']:.3f} eV, "
-        f"{p['wall_time_s']:.0f} s")
-    log(f"V_S 3x3:      E = {rec['energy']:.4f} eV, HOMO = {rec['homo']:.3f}, "
-        f"LUMO = {rec['lumo']:.3f}, gap = {rec['gap']:.3f} eV, "
-        f"E_f = {rec['formation_energy']:.3f} eV, mu_S = "
-        f"{rec['references']['mu']['S']:.4f} eV, {rec['wall_time_s']:.0f} s, "
-        f"{rec['scf_iterations']} SCF iterations")
+    log(f"pristine {cfg.size_label}: E = {p['energy']:.4f} eV, gap = "
+        f"{p['gap']:.3f} eV, {p['wall_time_s']:.0f} s")
+    log(f"{label} {cfg.size_label}:      E = {rec['energy']:.4f} eV, HOMO = "
+        f"{rec['homo']:.3f}, LUMO = {rec['lumo']:.3f}, gap = "
+        f"{rec['gap']:.3f} eV, E_f = {rec['formation_energy']:.3f} eV, {mus}, "
+        f"{rec['wall_time_s']:.0f} s, {rec['scf_iterations']} SCF iterations, "
+        f"{rec['n_electrons']:.0f} electrons")
     log(f"smoke total wall time {time.perf_counter() - t0:.0f} s")
     return 0
 
@@ -462,7 +519,7 @@ def main(argv=None) -> int:
             for h in hosts:
                 cfg = sample_config(h, index)
                 labels = " ".join(f"{d.label}@{d.site}" for d in cfg.defects)
-                log(f"{cfg.id} {cfg.n}x{cfg.n} {cfg.density():4s} {labels} "
+                log(f"{cfg.id} {cfg.size_label} {cfg.density():4s} {labels} "
                     f"[{cfg.config_hash()}]")
                 shown += 1
             index += 1
@@ -481,9 +538,9 @@ def main(argv=None) -> int:
     for h in hosts:
         elements |= HOSTS[h].elements
     refs = References(args.refs, args.log_dir)
-    refs.ensure(hosts, list(SUPERCELLS), elements)
+    refs.ensure(hosts, None, elements)  # each host's own supercell sizes
 
-    walls: dict[int, list[float]] = {}
+    walls: dict[tuple, list[float]] = {}
     computed = 0
     index = args.start_id
     while args.max_id is None or index < args.max_id:
@@ -494,8 +551,9 @@ def main(argv=None) -> int:
             h = cfg.config_hash()
             if h in seen_hashes:
                 continue  # equivalent to a configuration already computed
-            guess = (sum(walls[cfg.n]) / len(walls[cfg.n]) if cfg.n in walls
-                     else _GUESS_WALL.get(cfg.n, 300.0))
+            key = (cfg.host, cfg.size)
+            guess = (sum(walls[key]) / len(walls[key]) if key in walls
+                     else guess_wall(len(HOSTS[cfg.host].supercell(cfg.size))))
             stop = None
             if args.max_structures is not None and \
                     computed >= args.max_structures:
@@ -508,14 +566,14 @@ def main(argv=None) -> int:
                     f"{(time.time() - t_start) / 60:.1f} min")
                 return 0
             labels = " ".join(f"{d.label}@{d.site}" for d in cfg.defects)
-            log(f"{cfg.id}: {cfg.n}x{cfg.n} {labels} ...")
+            log(f"{cfg.id}: {cfg.size_label} {labels} ...")
             rec = run_config(cfg, refs, args.log_dir, args.keep_logs)
             if RANK0:
                 append_jsonl(out, rec)
             done_ids.add(cfg.id)
             seen_hashes.add(h)
             computed += 1
-            walls.setdefault(cfg.n, []).append(rec["wall_time_s"])
+            walls.setdefault(key, []).append(rec["wall_time_s"])
             if "error" in rec:
                 log(f"  FAILED after {rec['wall_time_s']:.0f} s: "
                     f"{rec['error']}")

@@ -27,6 +27,43 @@ unrelaxed hosts):
 * Se: trigonal (grey) Se, the stable allotrope of helical chains, space group
   P3_121 (152), a = 4.366 Å, c = 4.954 Å, Se at (x, 0, 1/3) with x = 0.2254
   (Cherin & Unger, Acta Cryst. 23, 670 (1967)); gives Se-Se = 2.373 Å.
+
+References for hBN, GaSe, InSe and black phosphorus (2DMD: B mp-160, N mp-154,
+C mp-569304, Ga mp-142, In mp-1184502, P mp-1014013):
+
+* N: the isolated N2 molecule, d = 1.098 Å (experimental r_e = 1.0977 Å,
+  Huber & Herzberg, Constants of Diatomic Molecules, 1979).  Stands in for
+  solid alpha-N2 (mp-154), a molecular crystal that PBE barely binds, as S8
+  stands in for alpha-S.
+* C: graphene per atom, a = 2.46 Å (as the app's 'graphene' built-in), the
+  layer of graphite.  PBE binds graphite layers by only a few meV/atom, so
+  this stands in for the graphite-like 2DMD reference.
+* P: the pristine black-phosphorus monolayer of ``hosts.py`` (the 'BP'
+  host's primitive cell) per atom.  PBE barely binds the layers of bulk black
+  P, so the monolayer is within a few tens of meV/atom of the bulk; using the
+  host's own geometry (k-converged primitive cell) also keeps a layer-vs-bulk
+  geometry offset out of the P-vacancy formation energy.
+* B: **not elemental.**  alpha-B12 (mp-160, 12-atom rhombohedral cell with
+  two inequivalent sites) is expensive and its geometry would be the only
+  one here not shared with a host.  mu_B is the **N-rich limit**:
+  mu_B = E(hBN per BN) - mu_N with mu_N = E(N2)/2, i.e. hBN in equilibrium
+  with N2 gas.  B-site defect energies (V_B, C_B) are then those of N-rich
+  growth; with elemental alpha-B they would be higher by |dH_f(hBN)| per B
+  removed (PBE ~2.5-3 eV).  N-site defects use the elemental mu_N, which is
+  the same N-rich point.
+* Ga: **not elemental** (alpha-Ga, mp-142, is an 8-atom metal needing dense
+  k-points).  mu_Ga = E(GaSe per formula unit) - mu_Se (trigonal Se): the
+  **Se-rich limit** of GaSe.
+* In: likewise mu_In = E(InSe per formula unit) - mu_Se, the Se-rich limit
+  of InSe.  The Ga and In references therefore use the monolayer hosts of
+  ``hosts.py`` (primitive cells with k-points).  In GaSe, In_Ga uses
+  mu_Ga (Se-rich GaSe) and mu_In (Se-rich InSe): the substitution energy is
+  then E(In in GaSe) - E(GaSe) + E(InSe f.u.) - E(GaSe f.u.), independent of
+  mu_Se.  V_Se uses the elemental mu_Se (Se-rich), consistently.
+
+So the hBN, GaSe and InSe formation energies are at one rich-limit point of
+the host's stability range, not at the elemental references that 2DMD used
+for every element; compare with 2DMD only with that shift in mind.
 """
 
 from __future__ import annotations
@@ -38,6 +75,8 @@ from ase import Atoms
 from ase.build import bulk
 from ase.spacegroup import crystal
 
+from hosts import HOSTS, HoneycombHost
+
 
 @dataclass(frozen=True)
 class ElementRef:
@@ -48,9 +87,26 @@ class ElementRef:
     description: str
     atoms_factory: object  # () -> Atoms
     overrides: dict = field(default_factory=dict)
+    #: For a compound reference (mu from a compound and other mu's):
+    #: ((element, atoms of it in the cell), ...) to subtract, e.g. (("N", 1),)
+    #: for hBN -> B.  Empty for an elemental phase.
+    subtract: tuple = ()
+    #: Geometry parameters that enter the reference key (for references built
+    #: from a host of hosts.py, its ``params()``).
+    geometry: dict = field(default_factory=dict)
 
     def atoms(self) -> Atoms:
         return self.atoms_factory()
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.subtract)
+
+    def mu_from(self, energy: float, natoms_of: int,
+                mus: dict[str, float]) -> float:
+        """mu of ``element`` = (E(cell) - sum_j n_j mu_j) / n_element."""
+        return (energy - sum(n * mus[el] for el, n in self.subtract)) \
+            / natoms_of
 
 
 def s8_ring(bond: float = 2.05, angle_deg: float = 108.0,
@@ -66,6 +122,30 @@ def s8_ring(bond: float = 2.05, angle_deg: float = 108.0,
     atoms = Atoms("S8", positions=pos, pbc=False)
     atoms.center(vacuum=vacuum)
     return atoms
+
+
+def n2_molecule(bond: float = 1.098, vacuum: float = 6.0) -> Atoms:
+    atoms = Atoms("N2", positions=[(0, 0, 0), (0, 0, bond)], pbc=False)
+    atoms.center(vacuum=vacuum)
+    return atoms
+
+
+def graphene(a: float = 2.46) -> Atoms:
+    """2-atom graphene cell as the app's ``honeycomb(2.46, 'C', 'C')``,
+    8 Å vacuum on each side like the hosts."""
+    g = HoneycombHost(name="graphene", a=a, site_a="C", site_b="C",
+                      source="", defect_kinds=(), supercells=((1, 1),))
+    return g.supercell(1)
+
+
+def _host_cell(name: str):
+    def make() -> Atoms:
+        return HOSTS[name].supercell(1)
+    return make
+
+
+def _host_params(name: str) -> dict:
+    return HOSTS[name].params()
 
 
 def trigonal_se() -> Atoms:
@@ -92,4 +172,36 @@ ELEMENT_REFS: dict[str, ElementRef] = {
     "Se": ElementRef("Se", "trigonal Se (P3_121), a=4.366 c=4.954 x=0.2254 "
                            "(Cherin & Unger 1967), 6x6x5 k",
                      trigonal_se, {"kpts": {"size": (6, 6, 5), "gamma": True}}),
+    "N": ElementRef("N", "isolated N2 molecule, d=1.098 A (experiment), 6 A "
+                         "vacuum, non-periodic",
+                    n2_molecule, {}),  # isolated molecule: Gamma only
+    # Graphene is a semimetal: dense 2D grid (K = (1/3, 1/3) is on an 18x18
+    # Gamma-centred grid) and the metals' smearing.
+    "C": ElementRef("C", "graphene, a=2.46 A (app built-in), 8 A vacuum per "
+                         "side, 18x18x1 k",
+                    graphene, {"kpts": {"size": (18, 18, 1), "gamma": True},
+                               "occupations": {"name": "fermi-dirac",
+                                               "width": 0.1}}),
+    "P": ElementRef("P", "black phosphorus monolayer = BP host primitive cell "
+                         "(Brown & Rundqvist 1965 geometry), 12x9x1 k",
+                    _host_cell("BP"),
+                    {"kpts": {"size": (12, 9, 1), "gamma": True}},
+                    geometry=_host_params("BP")),
+    "B": ElementRef("B", "N-rich limit: mu_B = E(hBN primitive cell, 1 BN) - "
+                         "mu_N(N2); hBN host geometry (a=2.504), 12x12x1 k",
+                    _host_cell("hBN"),
+                    {"kpts": {"size": (12, 12, 1), "gamma": True}},
+                    subtract=(("N", 1),), geometry=_host_params("hBN")),
+    "Ga": ElementRef("Ga", "Se-rich limit: mu_Ga = E(GaSe primitive cell, "
+                           "2 GaSe)/2 - mu_Se(trigonal Se); GaSe host "
+                           "geometry, 12x12x1 k",
+                     _host_cell("GaSe"),
+                     {"kpts": {"size": (12, 12, 1), "gamma": True}},
+                     subtract=(("Se", 2),), geometry=_host_params("GaSe")),
+    "In": ElementRef("In", "Se-rich limit: mu_In = E(InSe primitive cell, "
+                           "2 InSe)/2 - mu_Se(trigonal Se); InSe host "
+                           "geometry, 12x12x1 k",
+                     _host_cell("InSe"),
+                     {"kpts": {"size": (12, 12, 1), "gamma": True}},
+                     subtract=(("Se", 2),), geometry=_host_params("InSe")),
 }

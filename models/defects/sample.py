@@ -7,16 +7,22 @@ generated.  That is what makes the generator resumable: an id that is already
 in the dataset file is simply skipped.
 
 Sampling follows the spirit of the 2DMD study (Huang et al., npj 2D Mater Appl
-7, 6 (2023)): 1-3 point defects per supercell, each a vacancy of either species
-or an isovalent substitution, on distinct random sites.  Supercells are 4x4 and
-5x5, so the defect concentration spans ~1.3 % (one defect in 5x5, 75 atoms) to
-~6 % (three defects in 4x4, 48 atoms).  The ``density`` label uses 2DMD's lower
-bound of its high-density sets (2.5 % of sites) as the threshold.
+7, 6 (2023)): 1-3 point defects per supercell, each a vacancy or a
+substitution of one of the host's kinds (``hosts.py``), on distinct random
+sites.  Supercell sizes are per host (``Host.supercells``): MoS2/WSe2 4x4 and
+5x5 (48/75 atoms), hBN 5x5 and 6x6 (50/72), GaSe/InSe 4x4 (64), BP 4x3 and
+5x4 (48/80, rectangular).  The ``density`` label uses 2DMD's lower bound of
+its high-density sets (2.5 % of sites) as the threshold.
 
-Equivalent configurations (related by a lattice translation of the supercell or
-by a point operation of the D3h layer group, including the mirror that swaps the
-top and bottom chalcogen layers) share one canonical key, so duplicates are
-detected and computed only once.
+Equivalent configurations (related by a symmetry operation of the pristine
+supercell: a lattice translation, a point operation of the layer group --
+D3h for MX2, hBN, GaSe, InSe, including the mirror that swaps the top and
+bottom layers; D2h for black phosphorus, with its non-symmorphic glides and
+screws) share one canonical key, so duplicates are detected and computed only
+once.
+
+The MoS2 and WSe2 draws are exactly those of the first version of this file
+(same random calls, same sites, same keys); ``test_pipeline`` pins them.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from functools import lru_cache
 import numpy as np
 from ase import Atoms
 
-from hosts import HOSTS, DefectKind, Host
+from hosts import HOSTS, DefectKind, Host, _size
 
-#: Supercell sizes drawn for the dataset (n x n).
+#: Supercell sizes drawn for MoS2/WSe2 (n x n); kept for compatibility, the
+#: per-host sizes are ``hosts.HOSTS[name].supercells``.
 SUPERCELLS = (4, 5)
 #: Number of point defects per structure.
 N_DEFECTS = (1, 2, 3)
@@ -66,15 +73,30 @@ class Config:
 
     host: str
     index: int
-    n: int  # supercell is n x n
+    size: tuple[int, int]  # supercell is size[0] x size[1] primitive cells
     defects: tuple[Defect, ...]
+
+    def __post_init__(self):  # accept n for an n x n cell
+        object.__setattr__(self, "size", _size(self.size))
+
+    @property
+    def n(self) -> int:
+        """n of an n x n supercell (refuses rectangular ones)."""
+        if self.size[0] != self.size[1]:
+            raise ValueError(f"{self.id}: supercell {self.size_label} is not "
+                             f"n x n; use .size")
+        return self.size[0]
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.size[0]}x{self.size[1]}"
 
     @property
     def id(self) -> str:
         return f"{self.host}-{self.index:06d}"
 
     def pristine(self) -> Atoms:
-        return HOSTS[self.host].supercell(self.n)
+        return HOSTS[self.host].supercell(self.size)
 
     def atoms(self) -> Atoms:
         """Defect structure: substitutions change the symbol in place,
@@ -100,7 +122,9 @@ class Config:
         return {el: c for el, c in sorted(n.items()) if c != 0}
 
     def concentration(self) -> float:
-        return len(self.defects) / (3 * self.n * self.n)
+        host = HOSTS[self.host]
+        return len(self.defects) / (host.atoms_per_cell * self.size[0]
+                                    * self.size[1])
 
     def density(self) -> str:
         high = self.concentration() >= HIGH_DENSITY_THRESHOLD
@@ -109,12 +133,12 @@ class Config:
     def canonical_key(self) -> str:
         """Smallest relabelling of the defect set over all symmetry operations
         of the pristine supercell; equal for equivalent configurations."""
-        perms = symmetry_permutations(self.host, self.n)
+        perms = symmetry_permutations(self.host, self.size)
         best = min(
             tuple(sorted((int(p[d.site]), d.label) for d in self.defects))
             for p in perms)
         body = ",".join(f"{label}@{site}" for site, label in best)
-        return f"{self.host}|{self.n}x{self.n}|{body}"
+        return f"{self.host}|{self.size_label}|{body}"
 
     def config_hash(self) -> str:
         return hashlib.sha1(self.canonical_key().encode()).hexdigest()[:16]
@@ -130,15 +154,17 @@ def _rng(host: str, index: int) -> random.Random:
 def sample_config(host_name: str, index: int) -> Config:
     """Draw the configuration with id ``(host_name, index)``.
 
-    Supercell size and number of defects are uniform over ``SUPERCELLS`` and
-    ``N_DEFECTS``; each defect's kind is uniform over the host's defect kinds
-    and its site uniform over the still-unused sites of the right species.
+    Supercell size and number of defects are uniform over the host's
+    ``supercells`` and ``N_DEFECTS``; each defect's kind is uniform over the
+    host's defect kinds and its site uniform over the still-unused sites of
+    the right species.  (For MoS2/WSe2, ``supercells`` = ((4, 4), (5, 5)):
+    ``rng.choice`` over it draws the same index as over ``SUPERCELLS``.)
     """
     host = HOSTS[host_name]
     rng = _rng(host_name, index)
-    n = rng.choice(SUPERCELLS)
+    size = rng.choice(host.supercells)
     n_def = rng.choice(N_DEFECTS)
-    symbols = host.supercell(n).get_chemical_symbols()
+    symbols = host.supercell(size).get_chemical_symbols()
     used: set[int] = set()
     defects = []
     for _ in range(n_def):
@@ -149,13 +175,14 @@ def sample_config(host_name: str, index: int) -> Config:
         used.add(site)
         defects.append(Defect(kind.label, site, kind.site_element, kind.added))
     defects.sort(key=lambda d: d.site)
-    return Config(host_name, index, n, tuple(defects))
+    return Config(host_name, index, size, tuple(defects))
 
 
-def single_defect_config(host_name: str, n: int, label: str,
+def single_defect_config(host_name: str, n, label: str,
                          site: int | None = None, index: int = -1) -> Config:
     """A hand-made configuration with one defect (used by the smoke test):
-    the first site of the right species unless ``site`` is given."""
+    the first site of the right species unless ``site`` is given; ``n`` is
+    an int (n x n) or (na, nb)."""
     host = HOSTS[host_name]
     kind = next(k for k in host.defect_kinds if k.label == label)
     symbols = host.supercell(n).get_chemical_symbols()
@@ -165,23 +192,45 @@ def single_defect_config(host_name: str, n: int, label: str,
                   (Defect(label, site, kind.site_element, kind.added),))
 
 
-@lru_cache(maxsize=None)
-def symmetry_permutations(host_name: str, n: int) -> tuple[np.ndarray, ...]:
-    """Site permutations of the pristine n x n supercell of ``host_name``.
+def symmetry_permutations(host_name: str, size) -> tuple[np.ndarray, ...]:
+    """Site permutations of the pristine supercell of ``host_name``
+    (``size`` = n or (na, nb)); see ``_symmetry_permutations``."""
+    return _symmetry_permutations(host_name, _size(size))
 
-    Candidates are the 24 operations {C6^k} x {1, mirror y} x {1, mirror z}
-    about a metal atom, each combined with the n^2 primitive translations;
-    those that map every atom onto an atom of the same species are kept
-    (for 2H-MX2 that is D3h, 12 operations, times n^2 translations).
+
+@lru_cache(maxsize=None)
+def _symmetry_permutations(host_name: str,
+                           size: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """Every symmetry operation of the pristine supercell whose linear part
+    is one of the 24 operations {C6^k} x {1, mirror y} x {1, mirror z}, as a
+    site permutation.
+
+    The linear part acts about (x0, y0, zMid) with (x0, y0) the first atom
+    and zMid the mean z of the layer (its mirror plane, if it has one).  For
+    each linear part every translation that takes the first atom's image onto
+    an atom of the same species is tried, and kept when it maps every atom
+    onto an atom of the same species.  That finds the whole space group of
+    the supercell whatever the origin, including non-symmorphic operations:
+
+    * 2H-MX2, hBN, GaSe, InSe (D3h layer groups): 12 operations x the
+      na*nb translations (for MX2 the same set as the first version of this
+      function, which used the metal atom as origin and primitive
+      translations only);
+    * black phosphorus (rectangular cell, layer group Pmna, D2h): the 8
+      operations {C2z} x {1, mirror y} x {1, mirror z} generate D2h, found
+      with their half-cell glide/screw translations; C3/C6 never map a
+      rectangular cell onto itself and are rejected by the atom match.
     """
     host: Host = HOSTS[host_name]
-    atoms = host.supercell(n)
+    atoms = host.supercell(size)
     pos = atoms.get_positions()
     cell = atoms.cell.array
     inv = np.linalg.inv(cell[:2, :2])
     symbols = np.array(atoms.get_chemical_symbols())
-    origin = pos[0].copy()  # a metal atom (mx2 puts M first)
-    prim = cell[:2, :2] / n
+    origin = pos[0].copy()
+    origin[2] = pos[:, 2].mean()
+    scale = max(size)
+    same = np.flatnonzero(symbols == symbols[0])
 
     def frac_xy(p: np.ndarray) -> np.ndarray:
         return np.mod(p[:, :2] @ inv + 1e-6, 1.0) - 1e-6
@@ -196,14 +245,13 @@ def symmetry_permutations(host_name: str, n: int) -> tuple[np.ndarray, ...]:
             for mz in (1, -1):
                 op = rot @ np.diag([1, my, mz])
                 base = (pos - origin) @ op.T + origin
-                for i in range(n):
-                    for j in range(n):
-                        moved = base.copy()
-                        moved[:, :2] += i * prim[0] + j * prim[1]
-                        perm = _match(frac_xy(moved), moved[:, 2], ref_frac,
-                                      pos[:, 2], symbols, n)
-                        if perm is not None:
-                            perms.append(perm)
+                for target in same:
+                    moved = base.copy()
+                    moved[:, :2] += pos[target, :2] - base[0, :2]
+                    perm = _match(frac_xy(moved), moved[:, 2], ref_frac,
+                                  pos[:, 2], symbols, scale)
+                    if perm is not None:
+                        perms.append(perm)
     unique = {p.tobytes(): p for p in perms}
     return tuple(unique.values())
 

@@ -4,6 +4,10 @@
 
 * featurisation invariants of REPRESENTATION.md (atom order, symmetric edges,
   zero edges, strict cutoff, feature values, vocabulary);
+* sampling: pinned MoS2/WSe2 draws (ids, sites, canonical keys must never
+  change), the records already in data/dft.jsonl (read only), and the hosts
+  hBN, GaSe, InSe, BP (geometry as the app's built-ins, symmetry, one config
+  per host through the sparse graph);
 * the PyTorch MEGNet against a plain numpy forward written from the contract
   (loops, float64, weights in the exported [in, out] layout);
 * the weight-file round trip, the ONNX export (onnxruntime if importable, else
@@ -27,11 +31,16 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import export  # noqa: E402
-from featurize import (config_from_record, config_from_sample,  # noqa: E402
-                       config_from_sites, full_graph_from_atoms,
+from featurize import (HOST_ORDER, VOCAB, config_from_record,  # noqa: E402
+                       config_from_sample, config_from_sites,
+                       full_graph_from_atoms, full_graph_from_record,
                        periodic_edges, pristine_supercell, sparse_graph)
+from hosts import HOSTS  # noqa: E402
 from megnet import MEGNet, SingleGraph, predict_raw  # noqa: E402
-from sample import sample_config  # noqa: E402
+from references import ELEMENT_REFS  # noqa: E402
+from sample import Config, Defect, sample_config, symmetry_permutations  # noqa: E402
+from ase.data import atomic_numbers  # noqa: E402
+from ase.neighborlist import neighbor_list  # noqa: E402
 
 torch.set_num_threads(1)
 SMALL = dict(nodeIn=33, stateIn=7, rbf=6, cutoff=10.0, hidden=8, features=4,
@@ -205,6 +214,215 @@ class TestFeaturize(unittest.TestCase):
         rec["positions"][0][0] += 0.1
         with self.assertRaises(ValueError):
             config_from_record(rec)
+
+
+#: (id, supercell n, ((label, site), ...), canonical key, config hash) of
+#: MoS2/WSe2 draws made before the other hosts were added.  These must never
+#: change: ids, sites and keys already in data/dft.jsonl depend on them.
+PINNED = [
+    ('MoS2-000000', 4, (('V_Mo', 33),), 'MoS2|4x4|V_Mo@0', '71a7ad380b28371f'),
+    ('MoS2-000001', 5, (('V_Mo', 24), ('Se_S', 29), ('V_S', 44)),
+     'MoS2|5x5|V_Mo@0,Se_S@4,V_S@19', 'e48f009df1e03328'),
+    ('MoS2-000002', 5, (('V_S', 26), ('W_Mo', 27), ('W_Mo', 33)),
+     'MoS2|5x5|W_Mo@0,V_S@4,W_Mo@27', 'c3134f23ecb85d8e'),
+    ('MoS2-000007', 5, (('V_Mo', 12), ('V_Mo', 15)), 'MoS2|5x5|V_Mo@0,V_Mo@3',
+     '1fc6e18a55b26f6e'),
+    ('MoS2-000123', 5, (('W_Mo', 27), ('Se_S', 41)), 'MoS2|5x5|W_Mo@0,Se_S@7',
+     '0d2843b4b69f02ee'),
+    ('WSe2-000000', 5, (('Mo_W', 57), ('Mo_W', 72)), 'WSe2|5x5|Mo_W@0,Mo_W@3',
+     '66996a05f3f8090a'),
+    ('WSe2-000003', 5, (('V_W', 27),), 'WSe2|5x5|V_W@0', 'e5af847ff4764d31'),
+    ('WSe2-000011', 5, (('Mo_W', 6), ('V_Se', 49)), 'WSe2|5x5|Mo_W@0,V_Se@4',
+     '678d3083e6771dd0'),
+    ('WSe2-004567', 4, (('Mo_W', 24),), 'WSe2|4x4|Mo_W@0', '07ad6204aeac57ac'),
+]
+
+NEW_HOSTS = ("hBN", "GaSe", "InSe", "BP")
+
+
+def _record(c):
+    """A dataset-like record of a sampled config (no energies)."""
+    atoms = c.atoms()
+    return {"id": c.id, "host": c.host, "supercell": [*c.size, 1],
+            "defects": [d.as_dict() for d in c.defects],
+            "species": atoms.get_chemical_symbols(),
+            "positions": atoms.get_positions().tolist(),
+            "cell": atoms.cell.array.tolist()}
+
+
+class TestSampling(unittest.TestCase):
+    def test_pinned_mos2_wse2_draws(self):
+        for id_, n, defects, key, h in PINNED:
+            host, index = id_.split("-")
+            c = sample_config(host, int(index))
+            self.assertEqual(c.id, id_)
+            self.assertEqual((c.n, c.size), (n, (n, n)))
+            self.assertEqual(tuple((d.label, d.site) for d in c.defects), defects)
+            self.assertEqual(c.canonical_key(), key)
+            self.assertEqual(c.config_hash(), h)
+            self.assertAlmostEqual(c.concentration(), len(defects) / (3 * n * n))
+
+    def test_existing_dataset_records_reproduce(self):
+        """Every record already in data/dft.jsonl (read only) is still what
+        its (host, index) draws, with the same canonical key."""
+        from store import read_jsonl
+        path = os.path.join(HERE, "data", "dft.jsonl")
+        recs = [r for r in read_jsonl(path) if "index" in r][:200] \
+            if os.path.exists(path) else []
+        if not recs:
+            self.skipTest("no dataset records")
+        for r in recs:
+            c = sample_config(r["host"], int(r["index"]))
+            self.assertEqual(c.id, r["id"])
+            self.assertEqual([*c.size, 1], r["supercell"])
+            self.assertEqual([d.as_dict() for d in c.defects], r["defects"])
+            self.assertEqual(c.canonical_key(), r["canonical_key"])
+            self.assertEqual(c.config_hash(), r["config_hash"])
+
+    def test_new_hosts_sampling(self):
+        for host in NEW_HOSTS:
+            h = HOSTS[host]
+            kinds = {k.label for k in h.defect_kinds}
+            for i in range(12):
+                c = sample_config(host, i)
+                self.assertEqual(c, sample_config(host, i))  # deterministic
+                self.assertIn(c.size, h.supercells)
+                self.assertTrue(1 <= len(c.defects) <= 3)
+                self.assertEqual(len({d.site for d in c.defects}), len(c.defects))
+                symbols = c.pristine().get_chemical_symbols()
+                for d in c.defects:
+                    self.assertIn(d.label, kinds)
+                    self.assertEqual(symbols[d.site], d.removed)
+                self.assertEqual(c.canonical_key().split("|")[1], c.size_label)
+                self.assertAlmostEqual(c.concentration(),
+                                       len(c.defects) / len(c.pristine()))
+
+    def test_sizes_and_substituents_in_vocabulary(self):
+        natoms = {"hBN": {(5, 5): 50, (6, 6): 72}, "GaSe": {(4, 4): 64},
+                  "InSe": {(4, 4): 64}, "BP": {(4, 3): 48, (5, 4): 80}}
+        for host, sizes in natoms.items():
+            self.assertEqual(set(HOSTS[host].supercells), set(sizes))
+            for size, n in sizes.items():
+                self.assertEqual(len(HOSTS[host].supercell(size)), n)
+        for h in HOSTS.values():
+            for el in h.elements:
+                self.assertIn(atomic_numbers[el], VOCAB, f"{h.name}: {el}")
+                self.assertIn(el, ELEMENT_REFS, f"{h.name}: no mu for {el}")
+        self.assertEqual(list(HOSTS), list(HOST_ORDER))
+
+    def test_geometry_as_app_builtins(self):
+        """Bond lengths of prototypes.ts honeycomb / monochalcogenideLayer /
+        puckeredLayer with the builtins.ts numbers."""
+        def bonds(host, cutoff):
+            i, j, d = neighbor_list("ijd", HOSTS[host].supercell(3), cutoff)
+            return sorted({round(float(x), 3) for x in d})
+        self.assertEqual(bonds("hBN", 1.6), [round(2.504 / np.sqrt(3), 3)])
+        self.assertEqual(bonds("GaSe", 2.6), [2.39, 2.46])
+        self.assertEqual(bonds("InSe", 2.9), [2.65, 2.79])
+        self.assertEqual(bonds("BP", 2.5), [2.224, 2.244])
+        cell = HOSTS["BP"].supercell((4, 3)).cell.array
+        np.testing.assert_allclose(np.diag(cell)[:2], [4 * 3.3136, 3 * 4.3763])
+        self.assertEqual(HOSTS["BP"].supercell(1).positions[:, 2].ptp().round(4),
+                         round(2 * 0.10168 * 10.478, 4))
+        gase = HOSTS["GaSe"].supercell(1)
+        self.assertEqual(gase.get_chemical_symbols(), ["Ga", "Ga", "Se", "Se"])
+
+    def test_symmetry_groups(self):
+        # hBN: D3h, but the planar layer makes sigma_h the identity on atoms
+        # -> 6 distinct permutations per translation; GaSe/InSe: D3h (12);
+        # BP: D2h (8), with glides.
+        for host, size, n_ops in [("hBN", (5, 5), 6 * 25), ("GaSe", (4, 4), 12 * 16),
+                                  ("InSe", (4, 4), 12 * 16), ("BP", (4, 3), 8 * 12),
+                                  ("BP", (5, 4), 8 * 20)]:
+            self.assertEqual(len(symmetry_permutations(host, size)), n_ops)
+
+    def test_equivalent_configs_share_key(self):
+        for host in NEW_HOSTS:
+            size = HOSTS[host].supercells[0]
+            c = sample_config(host, 5)
+            perms = symmetry_permutations(host, size)
+            for p in (perms[1], perms[len(perms) // 2], perms[-1]):
+                moved = Config(host, 5, size, tuple(sorted(
+                    (Defect(d.label, int(p[d.site]), d.removed, d.added)
+                     for d in c.defects), key=lambda d: d.site)))
+                self.assertEqual(moved.canonical_key(), c.canonical_key())
+        # BP: the two P sublayers (top/bottom) are related by a glide/screw,
+        # so one vacancy gives a single key; on the 4x3 cell, V_P pairs at
+        # different distances give different keys.
+        keys = {Config("BP", 0, (4, 3), (Defect("V_P", s, "P", None),)).canonical_key()
+                for s in range(48)}
+        self.assertEqual(len(keys), 1)
+        k1 = Config("BP", 0, (4, 3), (Defect("V_P", 0, "P", None),
+                                       Defect("V_P", 1, "P", None))).canonical_key()
+        k2 = Config("BP", 0, (4, 3), (Defect("V_P", 0, "P", None),
+                                       Defect("V_P", 2, "P", None))).canonical_key()
+        self.assertNotEqual(k1, k2)
+
+
+class TestNewHostGraphs(unittest.TestCase):
+    def test_one_config_per_new_host(self):
+        for host in NEW_HOSTS:
+            c = sample_config(host, 1)
+            rec = _record(c)
+            cfg = config_from_record(rec)
+            self.assertEqual(cfg, config_from_sample(c))
+            pristine = c.pristine()
+            self.assertEqual(cfg["pristineSites"], len(pristine))
+            z = pristine.positions[:, 2]
+            self.assertAlmostEqual(cfg["zMid"], 0.5 * (z.min() + z.max()), places=9)
+            np.testing.assert_allclose(cfg["lattice"], pristine.cell.array)
+            for d, dd in zip(cfg["defects"], c.defects):
+                np.testing.assert_allclose(d["position"], pristine.positions[dd.site])
+            g = sparse_graph(cfg)
+            n = len(c.defects)
+            self.assertEqual(g["nodes"].shape, (n, 33))
+            # one-hot zNew and zOld: exactly one slot each
+            np.testing.assert_array_equal(g["nodes"][:, :16].sum(axis=1), 1)
+            np.testing.assert_array_equal(g["nodes"][:, 16:32].sum(axis=1), 1)
+            for row, dd in zip(g["nodes"], c.defects):
+                z_old = atomic_numbers[dd.removed]
+                z_new = 0 if dd.added is None else atomic_numbers[dd.added]
+                self.assertEqual(row[VOCAB.index(z_new)], 1)
+                self.assertEqual(row[16 + VOCAB.index(z_old)], 1)
+            state = np.zeros(7)
+            state[HOST_ORDER.index(host)] = 1
+            state[6] = 100 * n / len(pristine)
+            np.testing.assert_allclose(g["state"], state, rtol=1e-6)
+            self.assertEqual(int(np.argmax(g["state"][:6])),
+                             {"hBN": 2, "GaSe": 3, "InSe": 4, "BP": 5}[host])
+            fwd = edge_set(g)
+            self.assertEqual(fwd, sorted((d, s, r) for s, d, r in fwd))
+            self.assertTrue(np.all(g["dist64"] < 10.0))
+            full = full_graph_from_record(rec)
+            self.assertEqual(len(full["nodes"]), len(rec["species"]))
+            torch.manual_seed(0)
+            with torch.no_grad():
+                y = predict_raw(MEGNet(**SMALL).eval(), [g])
+            self.assertTrue(torch.isfinite(y).all())
+
+    def test_layer_features(self):
+        # hBN planar: 0; GaSe: Se at +-(dMM/2 + h), Ga at +-dMM/2; BP: +-dz.
+        g = sparse_graph(config_from_sites("hBN", 5, [(0, "B", "C"), (1, "N", None)]))
+        np.testing.assert_allclose(g["nodes"][:, 32], 0, atol=1e-9)
+        gase = HOSTS["GaSe"]
+        g = sparse_graph(config_from_sites("GaSe", 4, [(0, "Ga", None), (1, "Ga", "In"),
+                                                       (2, "Se", None), (3, "Se", "S")]))
+        top = gase.d_mm / 2 + gase.h
+        np.testing.assert_allclose(g["nodes"][:, 32],
+                                   np.array([-gase.d_mm / 2, gase.d_mm / 2, -top, top]) / 3,
+                                   atol=1e-6)
+        dz = 0.10168 * 10.478
+        g = sparse_graph(config_from_sites("BP", (4, 3), [(0, "P", "N"), (1, "P", None)]))
+        np.testing.assert_allclose(g["nodes"][:, 32], [dz / 3, -dz / 3], atol=1e-6)
+
+    def test_rectangular_cell_images(self):
+        # One defect in BP 4x3 (13.254 x 13.129 A) and in a 2x2 cell
+        # (6.63 x 8.75 A): own images along a and b with the right lengths.
+        g = sparse_graph(config_from_sites("BP", (4, 3), [(0, "P", None)]))
+        self.assertEqual(len(g["src"]), 0)
+        g = sparse_graph(config_from_sites("BP", (2, 2), [(0, "P", None)]))
+        d = np.sort(np.round(g["dist64"], 4))
+        self.assertEqual(list(d), sorted([round(2 * 3.3136, 4)] * 2 + [round(2 * 4.3763, 4)] * 2))
 
 
 class TestModel(unittest.TestCase):

@@ -60,7 +60,8 @@ SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
 TARGETS = ("formation_energy_per_site_eV", "gap_eV")
 MIN_MEANINGFUL = 200  # below this many structures, say the numbers mean little
-DEFECT_LABELS = tuple(k.label for h in HOSTS.values() for k in h.defect_kinds)
+DEFECT_LABELS = tuple(dict.fromkeys(  # unique, in host order (S_Se is in GaSe and InSe)
+    k.label for h in HOSTS.values() for k in h.defect_kinds))
 
 
 # ---------------------------------------------------------------------------
