@@ -2,7 +2,9 @@
  * A one-line text form of a defect configuration, for the command line and
  * for saved records: `HOST:NxN:EDIT,EDIT,...` with EDIT = `V@site` (vacancy)
  * or `El@site` (substitution), sites indexing the pristine n x n supercell
- * of the built-in host. Example: `MoS2:5x5:V@1,W@0`.
+ * of the built-in host. Example: `MoS2:5x5:V@1,W@0`. `V` is the vacancy
+ * (Kröger–Vink), so vanadium cannot be written in this form; the editor can
+ * still place it.
  */
 import { elementByZ, isElementSymbol } from '../elements';
 import { DefectEditor, MAX_SIZE, MIN_SIZE } from './editor';
