@@ -267,7 +267,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
     total = sum(counts["all"].values())
     hosts = list(HOSTS)
     lines = [
-        "# Defect property models: results",
+        "## Defect property models",
         "",
         f"Written by `models/defects/train.py` on {_dt.date.today().isoformat()}"
         f" from `models/defects/data/dft.jsonl` ({total} usable structures; "
@@ -333,8 +333,9 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "references (see `models/defects/README.md`). Γ-only gaps are "
         "labels of this dataset, not converged band gaps.",
     ]
-    with open(RESULTS_MD, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    sys.path.insert(0, os.path.dirname(HERE))
+    from results_md import update_section
+    update_section("defects", "\n".join(lines) + "\n", RESULTS_MD)
 
 
 # ---------------------------------------------------------------------------

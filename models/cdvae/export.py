@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Export a trained CDVAE for the browser: two ONNX graphs, a manifest and
+parity fixtures.
+
+    /usr/bin/python3 models/cdvae/export.py --dataset perov_5
+
+Writes ``export/<dataset>/``:
+
+* ``heads.onnx``: z (B, latent) -> num_atoms_logits (B, max_atoms+1),
+  lattice (B, 6: lengths / N^(1/3) in Å, angles in degrees), composition
+  (B, V probabilities), property (B,).
+* ``score.onnx``: one score-network evaluation, the body of a Langevin step:
+  z_atom (N, latent), types (N,) int64 vocabulary indices, log_sigma (N,),
+  src, dst (E,) int64, vec (E, 3) Å -> score (N, 3), type_logits (N, V).
+  The graph (every periodic neighbour within ``cutoff``, both directions,
+  vec = r_dst + image . L - r_src) is built outside, by the app's neighbour
+  list. Opset 17, N and E dynamic.
+* ``model.json``: the manifest (format ``latticelab-cdvae/1``): vocabulary,
+  noise schedule, cutoff, sampling defaults, property, training summary.
+
+and ``fixtures/<dataset>.json``: inputs and PyTorch outputs of both graphs on
+noisy test crystals, with the crystals themselves (lattice, fractional
+coordinates) so that the TypeScript test can also build the graph with its
+own neighbour list and compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import data  # noqa: E402
+from model import CDVAE, collate, radius_graph_pbc  # noqa: E402
+from sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL  # noqa: E402
+from train import checkpoint_path, load_model  # noqa: E402
+
+OPSET = 17
+FORMAT = "latticelab-cdvae/1"
+PROPERTY_INFO = {
+    "perov_5": {"name": "heat of formation", "column": "heat_ref", "unit": "eV/atom",
+                "source": "perov_5 (Castelli et al., Energy Environ. Sci. 5, 9034 (2012), via CDVAE)"},
+    "carbon_24": {"name": "energy", "column": "energy_per_atom", "unit": "eV/atom",
+                  "source": "carbon_24 (Pickard, AIRSS, via CDVAE)"},
+    "mp_20_biternary": {"name": "formation energy", "column": "formation_energy_per_atom",
+                        "unit": "eV/atom", "source": "Materials Project (CC BY 4.0)"},
+}
+
+
+def _scatter_add(g, self, dim, index, src):
+    # PyTorch 1.13's own symbolic refuses when it cannot prove index and src
+    # have equal shapes (they do: model.segment_sum expands index to src).
+    from torch.onnx import symbolic_helper
+    return g.op("ScatterElements", self, index, src,
+                axis_i=symbolic_helper._get_const(dim, "i", "dim"), reduction_s="add")
+
+
+torch.onnx.register_custom_op_symbolic("aten::scatter_add", _scatter_add, OPSET)
+
+
+class Heads(torch.nn.Module):
+    def __init__(self, model: CDVAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z):
+        return self.model.heads(z)
+
+
+class Score(torch.nn.Module):
+    def __init__(self, model: CDVAE):
+        super().__init__()
+        self.score = model.score
+
+    def forward(self, z_atom, types, log_sigma, src, dst, vec):
+        return self.score(z_atom, types, log_sigma, src, dst, vec)
+
+
+def export_dir(dataset: str) -> str:
+    return os.path.join(HERE, "export", dataset)
+
+
+def fixture_path(dataset: str) -> str:
+    return os.path.join(HERE, "fixtures", f"{dataset}.json")
+
+
+def step_inputs(model: CDVAE, crystals, sigma_index: int, seed: int) -> dict:
+    """A noisy batch as the sampler would see it at noise level sigma_index."""
+    g = torch.Generator().manual_seed(seed)
+    b = collate(crystals, model.z_to_index)
+    sigma = float(model.sigmas[sigma_index])
+    cart = torch.einsum("ni,nij->nj", b["frac"], b["lattice"][b["crystal"]])
+    cart = cart + sigma * torch.randn(cart.shape, generator=g)
+    inv = torch.linalg.inv(b["lattice"])
+    frac = torch.remainder(torch.einsum("ni,nij->nj", cart, inv[b["crystal"]]), 1.0)
+    src, dst, vec = radius_graph_pbc(frac, b["lattice"], b["num_atoms"], model.cfg.cutoff)
+    z = torch.randn(len(crystals), model.cfg.latent, generator=g)
+    return {"z": z, "z_atom": z[b["crystal"]], "types": b["types"],
+            "log_sigma": torch.full((len(frac),), math.log(sigma)),
+            "src": src, "dst": dst, "vec": vec, "frac": frac, "lattice": b["lattice"],
+            "num_atoms": b["num_atoms"], "sigma": sigma}
+
+
+def export(dataset: str) -> dict:
+    model = load_model(dataset)
+    ck = torch.load(checkpoint_path(dataset))
+    out = export_dir(dataset)
+    os.makedirs(out, exist_ok=True)
+    sp = data.splits(data.load(dataset, verbose=False))
+    sample_in = step_inputs(model, sp["test"][:4], 25, 0)
+
+    torch.onnx.export(
+        Heads(model), (sample_in["z"],), os.path.join(out, "heads.onnx"),
+        input_names=["z"], output_names=["num_atoms_logits", "lattice", "composition", "property"],
+        dynamic_axes={"z": {0: "B"}, "num_atoms_logits": {0: "B"}, "lattice": {0: "B"},
+                      "composition": {0: "B"}, "property": {0: "B"}},
+        opset_version=OPSET, do_constant_folding=True)
+    names = ["z_atom", "types", "log_sigma", "src", "dst", "vec"]
+    torch.onnx.export(
+        Score(model), tuple(sample_in[k] for k in names), os.path.join(out, "score.onnx"),
+        input_names=names, output_names=["score", "type_logits"],
+        dynamic_axes={"z_atom": {0: "N"}, "types": {0: "N"}, "log_sigma": {0: "N"},
+                      "src": {0: "E"}, "dst": {0: "E"}, "vec": {0: "E"},
+                      "score": {0: "N"}, "type_logits": {0: "N"}},
+        opset_version=OPSET, do_constant_folding=True)
+
+    cfg = model.cfg
+    manifest = {
+        "format": FORMAT, "dataset": dataset,
+        "reference": "Xie et al., Crystal Diffusion Variational Autoencoder for Periodic "
+                     "Material Generation, ICLR 2022 (arXiv:2110.06197); compact variant, "
+                     "see models/cdvae/model.py",
+        "vocab": cfg.vocab, "max_atoms": cfg.max_atoms, "latent": cfg.latent,
+        "cutoff": cfg.cutoff, "sigmas": model.sigmas.tolist(),
+        "type_sigmas": model.type_sigmas.tolist(),
+        "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
+        "property": PROPERTY_INFO.get(dataset),
+        "files": {"heads": "heads.onnx", "score": "score.onnx"},
+        "training": {"epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
+                     "best_val_loss": ck["best_val"], "sizes": ck["sizes"],
+                     "split_rule": data.SPLIT_RULE, "date": _dt.date.today().isoformat()},
+    }
+    with open(os.path.join(out, "model.json"), "w") as fh:
+        json.dump(manifest, fh, indent=1)
+    write_fixtures(model, dataset, sp["test"])
+    return manifest
+
+
+def _list(t: torch.Tensor):
+    return t.reshape(-1).tolist()
+
+
+@torch.no_grad()
+def write_fixtures(model: CDVAE, dataset: str, test) -> None:
+    cases = []
+    # noise levels: large, middle, small; a few test crystals each
+    for k, (level, start) in enumerate(((0, 0), (25, 4), (49, 8))):
+        x = step_inputs(model, test[start:start + 3], level, 100 + k)
+        score, logits = model.score(x["z_atom"], x["types"], x["log_sigma"], x["src"], x["dst"], x["vec"])
+        heads = model.heads(x["z"])
+        cases.append({
+            "sigma": x["sigma"], "num_atoms": _list(x["num_atoms"]),
+            "lattice": x["lattice"].tolist(), "frac": x["frac"].tolist(),
+            "z": x["z"].tolist(), "types": _list(x["types"]),
+            "edges": {"src": _list(x["src"]), "dst": _list(x["dst"]), "vec": _list(x["vec"])},
+            "score": score.tolist(), "type_logits": logits.tolist(),
+            "heads": {"num_atoms_logits": heads[0].tolist(), "lattice": heads[1].tolist(),
+                      "composition": heads[2].tolist(), "property": heads[3].tolist()},
+        })
+    os.makedirs(os.path.dirname(fixture_path(dataset)), exist_ok=True)
+    with open(fixture_path(dataset), "w") as fh:
+        json.dump({"dataset": dataset, "note": "written by models/cdvae/export.py", "cases": cases}, fh)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="perov_5")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    m = export(args.dataset)
+    print(f"exported {args.dataset}: epochs {m['training']['epochs']}, -> {export_dir(args.dataset)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""A compact CDVAE (Xie, Fu, Ganea, Barzilay, Jaakkola, "Crystal Diffusion
+Variational Autoencoder for Periodic Material Generation", ICLR 2022).
+
+What is the same as the paper:
+* an encoder of the crystal graph to a latent z (VAE, KL-regularised);
+* heads from z for the number of atoms, the lattice (lengths scaled by
+  N^(1/3), and angles, both standardised) and the composition; plus the
+  paper's optional property head (here: the dataset's energy column);
+* a periodic score network conditioned on z that, given noisy fractional
+  coordinates and noisy atom types, predicts for every atom a Cartesian
+  displacement (the coordinate score) and its type; trained by denoising
+  over a geometric schedule of noise levels (coordinates 10 -> 0.01 Å, types
+  5 -> 0.01, 50 levels); the same loss weights as the paper's configs;
+* sampling by annealed Langevin dynamics (``sample.py``).
+
+What is smaller or simpler, so that it trains on two CPU cores in hours:
+* encoder and score network are the same plain invariant message-passing
+  network (Gaussian radial basis with a cosine envelope, SiLU MLPs), not
+  DimeNet++ / GemNet-dQ; the coordinate score is E(3)-equivariant by
+  construction: a sum over edges of learned invariant scalars times the edge's
+  unit vector;
+* the score network also sees log(sigma) (the paper's does not);
+* during training the score network gets the true lattice (the paper's
+  "teacher forcing"); at sampling time it gets the lattice predicted from z;
+* the graph is every periodic image within the cutoff, with no cap on the
+  number of neighbours.
+
+``score_step`` is a pure function of (per-atom z, types, log sigma, edges)
+so that it exports to ONNX with the graph built outside the model: in the app
+by the project's TypeScript neighbour list (``src/core/neighbors``), here by
+``radius_graph_pbc``. Both give directed edges src -> dst with
+vec = r_dst + image . L - r_src.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class Config:
+    vocab: list[int]                       # atomic numbers the model knows
+    max_atoms: int = 20                    # num-atoms head classes 0..max_atoms
+    hidden: int = 64
+    latent: int = 64
+    rbf: int = 32
+    cutoff: float = 5.0                    # Å
+    enc_layers: int = 3
+    dec_layers: int = 4
+    msg_scale: float = 1 / 32              # 1 / typical neighbour count
+    sigma_begin: float = 10.0              # Å, CDVAE's perov/carbon/mp configs
+    sigma_end: float = 0.01
+    type_sigma_begin: float = 5.0
+    type_sigma_end: float = 0.01
+    num_noise_levels: int = 50
+    # loss weights: CDVAE conf/model/vae.yaml
+    cost_natom: float = 1.0
+    cost_lattice: float = 10.0
+    cost_composition: float = 1.0
+    cost_coord: float = 10.0
+    cost_type: float = 1.0
+    cost_property: float = 1.0
+    beta: float = 0.01
+    # standardisation of lattice targets and property (set from the train split)
+    lattice_mean: list[float] = field(default_factory=lambda: [0.0] * 6)
+    lattice_std: list[float] = field(default_factory=lambda: [1.0] * 6)
+    prop_mean: float = 0.0
+    prop_std: float = 1.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def geometric(begin: float, end: float, n: int) -> torch.Tensor:
+    return torch.exp(torch.linspace(math.log(begin), math.log(end), n))
+
+
+def mlp(sizes: list[int], last_act: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+        if k < len(sizes) - 2 or last_act:
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------
+# Geometry
+
+def lattice_from_params(lengths: torch.Tensor, angles_deg: torch.Tensor) -> torch.Tensor:
+    """(B,3),(B,3) -> (B,3,3) rows a,b,c; same convention as data.py."""
+    a, b, c = lengths.unbind(-1)
+    al, be, ga = torch.deg2rad(angles_deg).unbind(-1)
+    zero = torch.zeros_like(a)
+    cx = c * torch.cos(be)
+    cy = c * (torch.cos(al) - torch.cos(be) * torch.cos(ga)) / torch.sin(ga)
+    cz = torch.sqrt(torch.clamp(c * c - cx * cx - cy * cy, min=1e-8))
+    return torch.stack([
+        torch.stack([a, zero, zero], -1),
+        torch.stack([b * torch.cos(ga), b * torch.sin(ga), zero], -1),
+        torch.stack([cx, cy, cz], -1)], -2)
+
+
+def frac_to_cart(frac, lattice, crystal):
+    return torch.einsum("ni,nij->nj", frac, lattice[crystal])
+
+
+def cart_to_frac(cart, lattice, crystal):
+    inv = torch.linalg.inv(lattice)
+    return torch.einsum("ni,nij->nj", cart, inv[crystal])
+
+
+_OFFSETS27 = torch.tensor([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1)
+                           for k in (-1, 0, 1)], dtype=torch.float32)
+
+
+def min_image_diff(frac_to, frac_from, lattice, crystal):
+    """Shortest Cartesian vector from frac_from to a periodic image of frac_to."""
+    d = frac_to - frac_from
+    d = d - torch.round(d)
+    cand = d[:, None, :] + _OFFSETS27[None].to(d)               # (N,27,3)
+    cart = torch.einsum("nki,nij->nkj", cand, lattice[crystal])
+    best = cart.norm(dim=-1).argmin(dim=1)
+    return cart[torch.arange(len(d)), best]
+
+
+def radius_graph_pbc(frac, lattice, num_atoms, cutoff: float, max_image: int = 4):
+    """Every periodic pair within ``cutoff`` (Å), both directions, self-images
+    included, the same edges as ``src/core/neighbors`` would return.
+
+    Returns src, dst (E,) and vec (E,3) = r_dst + n.L - r_src.
+    """
+    device = frac.device
+    B = len(num_atoms)
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long, device=device),
+                     torch.cumsum(num_atoms, 0)])
+    # how many images along each axis: cutoff / plane spacing
+    inv = torch.linalg.inv(lattice)                               # columns = reciprocal/2pi
+    spacing = 1.0 / inv.norm(dim=1)                               # (B,3)
+    nimg = torch.clamp(torch.ceil(cutoff / spacing), max=max_image).long()
+    r = nimg.max(dim=0).values.tolist()
+    grid = torch.stack(torch.meshgrid(
+        torch.arange(-r[0], r[0] + 1), torch.arange(-r[1], r[1] + 1),
+        torch.arange(-r[2], r[2] + 1), indexing="ij"), -1).reshape(-1, 3).to(frac)
+    # all ordered pairs inside each crystal
+    pairs = num_atoms * num_atoms
+    crystal_of_pair = torch.repeat_interleave(torch.arange(B, device=device), pairs)
+    pair_ptr = torch.cat([torch.zeros(1, dtype=torch.long, device=device),
+                          torch.cumsum(pairs, 0)])
+    k = torch.arange(int(pairs.sum()), device=device) - pair_ptr[crystal_of_pair]
+    n = num_atoms[crystal_of_pair]
+    src = ptr[crystal_of_pair] + k // n
+    dst = ptr[crystal_of_pair] + k % n
+    df = frac[dst] - frac[src]                                    # (P,3)
+    cand = df[:, None, :] + grid[None]                            # (P,K,3)
+    vec = torch.einsum("pki,pij->pkj", cand, lattice[crystal_of_pair])
+    dist = vec.norm(dim=-1)
+    keep = (dist < cutoff) & (dist > 0)
+    p_idx, k_idx = keep.nonzero(as_tuple=True)
+    return src[p_idx], dst[p_idx], vec[p_idx, k_idx]
+
+
+# --------------------------------------------------------------------------
+# Network
+
+def segment_sum(x: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
+    """Rows of x summed into n rows by index. scatter_add, not index_add:
+    PyTorch 1.13 exports index_add as a plain ScatterElements that overwrites
+    duplicates, and scatter_add as ScatterElements(reduction="add")."""
+    return torch.zeros(n, x.shape[1], dtype=x.dtype).scatter_add(
+        0, index[:, None].expand_as(x), x)
+
+
+class RadialBasis(nn.Module):
+    def __init__(self, n: int, cutoff: float):
+        super().__init__()
+        self.cutoff = cutoff
+        self.register_buffer("centers", torch.linspace(0.0, cutoff, n))
+        self.width = cutoff / n
+
+    def forward(self, dist):
+        rbf = torch.exp(-((dist[:, None] - self.centers) / self.width) ** 2)
+        env = 0.5 * (torch.cos(math.pi * torch.clamp(dist / self.cutoff, max=1.0)) + 1.0)
+        return rbf, env
+
+
+class Interaction(nn.Module):
+    """h_i += U([h_i, scale * sum_j env(d_ij) M([h_i, h_j, rbf(d_ij)])])."""
+
+    def __init__(self, hidden: int, rbf: int, scale: float):
+        super().__init__()
+        self.msg = mlp([2 * hidden + rbf, hidden, hidden], last_act=True)
+        self.upd = mlp([2 * hidden, hidden, hidden])
+        self.norm = nn.LayerNorm(hidden)
+        self.scale = scale
+
+    def forward(self, h, src, dst, rbf, env):
+        m = self.msg(torch.cat([h[src], h[dst], rbf], -1)) * env[:, None]
+        agg = segment_sum(m, src, h.shape[0]) * self.scale
+        return h + self.upd(torch.cat([self.norm(h), agg], -1))
+
+
+class GraphNet(nn.Module):
+    def __init__(self, cfg: Config, in_dim: int, layers: int):
+        super().__init__()
+        self.basis = RadialBasis(cfg.rbf, cfg.cutoff)
+        self.inp = mlp([in_dim, cfg.hidden, cfg.hidden])
+        self.layers = nn.ModuleList(
+            Interaction(cfg.hidden, cfg.rbf, cfg.msg_scale) for _ in range(layers))
+
+    def forward(self, x, src, dst, vec):
+        dist = vec.norm(dim=-1)
+        rbf, env = self.basis(dist)
+        h = self.inp(x)
+        for layer in self.layers:
+            h = layer(h, src, dst, rbf, env)
+        return h, dist, rbf, env
+
+
+class ScoreNet(nn.Module):
+    """Per-atom coordinate score (equivariant) and type logits, given z."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        V = len(cfg.vocab)
+        self.embed = nn.Embedding(V, cfg.hidden)
+        self.net = GraphNet(cfg, cfg.hidden + cfg.latent + 1, cfg.dec_layers)
+        self.edge_out = mlp([2 * cfg.hidden + cfg.rbf, cfg.hidden, 1])
+        self.type_out = mlp([cfg.hidden, cfg.hidden, V])
+
+    def forward(self, z_atom, types, log_sigma, src, dst, vec):
+        x = torch.cat([self.embed(types), z_atom, log_sigma[:, None]], -1)
+        h, dist, rbf, env = self.net(x, src, dst, vec)
+        s = self.edge_out(torch.cat([h[src], h[dst], rbf], -1)) * env[:, None]
+        unit = vec / torch.clamp(dist, min=1e-6)[:, None]
+        score = segment_sum(s * unit, src, h.shape[0])
+        return score, self.type_out(h)
+
+
+class CDVAE(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        V = len(cfg.vocab)
+        self.register_buffer("z_to_index", self._index_table(cfg.vocab))
+        self.encoder = GraphNet(cfg, V, cfg.enc_layers)
+        self.enc_embed_dim = V
+        self.fc_mu = nn.Linear(cfg.hidden, cfg.latent)
+        self.fc_logvar = nn.Linear(cfg.hidden, cfg.latent)
+        self.fc_num_atoms = mlp([cfg.latent, cfg.hidden, cfg.hidden, cfg.max_atoms + 1])
+        self.fc_lattice = mlp([cfg.latent, cfg.hidden, cfg.hidden, 6])
+        self.fc_composition = mlp([cfg.latent, cfg.hidden, cfg.hidden, V])
+        self.fc_property = mlp([cfg.latent, cfg.hidden, cfg.hidden, 1])
+        self.score = ScoreNet(cfg)
+        self.register_buffer("sigmas", geometric(cfg.sigma_begin, cfg.sigma_end, cfg.num_noise_levels))
+        self.register_buffer("type_sigmas", geometric(cfg.type_sigma_begin, cfg.type_sigma_end, cfg.num_noise_levels))
+        self.register_buffer("lat_mean", torch.tensor(cfg.lattice_mean, dtype=torch.float32))
+        self.register_buffer("lat_std", torch.tensor(cfg.lattice_std, dtype=torch.float32))
+
+    @staticmethod
+    def _index_table(vocab: list[int]) -> torch.Tensor:
+        t = torch.full((119,), -1, dtype=torch.long)
+        for i, z in enumerate(vocab):
+            t[z] = i
+        return t
+
+    # ---- encoder and heads
+    def encode(self, types, src, dst, vec, crystal, B):
+        x = F.one_hot(types, self.enc_embed_dim).float()
+        h, *_ = self.encoder(x, src, dst, vec)
+        count = torch.zeros(B).index_add(0, crystal, torch.ones(len(crystal)))
+        pooled = torch.zeros(B, h.shape[1]).index_add(0, crystal, h) / count[:, None]
+        return self.fc_mu(pooled), self.fc_logvar(pooled)
+
+    def heads(self, z):
+        """z (B,latent) -> num-atoms logits, lattice (lengths / N^(1/3) in Å,
+        angles in degrees), composition probabilities, property (eV/atom)."""
+        lat = self.fc_lattice(z) * self.lat_std + self.lat_mean
+        comp = torch.softmax(self.fc_composition(z), -1)
+        prop = self.fc_property(z)[:, 0] * self.cfg.prop_std + self.cfg.prop_mean
+        return self.fc_num_atoms(z), lat, comp, prop
+
+    # ---- training loss
+    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict:
+        cfg = self.cfg
+        types, frac, lattice = batch["types"], batch["frac"], batch["lattice"]
+        crystal, num_atoms = batch["crystal"], batch["num_atoms"]
+        B = len(num_atoms)
+        src, dst, vec = radius_graph_pbc(frac, lattice, num_atoms, cfg.cutoff)
+        mu, logvar = self.encode(types, src, dst, vec, crystal, B)
+        eps = torch.randn(mu.shape, generator=generator)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        kld = torch.mean(-0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=1))
+
+        natom_logits = self.fc_num_atoms(z)
+        natom_loss = F.cross_entropy(natom_logits, num_atoms)
+
+        lat_target = torch.cat([batch["lengths"] / num_atoms[:, None].float() ** (1 / 3),
+                                batch["angles"]], -1)
+        lat_pred = self.fc_lattice(z)
+        lattice_loss = F.mse_loss(lat_pred, (lat_target - self.lat_mean) / self.lat_std)
+
+        V = len(cfg.vocab)
+        onehot = F.one_hot(types, V).float()
+        comp_true = torch.zeros(B, V).index_add(0, crystal, onehot) / num_atoms[:, None]
+        comp_logp = torch.log_softmax(self.fc_composition(z), -1)
+        composition_loss = -(comp_true * comp_logp).sum(-1).mean()
+
+        prop = batch["prop"]
+        ok = ~torch.isnan(prop)
+        prop_pred = self.fc_property(z)[:, 0]
+        property_loss = (F.mse_loss(prop_pred[ok], (prop[ok] - cfg.prop_mean) / cfg.prop_std)
+                         if ok.any() else torch.zeros(()))
+
+        # denoising: one noise level per crystal
+        level = torch.randint(0, cfg.num_noise_levels, (B,), generator=generator)
+        sigma = self.sigmas[level][crystal]
+        type_sigma = self.type_sigmas[level][crystal]
+        cart = frac_to_cart(frac, lattice, crystal)
+        noisy_cart = cart + torch.randn(cart.shape, generator=generator) * sigma[:, None]
+        noisy_frac = torch.remainder(cart_to_frac(noisy_cart, lattice, crystal), 1.0)
+        probs = onehot + comp_true[crystal] * type_sigma[:, None]
+        noisy_types = torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+        nsrc, ndst, nvec = radius_graph_pbc(noisy_frac, lattice, num_atoms, cfg.cutoff)
+        score, type_logits = self.score(z[crystal], noisy_types, torch.log(sigma),
+                                        nsrc, ndst, nvec)
+        target = min_image_diff(frac, noisy_frac, lattice, crystal) / sigma[:, None]
+        per_atom = 0.5 * ((score - target) ** 2).sum(-1)
+        coord_loss = _crystal_mean(per_atom, crystal, B)
+        type_ce = F.cross_entropy(type_logits, types, reduction="none") / type_sigma
+        type_loss = _crystal_mean(type_ce, crystal, B)
+
+        total = (cfg.cost_natom * natom_loss + cfg.cost_lattice * lattice_loss
+                 + cfg.cost_composition * composition_loss + cfg.cost_coord * coord_loss
+                 + cfg.cost_type * type_loss + cfg.cost_property * property_loss
+                 + cfg.beta * kld)
+        return {"loss": total, "natom": natom_loss, "lattice": lattice_loss,
+                "composition": composition_loss, "coord": coord_loss,
+                "type": type_loss, "property": property_loss, "kld": kld}
+
+
+def _crystal_mean(x, crystal, B):
+    s = torch.zeros(B).index_add(0, crystal, x)
+    n = torch.zeros(B).index_add(0, crystal, torch.ones_like(x))
+    return (s / n).mean()
+
+
+def collate(crystals, vocab_index: torch.Tensor) -> dict:
+    """A batch of data.Crystal -> tensors (float32)."""
+    num_atoms = torch.tensor([len(c.numbers) for c in crystals])
+    numbers = torch.cat([torch.as_tensor(c.numbers, dtype=torch.long) for c in crystals])
+    lengths = torch.as_tensor(np.stack([c.lengths for c in crystals]), dtype=torch.float32)
+    angles = torch.as_tensor(np.stack([c.angles for c in crystals]), dtype=torch.float32)
+    return {
+        "num_atoms": num_atoms,
+        "crystal": torch.repeat_interleave(torch.arange(len(crystals)), num_atoms),
+        "types": vocab_index[numbers],
+        "frac": torch.cat([torch.as_tensor(c.frac, dtype=torch.float32) for c in crystals]),
+        "lengths": lengths, "angles": angles,
+        "lattice": lattice_from_params(lengths, angles),
+        "prop": torch.tensor([c.prop for c in crystals], dtype=torch.float32),
+    }

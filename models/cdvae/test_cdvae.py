@@ -1,0 +1,180 @@
+"""Fast tests of the CDVAE pipeline (no dataset files needed, except where
+skipped): geometry, graph, symmetry of the score network, sampling
+helpers, metrics, and that training reduces the loss.
+
+    cd models/cdvae && /usr/bin/python3 -m unittest test_cdvae
+"""
+
+import math
+import os
+import sys
+import unittest
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import data  # noqa: E402
+import metrics  # noqa: E402
+from model import (CDVAE, Config, collate, lattice_from_params,  # noqa: E402
+                   min_image_diff, radius_graph_pbc)
+from sample import composition_counts, initial_state, langevin  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def toy_crystals(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        m = int(rng.integers(2, 6))
+        out.append(data.Crystal(
+            id=str(k), lengths=rng.uniform(3.5, 6.0, 3), angles=rng.uniform(70, 110, 3),
+            frac=rng.uniform(0, 1, (m, 3)), numbers=rng.choice([8, 22, 38], m),
+            prop=float(rng.normal()), split="train"))
+    return out
+
+
+def brute_edges(frac, lattice, cutoff, r=4):
+    out = set()
+    n = len(frac)
+    for i in range(n):
+        for j in range(n):
+            for a in range(-r, r + 1):
+                for b in range(-r, r + 1):
+                    for c in range(-r, r + 1):
+                        v = (frac[j] - frac[i] + np.array([a, b, c])) @ lattice
+                        d = np.linalg.norm(v)
+                        if 0 < d < cutoff:
+                            out.add((i, j, round(d, 4)))
+    return out
+
+
+class Geometry(unittest.TestCase):
+    def test_lattice_convention_matches_data(self):
+        for lengths, angles in (([3, 4, 5], [90, 90, 90]), ([4, 4, 6], [90, 90, 120]),
+                                ([5, 6, 7], [75, 100, 110])):
+            a = data.lattice_from_params(np.array(lengths, float), np.array(angles, float))
+            b = lattice_from_params(torch.tensor([lengths], dtype=torch.float64),
+                                    torch.tensor([angles], dtype=torch.float64))[0].numpy()
+            np.testing.assert_allclose(a, b, atol=1e-9)
+            # the parameters come back
+            self.assertAlmostEqual(float(np.linalg.norm(a[2])), lengths[2], places=9)
+            cos_g = a[0] @ a[1] / (np.linalg.norm(a[0]) * np.linalg.norm(a[1]))
+            self.assertAlmostEqual(math.degrees(math.acos(cos_g)), angles[2], places=6)
+
+    def test_radius_graph_matches_brute_force_on_triclinic_and_tiny_cells(self):
+        cs = toy_crystals(4, 1) + [data.Crystal("tiny", np.array([1.6, 1.7, 2.1]), np.array([80., 95., 105.]),
+                                                np.array([[0.1, 0.2, 0.3]]), np.array([6]), 0.0, "train")]
+        b = collate(cs, CDVAE._index_table([6, 8, 22, 38]))
+        src, dst, vec = radius_graph_pbc(b["frac"].double(), b["lattice"].double(), b["num_atoms"], 5.0)
+        ptr = [0] + torch.cumsum(b["num_atoms"], 0).tolist()
+        for k in range(len(cs)):
+            sel = (src >= ptr[k]) & (src < ptr[k + 1])
+            got = {(int(i) - ptr[k], int(j) - ptr[k], round(float(v.norm()), 4))
+                   for i, j, v in zip(src[sel], dst[sel], vec[sel])}
+            want = brute_edges(b["frac"][ptr[k]:ptr[k + 1]].double().numpy(),
+                               b["lattice"][k].double().numpy(), 5.0)
+            self.assertEqual(got, want, f"crystal {k}")
+
+    def test_min_image_diff(self):
+        lat = lattice_from_params(torch.tensor([[4.0, 4.0, 4.0]]), torch.tensor([[90.0, 90.0, 90.0]]))
+        d = min_image_diff(torch.tensor([[0.95, 0.0, 0.0]]), torch.tensor([[0.05, 0.0, 0.0]]),
+                           lat, torch.tensor([0]))
+        np.testing.assert_allclose(d.numpy(), [[-0.4, 0, 0]], atol=1e-6)
+
+
+class ScoreSymmetry(unittest.TestCase):
+    def setUp(self):
+        torch.manual_seed(0)
+        self.model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8)).eval()
+        self.cs = toy_crystals(3, 2)
+        self.b = collate(self.cs, self.model.z_to_index)
+
+    def run_score(self, frac, lattice):
+        b = self.b
+        src, dst, vec = radius_graph_pbc(frac, lattice, b["num_atoms"], self.model.cfg.cutoff)
+        z = torch.randn(len(self.cs), 8, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            return self.model.score(z[b["crystal"]], b["types"], torch.zeros(len(frac)), src, dst, vec)
+
+    def test_rotation_equivariant(self):
+        b = self.b
+        q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(3)))
+        s0, t0 = self.run_score(b["frac"], b["lattice"])
+        s1, t1 = self.run_score(b["frac"], b["lattice"] @ q)
+        torch.testing.assert_close(s1, s0 @ q, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(t1, t0, atol=1e-4, rtol=1e-4)
+
+    def test_translation_and_periodic_image_invariant(self):
+        b = self.b
+        s0, _ = self.run_score(b["frac"], b["lattice"])
+        shifted = torch.remainder(b["frac"] + torch.tensor([0.3, -0.2, 0.7]), 1.0)
+        s1, _ = self.run_score(shifted, b["lattice"])
+        torch.testing.assert_close(s1, s0, atol=1e-4, rtol=1e-4)
+
+
+class Sampling(unittest.TestCase):
+    def test_composition_counts(self):
+        self.assertEqual(composition_counts(torch.tensor([0.2, 0.2, 0.6]), 5), [1, 1, 3])
+        self.assertEqual(composition_counts(torch.tensor([0.5, 0.5]), 3), [2, 1])
+        self.assertEqual(composition_counts(torch.tensor([0.1, 0.25, 0.65]), 4), [0, 1, 3])
+
+    def test_langevin_keeps_atoms_in_the_cell(self):
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8)).eval()
+        g = torch.Generator().manual_seed(0)
+        st = initial_state(model, torch.randn(4, 8, generator=g), g)
+        out = langevin(model, st, g, steps_per_level=1)
+        self.assertTrue(((out["frac"] >= 0) & (out["frac"] < 1)).all())
+        self.assertEqual(len(out["types"]), int(st["num_atoms"].sum()))
+
+
+class Metrics(unittest.TestCase):
+    def test_structural_validity(self):
+        ok = metrics.structure([4, 4, 4], [90, 90, 90], [[0, 0, 0], [0.5, 0.5, 0.5]], [11, 17])
+        bad = metrics.structure([4, 4, 4], [90, 90, 90], [[0.01, 0, 0], [0.96, 0, 0]], [11, 17])
+        self.assertTrue(metrics.structural_valid(ok))
+        self.assertFalse(metrics.structural_valid(bad))
+
+    def test_compositional_validity_same_cases_as_typescript(self):
+        # src/tests/cdvae.test.ts checks the same compositions
+        cases = {(38, 22, 8, 8, 8): True, (11, 17): True, (11, 17, 17): False, (11, 11, 11, 8): False,
+                 (26, 28, 28): True, (6, 6, 6): True, (8, 9, 9): True}
+        for numbers, want in cases.items():
+            self.assertEqual(metrics.compositional_valid(numbers), want, numbers)
+
+    def test_coverage_of_identical_sets_is_complete(self):
+        x = np.random.default_rng(0).normal(size=(20, 4))
+        self.assertEqual(metrics.coverage(x, x, x, x, 1e-9, 1e-9), (1.0, 1.0))
+
+
+class Training(unittest.TestCase):
+    def test_a_few_steps_reduce_the_loss(self):
+        torch.manual_seed(0)
+        cs = toy_crystals(8, 4)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8))
+        b = collate(cs, model.z_to_index)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        losses = []
+        for step in range(40):
+            out = model.loss(b, torch.Generator().manual_seed(step % 2))
+            opt.zero_grad()
+            out["loss"].backward()
+            opt.step()
+            losses.append(float(out["loss"]))
+        self.assertLess(np.mean(losses[-4:]), 0.7 * np.mean(losses[:4]))
+
+
+class Split(unittest.TestCase):
+    def test_split_is_stable_and_roughly_80_10_10(self):
+        s = [data.split_of("perov_5", str(k)) for k in range(5000)]
+        self.assertEqual(s, [data.split_of("perov_5", str(k)) for k in range(5000)])
+        self.assertAlmostEqual(s.count("train") / 5000, 0.8, delta=0.03)
+        self.assertAlmostEqual(s.count("test") / 5000, 0.1, delta=0.02)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,48 @@
+/**
+ * The manifest of an exported CDVAE (`models/cdvae/export/<dataset>/model.json`,
+ * format `latticelab-cdvae/1`, written by models/cdvae/export.py).
+ */
+export interface CdvaeManifest {
+  format: 'latticelab-cdvae/1';
+  dataset: string;
+  reference: string;
+  /** Atomic numbers; a type index i means element vocab[i]. */
+  vocab: number[];
+  max_atoms: number;
+  latent: number;
+  /** Å: the score network sees every periodic neighbour closer than this. */
+  cutoff: number;
+  /** Coordinate noise levels, Å, largest first. */
+  sigmas: number[];
+  type_sigmas: number[];
+  defaults: { steps_per_level: number; step_lr: number };
+  property: { name: string; column: string; unit: string; source: string } | null;
+  files: { heads: string; score: string };
+  training: {
+    epochs: number;
+    hours: number;
+    best_val_loss: number;
+    sizes: Record<string, number>;
+    split_rule: string;
+    date: string;
+  };
+}
+
+export function parseManifest(json: unknown): CdvaeManifest {
+  const m = json as Partial<CdvaeManifest> | null;
+  if (!m || typeof m !== 'object') throw new Error('model manifest is not a JSON object');
+  if (m.format !== 'latticelab-cdvae/1') {
+    throw new Error(`model manifest has format ${JSON.stringify(m.format)}; this app reads latticelab-cdvae/1`);
+  }
+  const arrays = ['vocab', 'sigmas', 'type_sigmas'] as const;
+  for (const k of arrays) {
+    const v = m[k];
+    if (!Array.isArray(v) || v.length === 0 || !v.every(Number.isFinite)) {
+      throw new Error(`model manifest: ${k} must be a non-empty list of numbers`);
+    }
+  }
+  for (const k of ['max_atoms', 'latent', 'cutoff'] as const) {
+    if (!(typeof m[k] === 'number' && (m[k] as number) > 0)) throw new Error(`model manifest: ${k} must be a positive number`);
+  }
+  return m as CdvaeManifest;
+}

@@ -1,0 +1,65 @@
+/**
+ * A ScoreModel on onnxruntime-web: the two ONNX graphs written by
+ * models/cdvae/export.py. The caller passes the runtime module (the WebGPU
+ * bundle in the browser, the plain one in Node) and the model bytes or URLs,
+ * so this file runs in both.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import type { CdvaeManifest } from './manifest';
+import type { HeadsOutput, ScoreInput, ScoreModel, ScoreOutput } from './score-model';
+
+type Ort = typeof OrtModule;
+type Source = string | Uint8Array;
+
+export type Provider = 'webgpu' | 'wasm';
+
+export const PROVIDER_LABEL: Record<Provider, string> = {
+  webgpu: 'onnxruntime-web, WebGPU execution provider',
+  wasm: 'onnxruntime-web, WASM execution provider',
+};
+
+export async function createOrtScoreModel(
+  ort: Ort,
+  manifest: CdvaeManifest,
+  files: { heads: Source; score: Source },
+  provider: Provider,
+): Promise<ScoreModel> {
+  const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const };
+  const open = (s: Source) =>
+    typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options);
+  const [heads, score] = await Promise.all([open(files.heads), open(files.score)]);
+  const V = manifest.vocab.length;
+  const f32 = (t: OrtModule.Tensor) => t.data as Float32Array;
+
+  return {
+    manifest,
+    provider: PROVIDER_LABEL[provider],
+    async heads(z: Float32Array, batch: number): Promise<HeadsOutput> {
+      const out = await heads.run({ z: new ort.Tensor('float32', z, [batch, manifest.latent]) });
+      return {
+        numAtomsLogits: f32(out.num_atoms_logits),
+        lattice: f32(out.lattice),
+        composition: f32(out.composition),
+        property: f32(out.property),
+      };
+    },
+    async score(x: ScoreInput): Promise<ScoreOutput> {
+      const N = x.types.length;
+      const E = x.src.length;
+      const out = await score.run({
+        z_atom: new ort.Tensor('float32', x.zAtom, [N, manifest.latent]),
+        types: new ort.Tensor('int64', x.types, [N]),
+        log_sigma: new ort.Tensor('float32', x.logSigma, [N]),
+        src: new ort.Tensor('int64', x.src, [E]),
+        dst: new ort.Tensor('int64', x.dst, [E]),
+        vec: new ort.Tensor('float32', x.vec, [E, 3]),
+      });
+      const typeLogits = f32(out.type_logits);
+      if (typeLogits.length !== N * V) throw new Error(`score network returned ${typeLogits.length} type logits for ${N} atoms`);
+      return { score: f32(out.score), typeLogits };
+    },
+    async release() {
+      await Promise.all([heads.release(), score.release()]);
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The exported CDVAE (models/cdvae/export.py) on onnxruntime-web (WASM, in
+ * Node) against the PyTorch outputs stored in its fixtures, with the graph
+ * as PyTorch built it and as the project's neighbour list builds it; and the
+ * sampler's own pieces.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Mat3, Vec3 } from '../core/math3';
+import { compositionCounts, typesFromCounts } from '../core/generate/composition';
+import { sampleCrystals, periodicGraph } from '../core/generate/langevin';
+import { parseManifest } from '../core/generate/manifest';
+import { createOrtScoreModel } from '../core/generate/ort-score-model';
+import { Rng } from '../core/generate/rng';
+import type { ScoreModel } from '../core/generate/score-model';
+import { compositionalValidity, structuralValidity } from '../core/generate/validity';
+
+const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const DIR = 'models/cdvae/export/perov_5/';
+
+interface Case {
+  sigma: number;
+  num_atoms: number[];
+  lattice: Mat3[];
+  frac: Vec3[];
+  z: number[][];
+  types: number[];
+  edges: { src: number[]; dst: number[]; vec: number[] };
+  score: number[][];
+  type_logits: number[][];
+  heads: { num_atoms_logits: number[][]; lattice: number[][]; composition: number[][]; property: number[] };
+}
+
+const fixtures = JSON.parse(readFileSync(root('models/cdvae/fixtures/perov_5.json'), 'utf8')) as { cases: Case[] };
+const manifest = parseManifest(JSON.parse(readFileSync(root(DIR + 'model.json'), 'utf8')));
+let model: ScoreModel;
+
+beforeAll(async () => {
+  const ort = await import('onnxruntime-web');
+  model = await createOrtScoreModel(
+    ort,
+    manifest,
+    { heads: readFileSync(root(DIR + 'heads.onnx')), score: readFileSync(root(DIR + 'score.onnx')) },
+    'wasm',
+  );
+});
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+};
+
+function zAtomOf(c: Case): Float32Array {
+  const rows: number[] = [];
+  c.num_atoms.forEach((n, b) => {
+    for (let k = 0; k < n; k++) rows.push(...c.z[b]);
+  });
+  return Float32Array.from(rows);
+}
+
+describe('CDVAE export: PyTorch vs onnxruntime-web (WASM)', () => {
+  it('heads agree within 1e-4', async () => {
+    for (const c of fixtures.cases) {
+      const h = await model.heads(Float32Array.from(c.z.flat()), c.z.length);
+      expect(maxAbsDiff(h.numAtomsLogits, c.heads.num_atoms_logits.flat())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(h.lattice, c.heads.lattice.flat())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(h.composition, c.heads.composition.flat())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(h.property, c.heads.property)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('one score step agrees within 1e-4 on the same graph, at large, middle and small noise', async () => {
+    for (const c of fixtures.cases) {
+      const out = await model.score({
+        zAtom: zAtomOf(c),
+        types: BigInt64Array.from(c.types.map(BigInt)),
+        logSigma: new Float32Array(c.types.length).fill(Math.log(c.sigma)),
+        src: BigInt64Array.from(c.edges.src.map(BigInt)),
+        dst: BigInt64Array.from(c.edges.dst.map(BigInt)),
+        vec: Float32Array.from(c.edges.vec),
+      });
+      expect(maxAbsDiff(out.score, c.score.flat())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(out.typeLogits, c.type_logits.flat())).toBeLessThan(1e-4);
+    }
+  });
+
+  it('the neighbour list builds the same graph: same edge count and the same outputs', async () => {
+    for (const c of fixtures.cases) {
+      const starts = c.num_atoms.map((_, b) => c.num_atoms.slice(0, b).reduce((s, x) => s + x, 0));
+      const graph = periodicGraph(
+        c.lattice.map((lattice) => ({ lattice })),
+        starts,
+        c.types.length,
+        Float64Array.from(c.frac.flat()),
+        manifest.cutoff,
+      );
+      expect(graph.src.length).toBe(c.edges.src.length);
+      const out = await model.score({
+        zAtom: zAtomOf(c),
+        types: BigInt64Array.from(c.types.map(BigInt)),
+        logSigma: new Float32Array(c.types.length).fill(Math.log(c.sigma)),
+        ...graph,
+      });
+      expect(maxAbsDiff(out.score, c.score.flat())).toBeLessThan(1e-4);
+    }
+  });
+});
+
+describe('CDVAE sampler', () => {
+  it('is deterministic for a seed and gives crystals of the vocabulary inside their cells', async () => {
+    const a = await sampleCrystals(model, { n: 3, seed: 7, stepsPerLevel: 1 });
+    const b = await sampleCrystals(model, { n: 3, seed: 7, stepsPerLevel: 1 });
+    const c = await sampleCrystals(model, { n: 3, seed: 8, stepsPerLevel: 1 });
+    expect(a.steps).toBe(manifest.sigmas.length);
+    expect(b.crystals).toEqual(a.crystals);
+    expect(c.crystals).not.toEqual(a.crystals);
+    for (const x of a.crystals) {
+      expect(x.numbers.length).toBeGreaterThan(0);
+      expect(x.numbers.length).toBeLessThanOrEqual(manifest.max_atoms);
+      for (const z of x.numbers) expect(manifest.vocab).toContain(z);
+      for (const f of x.frac) for (const v of f) expect(v >= 0 && v < 1).toBe(true);
+      expect(Number.isFinite(x.property)).toBe(true);
+    }
+  });
+
+  it('rejects absurd requests with a message', async () => {
+    await expect(sampleCrystals(model, { n: 0, seed: 1 })).rejects.toThrow(/number of samples/);
+    await expect(sampleCrystals(model, { n: 1e6, seed: 1 })).rejects.toThrow(/number of samples/);
+    await expect(sampleCrystals(model, { n: 2, seed: 1, stepsPerLevel: 0 })).rejects.toThrow(/steps per noise level/);
+  });
+
+  it('stops when cancelled', async () => {
+    const ctl = new AbortController();
+    const run = sampleCrystals(model, { n: 2, seed: 1, stepsPerLevel: 5, onProgress: (d) => d === 3 && ctl.abort(), signal: ctl.signal });
+    await expect(run).rejects.toThrow(/cancelled/);
+  });
+});
+
+describe('sampler pieces', () => {
+  it('turns composition probabilities into whole counts by largest remainders', () => {
+    expect(compositionCounts([0.2, 0.2, 0.6], 5)).toEqual([1, 1, 3]);
+    expect(compositionCounts([0.5, 0.5], 3)).toEqual([2, 1]);
+    expect(compositionCounts([0.1, 0.25, 0.65], 4)).toEqual([0, 1, 3]);
+    expect(typesFromCounts([2, 0, 1])).toEqual([0, 0, 2]);
+  });
+
+  it('draws reproducible uniforms and normals', () => {
+    const a = new Rng(3).normals(1000);
+    const b = new Rng(3).normals(1000);
+    expect(a).toEqual(b);
+    const mean = a.reduce((s, x) => s + x, 0) / a.length;
+    const variance = a.reduce((s, x) => s + (x - mean) ** 2, 0) / a.length;
+    expect(Math.abs(mean)).toBeLessThan(0.1);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.1);
+  });
+
+  it('checks charge neutrality with the Pauling test, like CDVAE', () => {
+    const Z = { O: 8, Na: 11, Cl: 17, Ti: 22, Fe: 26, Ni: 28, Sr: 38, C: 6, F: 9 };
+    expect(compositionalValidity([Z.Sr, Z.Ti, Z.O, Z.O, Z.O])).toBe(true);
+    expect(compositionalValidity([Z.Na, Z.Cl])).toBe(true);
+    expect(compositionalValidity([Z.Na, Z.Cl, Z.Cl])).toBe(false);
+    expect(compositionalValidity([Z.Na, Z.Na, Z.Na, Z.O])).toBe(false); // Na3O: no neutral state set
+    expect(compositionalValidity([Z.Fe, Z.Ni, Z.Ni])).toBe(true); // alloy
+    expect(compositionalValidity([Z.C, Z.C, Z.C])).toBe(true); // element
+    expect(compositionalValidity([Z.O, Z.F, Z.F])).toBe(true); // OF2: O(+2) is less electronegative than F
+  });
+
+  it('finds atoms that overlap across the cell boundary', () => {
+    const cubic: Mat3 = [[4, 0, 0], [0, 4, 0], [0, 0, 4]];
+    expect(structuralValidity(cubic, [[0, 0, 0], [0.5, 0.5, 0.5]]).valid).toBe(true);
+    const bad = structuralValidity(cubic, [[0.01, 0, 0], [0.96, 0, 0]]);
+    expect(bad.valid).toBe(false);
+    expect(bad.minDistance).toBeCloseTo(0.2, 6);
+    const skew: Mat3 = [[4, 0, 0], [3.9, 1, 0], [0, 0, 4]];
+    // 0.9a + 0.1b − a = (−0.01, 0.1, 0): 0.1 Å apart, though 0.9 and 0.1 look far apart in fractions
+    expect(structuralValidity(skew, [[0, 0, 0], [0.9, 0.1, 0]]).minDistance).toBeLessThan(0.5);
+  });
+});
