@@ -164,16 +164,16 @@ export class AppState {
    * predictions in `properties`) into the named dataset, creating it if
    * needed. All or nothing, like an import; the list stays where it is.
    */
-  async saveStructures(datasetName: string, structures: Structure[], source: string): Promise<boolean> {
+  async saveStructures(datasetName: string, structures: Structure[], source: string, noun = 'configuration'): Promise<boolean> {
     if (!this.library || structures.length === 0) return false;
     let saved = false;
-    await this.guard('save the configuration', async () => {
+    await this.guard(`save the ${noun}`, async () => {
       const target = this.datasets.find((d) => !d.builtin && d.name === datasetName) ?? (await this.library!.createDataset(datasetName));
       const records = structures.map((st) => makeRecord(st, target.id, source, this.safeSymmetry(st)));
       await this.library!.addStructures(target.id, records);
       await this.refreshDatasets();
       if (this.datasetId === target.id) this.records = await this.library!.listStructures(target.id);
-      this.notify('info', `Saved ${records.length} configuration${records.length === 1 ? '' : 's'} into “${target.name}”.`);
+      this.notify('info', `Saved ${records.length} ${noun}${records.length === 1 ? '' : 's'} into “${target.name}”.`);
       saved = true;
     });
     return saved;

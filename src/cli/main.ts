@@ -31,6 +31,11 @@ Commands:
       sparse-representation MEGNet, as JSON. SPEC is HOST:NxN:EDITS, e.g.
       MoS2:5x5:V@1,W@0 (V@site: vacancy; El@site: substitution; sites index
       the pristine supercell); FILE holds {"spec": ...} or a list of them.
+  sample [--model NAME|DIR] [--n N] [--seed S] [--steps-per-level K] [--format cif|json] [-o OUT]
+      Generate N crystals (default 8, seed 1) with a CDVAE trained by the
+      project (default model perov_5; see models/cdvae), by annealed
+      Langevin dynamics on onnxruntime-web (WASM). Prints CIF (default) or
+      JSON with formula, space group, validity and predicted property.
   help
       Show this message.
 `;
@@ -189,6 +194,27 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.out(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
         return 0;
       }
+      case 'sample': {
+        const model = takeOption(args, '--model', '-m') ?? 'perov_5';
+        const n = Number(takeOption(args, '--n', '-n') ?? 8);
+        const seed = Number(takeOption(args, '--seed') ?? 1);
+        const stepsText = takeOption(args, '--steps-per-level');
+        const format = takeOption(args, '--format', '-f') ?? 'cif';
+        const outFile = takeOption(args, '-o', '--output');
+        if (args.length) throw new UsageError(`sample takes no positional arguments (got ${args.join(' ')})`);
+        if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError('--n must be a whole number from 1 to 256');
+        if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
+        const stepsPerLevel = stepsText === undefined ? undefined : Number(stepsText);
+        if (stepsPerLevel !== undefined && !(Number.isInteger(stepsPerLevel) && stepsPerLevel >= 1 && stepsPerLevel <= 200)) {
+          throw new UsageError('--steps-per-level must be a whole number from 1 to 200');
+        }
+        if (format !== 'cif' && format !== 'json') throw new UsageError('--format must be cif or json');
+        const { sampleOutput } = await import('./sample');
+        const output = await sampleOutput({ model, n, seed, stepsPerLevel }, format);
+        if (outFile) writeFileSync(outFile, output);
+        else io.out(output);
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -203,7 +229,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError || (e instanceof Error && e.name === 'PredictInputError')) {
+    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError'))) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }

@@ -28,6 +28,13 @@ export function onDeviceLost(listener: (reason: string) => void): () => void {
   return () => lostListeners.delete(listener);
 }
 
+/** A readable adapter name, and whether it is a software renderer (slow submissions: small work is faster on the CPU). */
+export function describeAdapter(info: GPUAdapterInfo): { adapterName: string; software: boolean } {
+  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(adapterName) || (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return { adapterName, software };
+}
+
 export function getGpu(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<GpuContext> {
   current ??= acquire(gpu).catch((e: unknown) => {
     current = null;
@@ -42,9 +49,7 @@ async function acquire(gpu: GPU | undefined): Promise<GpuContext> {
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new GpuUnavailable('WebGPU is present but no GPU adapter was found (blocklisted driver or disabled hardware acceleration).');
-  const info = adapter.info;
-  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(adapterName) || info.isFallbackAdapter === true;
+  const { adapterName, software } = describeAdapter(adapter.info);
   // Ask for the adapter's storage limits: the neighbour list and graph
   // kernels bind several large buffers at once.
   const device = await adapter.requestDevice({

@@ -27,7 +27,12 @@ export async function createOrtScoreModel(
   const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const };
   const open = (s: Source) =>
     typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options);
-  const [heads, score] = await Promise.all([open(files.heads), open(files.score)]);
+  // One after the other: the WebGPU EP refuses to create two sessions at once.
+  const heads = await open(files.heads);
+  const score = await open(files.score).catch(async (e: unknown) => {
+    await heads.release();
+    throw e;
+  });
   const V = manifest.vocab.length;
   const f32 = (t: OrtModule.Tensor) => t.data as Float32Array;
 

@@ -1,0 +1,81 @@
+/**
+ * The Generate view: a visitor presses Generate and crystals condense out of
+ * noise; each result has a formula, a space group, validity checks and a
+ * predicted property; the provider in use is shown; results can be saved
+ * into a dataset and exported as CIF.
+ */
+import { expect, test, type Page } from '@playwright/test';
+
+async function openGenerate(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('mode-generate').click();
+  await expect(page.getByRole('region', { name: 'Generate crystals' })).toBeVisible();
+}
+
+async function generate(page: Page, n: number, steps: number, seed = 1): Promise<void> {
+  await page.getByTestId('gen-n').fill(String(n));
+  await page.getByTestId('gen-steps').fill(String(steps));
+  await page.getByTestId('gen-seed').fill(String(seed));
+  await page.getByTestId('gen-run').click();
+}
+
+test('Generate on the default provider: progress, denoising frames, results with checks, save and export', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openGenerate(page);
+  await generate(page, 3, 2);
+  // The 3D view follows the denoising: frame labels appear while it runs.
+  await expect(page.getByTestId('gen-progress')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('gen-frame')).toContainText('step', { timeout: 60_000 });
+  await expect(page.getByTestId('gen-result')).toHaveCount(3, { timeout: 150_000 });
+  // 'auto' on SwiftShader picks WASM and says why; on a hardware GPU it would be WebGPU.
+  await expect(page.getByTestId('gen-provider-used')).toContainText(/onnxruntime-web, (WebGPU|WASM) execution provider/);
+  await expect(page.getByTestId('gen-fallback')).toContainText('software renderer');
+  await expect(page.getByTestId('gen-timing')).toContainText('3 crystals, 100 steps');
+  await expect(page.getByTestId('gen-formula')).toHaveText(/^[A-Z][a-z]?\d*/);
+  await expect(page.getByTestId('gen-sg')).not.toBeEmpty();
+  await expect(page.getByTestId('gen-property')).toContainText('eV/atom');
+  await expect(page.getByRole('img', { name: /3D view of/ })).toBeVisible();
+
+  // Keyboard: arrow keys move through the results.
+  await page.getByTestId('gen-result').first().click();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('gen-result').nth(1)).toHaveClass(/selected/);
+
+  // Export the selected crystal as CIF.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('gen-export').click()]);
+  const cif = await (await dl.createReadStream()).toArray();
+  expect(Buffer.concat(cif).toString()).toContain('_cell_length_a');
+
+  // Save all into the "Generated crystals" dataset.
+  await page.getByTestId('gen-save-all').click();
+  await expect(page.getByText('Saved 3 crystals into “Generated crystals”.')).toBeVisible();
+});
+
+test('WebGPU can be chosen explicitly and runs the score network', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openGenerate(page);
+  await page.getByTestId('gen-provider').selectOption('webgpu');
+  await generate(page, 2, 1);
+  await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 220_000 });
+  await expect(page.getByTestId('gen-provider-used')).toContainText('WebGPU execution provider');
+  await expect(page.getByTestId('gen-fallback')).toHaveCount(0);
+});
+
+test('the WASM provider can be chosen, seeds are reproducible, bad input is refused', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openGenerate(page);
+  await page.getByTestId('gen-provider').selectOption('wasm');
+  await generate(page, 2, 1, 42);
+  await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 120_000 });
+  await expect(page.getByTestId('gen-provider-used')).toContainText('WASM execution provider');
+  const first = await page.getByTestId('gen-results').textContent();
+  await generate(page, 2, 1, 42);
+  await expect(page.getByTestId('gen-timing')).toBeVisible();
+  await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 120_000 });
+  expect(await page.getByTestId('gen-results').textContent()).toBe(first);
+
+  await page.getByTestId('gen-n').fill('100000');
+  await page.getByTestId('gen-run').click();
+  await expect(page.getByTestId('gen-error')).toContainText('Number of samples must be a whole number from 1 to 256');
+});

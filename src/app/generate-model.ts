@@ -1,0 +1,83 @@
+/**
+ * The generative models shipped with the app (exported by
+ * models/cdvae/export.py) and how they are opened on onnxruntime-web.
+ * 'auto' takes the WebGPU execution provider on a hardware GPU and WASM
+ * where there is no WebGPU or only a software renderer (on SwiftShader a
+ * score step takes ~1 s on WebGPU and a few ms on WASM: bench/RESULTS.md);
+ * a failing WebGPU session falls back to WASM. The caller is told which
+ * provider runs and why.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import perovManifestUrl from '../../models/cdvae/export/perov_5/model.json?url';
+import perovHeadsUrl from '../../models/cdvae/export/perov_5/heads.onnx?url';
+import perovScoreUrl from '../../models/cdvae/export/perov_5/score.onnx?url';
+import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
+import { createOrtScoreModel, type Provider } from '../core/generate/ort-score-model';
+import type { ScoreModel } from '../core/generate/score-model';
+import { describeAdapter } from '../gpu/device';
+
+// The runtime's .mjs/.wasm files are served under ort/ (scripts/vite-plugin-ort.ts).
+ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, location.href).href;
+
+export interface GenerativeModelInfo {
+  id: string;
+  label: string;
+  description: string;
+  urls: { manifest: string; heads: string; score: string };
+}
+
+export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
+  {
+    id: 'perov_5',
+    label: 'perov_5: cubic perovskites ABX₃',
+    description: '5-atom perovskite cells (Castelli et al. 2012, as used by CDVAE), 56 elements',
+    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl },
+  },
+];
+
+export type ProviderPreference = 'auto' | Provider;
+
+export interface OpenedModel {
+  model: ScoreModel;
+  manifest: CdvaeManifest;
+  /** Why the preferred provider is not the one in use, if it is not. */
+  fallback: string | null;
+}
+
+/** Why WebGPU cannot be used (null: it can), and whether the adapter is a software renderer. */
+async function probeWebGpu(): Promise<{ problem: string | null; software: string | null }> {
+  const gpu = navigator.gpu as GPU | undefined;
+  if (!gpu) return { problem: 'this browser has no WebGPU', software: null };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { problem: 'no WebGPU adapter is available', software: null };
+    const { adapterName, software } = describeAdapter(adapter.info);
+    return { problem: null, software: software ? adapterName : null };
+  } catch (e) {
+    return { problem: `WebGPU adapter request failed: ${(e as Error).message}`, software: null };
+  }
+}
+
+export async function openGenerativeModel(info: GenerativeModelInfo, preference: ProviderPreference): Promise<OpenedModel> {
+  const res = await fetch(info.urls.manifest);
+  if (!res.ok) throw new Error(`could not load the model manifest (HTTP ${res.status})`);
+  const manifest = parseManifest(await res.json());
+  const files = { heads: info.urls.heads, score: info.urls.score };
+  let fallback: string | null = null;
+  if (preference !== 'wasm') {
+    const { problem, software } = await probeWebGpu();
+    if (problem) {
+      fallback = `WebGPU is not used: ${problem}. Running on WASM.`;
+    } else if (software && preference === 'auto') {
+      fallback = `The GPU is a software renderer (${software}), where WASM is much faster; choose “WebGPU” to use it anyway.`;
+    } else {
+      try {
+        return { model: await createOrtScoreModel(ort, manifest, files, 'webgpu'), manifest, fallback: null };
+      } catch (e) {
+        fallback = `The WebGPU execution provider failed (${(e as Error).message}). Running on WASM.`;
+      }
+    }
+  }
+  const model = await createOrtScoreModel(ort, manifest, files, 'wasm');
+  return { model, manifest, fallback };
+}

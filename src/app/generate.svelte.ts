@@ -1,0 +1,208 @@
+/**
+ * The Generate view's reactive state: model and provider, the sampling
+ * settings, progress, the denoising trajectory shown in the 3D view, and the
+ * results with their checks. The sampling itself is the DOM-free
+ * src/core/generate/langevin.ts.
+ */
+import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleResult, sampleCrystals } from '../core/generate/langevin';
+import type { CdvaeManifest } from '../core/generate/manifest';
+import { crystalToStructure, type GeneratedSummary, summarize } from '../core/generate/to-structure';
+import type { Structure } from '../core/structure';
+import { GENERATIVE_MODELS, type OpenedModel, openGenerativeModel, type ProviderPreference } from './generate-model';
+
+export interface GeneratedResult {
+  crystal: GeneratedCrystal;
+  summary: GeneratedSummary;
+  structure: Structure;
+}
+
+/** About this many trajectory frames are kept per run (enough for a smooth replay, small in memory). */
+const FRAMES = 60;
+
+export class GenerateSession {
+  modelId = $state(GENERATIVE_MODELS[0].id);
+  preference: ProviderPreference = $state('auto');
+  n = $state(8);
+  seed = $state(1);
+  stepsPerLevel = $state(10);
+
+  opened: OpenedModel | null = $state(null);
+  loading = $state(false);
+  error: string | null = $state(null);
+  running = $state(false);
+  progress = $state({ done: 0, total: 0 });
+  /** Timing of the last run. */
+  timing: { ms: number; modelMs: number; graphMs: number; steps: number; provider: string } | null = $state(null);
+  results: GeneratedResult[] = $state([]);
+  selected = $state(0);
+  /** The structure in the 3D view while sampling or replaying; null shows the selected result. */
+  frame: Structure | null = $state(null);
+  frameLabel: string | null = $state(null);
+
+  private abort: AbortController | null = null;
+  private trajectory: { step: number; total: number; sigma: number; crystals: GeneratedCrystal[] }[] = [];
+  private openedKey = '';
+
+  readonly limits = { maxSamples: MAX_SAMPLES, maxStepsPerLevel: MAX_STEPS_PER_LEVEL };
+
+  get manifest(): CdvaeManifest | null {
+    return this.opened?.manifest ?? null;
+  }
+
+  get structure(): Structure | null {
+    return this.frame ?? this.results[this.selected]?.structure ?? null;
+  }
+
+  get totalSteps(): number {
+    return (this.manifest?.sigmas.length ?? 50) * this.stepsPerLevel;
+  }
+
+  private opening: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Opens (or reopens, after a model or provider change) the model. Calls are
+   * queued: onnxruntime's WebGPU EP cannot create two sessions at once.
+   */
+  open(): Promise<OpenedModel | null> {
+    const next = this.opening.then(() => this.openNow());
+    this.opening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async openNow(): Promise<OpenedModel | null> {
+    const key = `${this.modelId}|${this.preference}`;
+    if (this.opened && this.openedKey === key) return this.opened;
+    const info = GENERATIVE_MODELS.find((m) => m.id === this.modelId);
+    if (!info) {
+      this.error = `unknown model ${this.modelId}`;
+      return null;
+    }
+    this.loading = true;
+    this.error = null;
+    try {
+      await this.opened?.model.release?.();
+      this.opened = await openGenerativeModel(info, this.preference);
+      this.openedKey = key;
+      if (this.stepsPerLevel < 1) this.stepsPerLevel = this.opened.manifest.defaults.steps_per_level;
+      return this.opened;
+    } catch (e) {
+      this.opened = null;
+      this.error = `The model could not be loaded: ${(e as Error).message}`;
+      return null;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  validate(): string | null {
+    if (!Number.isInteger(this.n) || this.n < 1 || this.n > MAX_SAMPLES) return `Number of samples must be a whole number from 1 to ${MAX_SAMPLES}.`;
+    if (!Number.isInteger(this.seed)) return 'The seed must be a whole number.';
+    if (!Number.isInteger(this.stepsPerLevel) || this.stepsPerLevel < 1 || this.stepsPerLevel > MAX_STEPS_PER_LEVEL) {
+      return `Steps per noise level must be a whole number from 1 to ${MAX_STEPS_PER_LEVEL}.`;
+    }
+    return null;
+  }
+
+  async generate(): Promise<void> {
+    if (this.running) return;
+    const invalid = this.validate();
+    if (invalid) {
+      this.error = invalid;
+      return;
+    }
+    const opened = await this.open();
+    if (!opened) return;
+    this.error = null;
+    this.running = true;
+    this.results = [];
+    this.selected = 0;
+    this.trajectory = [];
+    this.progress = { done: 0, total: this.totalSteps };
+    this.abort = new AbortController();
+    const frameEvery = Math.max(1, Math.round(this.totalSteps / FRAMES));
+    let lastPaint = 0;
+    let paintCost = 0;
+    let result: SampleResult;
+    try {
+      result = await sampleCrystals(opened.model, {
+        n: this.n,
+        seed: this.seed,
+        stepsPerLevel: this.stepsPerLevel,
+        signal: this.abort.signal,
+        frameEvery,
+        onProgress: (done, total) => {
+          this.progress = { done, total };
+        },
+        onFrame: async (f) => {
+          this.trajectory.push(f);
+          // Show a frame only when the last one has had its time: drawing a
+          // frame (3Dmol.js) can cost more than a sampling step, especially on
+          // a software renderer, so at most ~25 % of the time goes to drawing.
+          const now = performance.now();
+          if (now - lastPaint < Math.max(100, 3 * paintCost)) return;
+          this.showFrame(f, 0);
+          const t = performance.now();
+          await new Promise((r) => setTimeout(r, 0)); // the view redraws and the progress bar moves
+          paintCost = performance.now() - t;
+          lastPaint = performance.now();
+        },
+      });
+    } catch (e) {
+      this.running = false;
+      this.frame = null;
+      this.frameLabel = null;
+      this.error = (e as Error).name === 'AbortError' ? 'Generation cancelled.' : `Generation failed: ${(e as Error).message}`;
+      return;
+    }
+    const manifest = opened.manifest;
+    this.results = result.crystals.map((crystal, k) => {
+      const summary = summarize(crystal, manifest);
+      const title = `${summary.formula} (${manifest.dataset} CDVAE, seed ${this.seed}, #${k + 1})`;
+      const structure = crystalToStructure(crystal, title, {
+        source: `CDVAE ${manifest.dataset}`,
+        seed: this.seed,
+        sample: k,
+        stepsPerLevel: this.stepsPerLevel,
+        structurallyValid: summary.structurallyValid,
+        compositionallyValid: summary.compositionallyValid,
+        ...(summary.property ? { [`predicted ${summary.property.name} (${summary.property.unit})`]: Number(summary.property.value.toFixed(4)) } : {}),
+      });
+      return { crystal, summary, structure };
+    });
+    this.timing = { ms: result.ms, modelMs: result.modelMs, graphMs: result.graphMs, steps: result.steps, provider: result.provider };
+    this.frame = null;
+    this.frameLabel = null;
+    this.running = false;
+  }
+
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  private showFrame(f: { step: number; total: number; sigma: number; crystals: GeneratedCrystal[] }, index: number): void {
+    const c = f.crystals[index];
+    if (!c) return;
+    this.frame = crystalToStructure(c, `denoising: step ${f.step} of ${f.total}`);
+    this.frameLabel = `step ${f.step} / ${f.total}, σ = ${f.sigma < 0.1 ? f.sigma.toFixed(3) : f.sigma.toFixed(2)} Å`;
+  }
+
+  /** Plays the recorded denoising trajectory of the selected result in the 3D view. */
+  async replay(): Promise<void> {
+    if (this.running || !this.trajectory.length) return;
+    this.running = true;
+    try {
+      for (const f of this.trajectory) {
+        this.showFrame(f, this.selected);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      this.frame = null;
+      this.frameLabel = null;
+      this.running = false;
+    }
+  }
+
+  get hasTrajectory(): boolean {
+    return this.trajectory.length > 0 && this.results.length > 0;
+  }
+}

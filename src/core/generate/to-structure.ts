@@ -1,0 +1,65 @@
+/**
+ * A generated crystal as a Structure, with what a user wants to know about
+ * it: formula, validity (CDVAE's two checks), space group (moyo, when the
+ * symmetry library is loaded) and the model's predicted property.
+ */
+import { elementByZ } from '../elements';
+import { reducedFormula } from '../formula';
+import { Structure } from '../structure';
+import { analyzeSymmetry, symmetryReady } from '../symmetry';
+import type { GeneratedCrystal } from './langevin';
+import type { CdvaeManifest } from './manifest';
+import { compositionalValidity, structuralValidity } from './validity';
+
+export interface GeneratedSummary {
+  formula: string;
+  numSites: number;
+  /** Space group number and symbol, or null when it could not be found. */
+  spaceGroup: { number: number; symbol: string } | null;
+  structurallyValid: boolean;
+  compositionallyValid: boolean;
+  /** Shortest distance between two atoms, Å. */
+  minDistance: number;
+  /** g/cm³ */
+  density: number;
+  property: { name: string; unit: string; value: number } | null;
+  notes: string[];
+}
+
+const AVOGADRO = 6.02214076e23; // mol⁻¹, exact (SI 2019)
+
+export function crystalToStructure(c: GeneratedCrystal, title: string, extra: Record<string, unknown> = {}): Structure {
+  return new Structure({
+    lattice: c.lattice,
+    species: c.numbers.map((z) => elementByZ(z)?.symbol ?? 'X'),
+    frac: c.frac,
+    title,
+    properties: extra,
+  });
+}
+
+export function summarize(c: GeneratedCrystal, manifest: CdvaeManifest): GeneratedSummary {
+  const s = crystalToStructure(c, '');
+  const sv = structuralValidity(c.lattice, c.frac);
+  let spaceGroup: GeneratedSummary['spaceGroup'] = null;
+  if (symmetryReady() && sv.valid) {
+    try {
+      const sym = analyzeSymmetry(s, 0.1);
+      spaceGroup = { number: sym.number, symbol: sym.symbol };
+    } catch {
+      spaceGroup = null;
+    }
+  }
+  const mass = c.numbers.reduce((m, z) => m + (elementByZ(z)?.mass ?? 0), 0);
+  return {
+    formula: reducedFormula(s.species),
+    numSites: s.numSites,
+    spaceGroup,
+    structurallyValid: sv.valid,
+    compositionallyValid: compositionalValidity(c.numbers),
+    minDistance: sv.minDistance,
+    density: (mass / AVOGADRO / (sv.volume * 1e-24)),
+    property: manifest.property ? { name: manifest.property.name, unit: manifest.property.unit, value: c.property } : null,
+    notes: c.notes,
+  };
+}
