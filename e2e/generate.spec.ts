@@ -6,8 +6,8 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 
-async function openGenerate(page: Page): Promise<void> {
-  await page.goto('/');
+async function openGenerate(page: Page, navigate = true): Promise<void> {
+  if (navigate) await page.goto('/');
   await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('mode-generate').click();
   await expect(page.getByRole('region', { name: 'Generate crystals' })).toBeVisible();
@@ -78,4 +78,22 @@ test('the WASM provider can be chosen, seeds are reproducible, bad input is refu
   await page.getByTestId('gen-n').fill('100000');
   await page.getByTestId('gen-run').click();
   await expect(page.getByTestId('gen-error')).toContainText('Number of samples must be a whole number from 1 to 256');
+});
+
+test('generation works offline after the first visit (model and runtime are precached)', async ({ page, context }) => {
+  test.setTimeout(180_000);
+  await page.goto('/');
+  // The first visit's precache alone must be enough: wait until the worker controls the page.
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 }).catch(async () => {
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+  });
+  // The service worker finishes installing (27 MB of runtime) before it controls the page.
+  await context.setOffline(true);
+  await page.reload();
+  await openGenerate(page, false);
+  await page.getByTestId('gen-provider').selectOption('wasm');
+  await generate(page, 2, 1);
+  await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 120_000 });
+  await context.setOffline(false);
 });

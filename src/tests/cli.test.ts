@@ -126,3 +126,39 @@ describe('latticelab predict', () => {
     expect(missing.err).toMatch(/no model at/);
   });
 });
+
+describe('latticelab sample', () => {
+  it('prints generated crystals as JSON with formula, space group, validity and property', async () => {
+    const { code, out, err } = await run(['sample', '--model', 'perov_5', '--n', '2', '--seed', '3', '--steps-per-level', '1', '--format', 'json']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.model).toBe('perov_5');
+    expect(j.steps).toBe(50);
+    expect(j.provider).toMatch(/WASM/);
+    expect(j.crystals).toHaveLength(2);
+    for (const c of j.crystals) {
+      expect(c.formula).toMatch(/^[A-Z]/);
+      expect(typeof c.structurallyValid).toBe('boolean');
+      expect(c.property.unit).toBe('eV/atom');
+      expect(c.frac.length).toBe(c.species.length);
+    }
+  });
+
+  it('prints CIF by default, the same crystals for the same seed', async () => {
+    const a = await run(['sample', '--n', '2', '--seed', '5', '--steps-per-level', '1']);
+    const b = await run(['sample', '--n', '2', '--seed', '5', '--steps-per-level', '1']);
+    expect(a.code).toBe(0);
+    expect(a.out.match(/^data_/gm)).toHaveLength(2);
+    expect(a.out).toContain('_atom_site_fract_x');
+    expect(b.out).toBe(a.out);
+  });
+
+  it('refuses bad options and unknown models', async () => {
+    expect((await run(['sample', '--n', '0'])).code).toBe(2);
+    expect((await run(['sample', '--steps-per-level', '1000'])).err).toMatch(/--steps-per-level must be/);
+    const missing = await run(['sample', '--model', 'nope', '--n', '1']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/no CDVAE named or at 'nope'/);
+  });
+});
