@@ -1,4 +1,4 @@
-/** Renders the README screenshots (public/screenshot.png, public/screenshot-defects.png) from the built app: `npx tsx scripts/screenshot.ts`. */
+/** Renders the README screenshots (public/screenshot.png, screenshot-defects.png, screenshot-generate.png) from the built app: `npx tsx scripts/screenshot.ts`. */
 import { launchChromium } from './browser.ts';
 import { startPreview } from './preview-server.ts';
 
@@ -31,6 +31,19 @@ try {
   await page.getByTestId('pred-ef').waitFor();
   await page.waitForTimeout(1000);
   await page.screenshot({ path: 'public/screenshot-defects.png' });
+
+  // The Generate view: 8 perovskites from the CDVAE, the first selected, 2x2x2 repeated.
+  await page.getByTestId('mode-generate').click();
+  await page.getByTestId('gen-n').fill('8');
+  await page.getByTestId('gen-seed').fill('3');
+  await page.getByTestId('gen-run').click();
+  await page.getByTestId('gen-result').nth(7).waitFor({ timeout: 600_000 });
+  for (const axis of ['a', 'b', 'c']) {
+    await page.getByTestId(`repeat-${axis}`).fill('2');
+    await page.getByTestId(`repeat-${axis}`).dispatchEvent('change');
+  }
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: 'public/screenshot-generate.png' });
   await browser.close();
 } finally {
   await server.close();
