@@ -41,6 +41,7 @@ RESULTS = os.path.join(HERE, "results")
 # Xie et al., "Crystal Diffusion Variational Autoencoder for Periodic Material
 # Generation", ICLR 2022 (arXiv:2110.06197), Table 3 (generation), CDVAE rows:
 # validity % (struct, comp), COV-R %, COV-P %, W(density), W(#elements).
+# Quoted from memory (the paper is not reachable from this machine): verify.
 PAPER = {
     "perov_5": {"struct": 100.0, "comp": 98.59, "cov_r": 99.45, "cov_p": 98.46,
                 "w_density": 0.1258, "w_elements": 0.0628},
@@ -162,7 +163,8 @@ def write_markdown() -> None:
              "from the paper's** (no matminer/SMACT here; `models/cdvae/metrics.py`), so COV "
              "is comparable with the row \"real validation crystals\" (what a perfect generator "
              "would score here), not with the paper's column. The paper's numbers are from "
-             "its Table 3 (10,000 samples, 100 Langevin steps per noise level).", ""]
+             "its Table 3 (10,000 samples, 100 Langevin steps per noise level), quoted from "
+             "memory without access to the paper on this machine: check them against it.", ""]
     for name in sorted(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else []:
         if not name.endswith(".json"):
             continue
