@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { waitForServiceWorker } from './service-worker';
 import { fileURLToPath } from 'node:url';
 import { colourCount, decodePng, inkFraction } from './png';
 
@@ -37,10 +38,7 @@ test('importing a CIF lists it, renders it, survives reloads and works offline',
   await page.goto('/');
   await ready(page);
   // The service worker must control the page before offline can work.
-  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
-    await page.reload();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
-  });
+  await waitForServiceWorker(page);
 
   await page.getByTestId('file-input').setInputFiles(fixture('NaCl.cif'));
   await expect(page.getByTestId('message-info')).toContainText('Imported 1 structure');

@@ -5,6 +5,7 @@
  * saving into a dataset.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { waitForServiceWorker } from './service-worker';
 import { DefectEditor } from '../src/core/defects/editor';
 
 const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine();
@@ -84,10 +85,7 @@ test('the editor and its model work offline after the first visit', async ({ pag
   await expect(page.getByRole('region', { name: 'Predictions' })).toContainText('Model: megnet-sparse');
   // The service worker must control the page (it has precached everything) before offline can work.
   // No online reload in between: the first visit's precache alone must be enough.
-  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
-    await page.reload();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
-  });
+  await waitForServiceWorker(page);
   await context.setOffline(true);
   await page.reload();
   await openEditor(page, false);

@@ -5,6 +5,7 @@
  * into a dataset and exported as CIF.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { waitForServiceWorker } from './service-worker';
 
 async function openGenerate(page: Page, navigate = true): Promise<void> {
   if (navigate) await page.goto('/');
@@ -84,10 +85,7 @@ test('generation works offline after the first visit (model and runtime are prec
   test.setTimeout(180_000);
   await page.goto('/');
   // The first visit's precache alone must be enough: wait until the worker controls the page.
-  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 }).catch(async () => {
-    await page.reload();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
-  });
+  await waitForServiceWorker(page, 60_000);
   // The service worker finishes installing (27 MB of runtime) before it controls the page.
   await context.setOffline(true);
   await page.reload();
