@@ -12,9 +12,10 @@ The row id is the CSV's ``material_id`` column (unique within a dataset).
 
 Every structure is canonicalised like CDVAE's ``build_crystal``
 (Xie et al., ICLR 2022, code ``cdvae/common/data_utils.py``): primitive cell,
-Niggli reduction, then the lattice rebuilt from its six parameters in the
-standard orientation (a along x, b in the xy plane), which is the orientation
-in which the model's lattice head speaks. Parsed datasets are cached as ``.pt``
+Niggli reduction, then the lattice rebuilt from its six parameters. Only the
+parameters and fractional coordinates are kept; ``model.lattice_from_params``
+turns them into vectors (a along x, b in the xy plane, as the app's
+``Lattice.fromParameters``). Parsed datasets are cached as ``.pt``
 files under ``cache/`` (ignored by git).
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import math
 import os
 import sys
@@ -64,24 +64,6 @@ def split_of(dataset: str, row_id: str) -> str:
     h = hashlib.sha1(f"{SPLIT_SALT}:{dataset}:{row_id}".encode()).hexdigest()
     k = int(h[:8], 16) % 100
     return "train" if k < 80 else "val" if k < 90 else "test"
-
-
-def lattice_from_params(lengths, angles) -> np.ndarray:
-    """Lattice rows a, b, c from lengths (Å) and angles (degrees):
-    a = (a, 0, 0), b = (b cos γ, b sin γ, 0), c completes the cell.
-
-    Fractional coordinates do not depend on the orientation, and the score
-    network is rotation-equivariant, so any fixed convention works; this one is
-    shared with ``model.py`` (torch) and ``src/core/generate/lattice.ts``.
-    """
-    a, b, c = lengths
-    al, be, ga = np.radians(angles)
-    cx = c * math.cos(be)
-    cy = c * (math.cos(al) - math.cos(be) * math.cos(ga)) / math.sin(ga)
-    cz = math.sqrt(max(c * c - cx * cx - cy * cy, 0.0))
-    return np.array([[a, 0, 0],
-                     [b * math.cos(ga), b * math.sin(ga), 0],
-                     [cx, cy, cz]])
 
 
 def _open(path: str):
@@ -162,23 +144,6 @@ def splits(crystals: list[Crystal]) -> dict[str, list[Crystal]]:
 def vocabulary(crystals: list[Crystal]) -> list[int]:
     """Sorted atomic numbers present in the dataset: the model's type vocabulary."""
     return sorted({int(z) for c in crystals for z in c.numbers})
-
-
-def cif_of(lengths, angles, frac, numbers, name: str = "generated") -> str:
-    """A P1 CIF (used by the evaluation and the CLI fixtures)."""
-    from ase.data import chemical_symbols
-    lines = [f"data_{name}", "_symmetry_space_group_name_H-M 'P 1'",
-             "_symmetry_Int_Tables_number 1"]
-    for key, v in zip(("a", "b", "c"), lengths):
-        lines.append(f"_cell_length_{key} {v:.6f}")
-    for key, v in zip(("alpha", "beta", "gamma"), angles):
-        lines.append(f"_cell_angle_{key} {v:.6f}")
-    lines += ["loop_", "_atom_site_label", "_atom_site_type_symbol",
-              "_atom_site_fract_x", "_atom_site_fract_y", "_atom_site_fract_z"]
-    for i, (z, f) in enumerate(zip(numbers, frac)):
-        sym = chemical_symbols[int(z)]
-        lines.append(f"{sym}{i} {sym} {f[0]:.6f} {f[1]:.6f} {f[2]:.6f}")
-    return "\n".join(lines) + "\n"
 
 
 def main() -> int:

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import data  # noqa: E402
 import metrics  # noqa: E402
 from sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, sample  # noqa: E402
-from train import checkpoint_path, load_model  # noqa: E402
+from train import checkpoint_path, model_from_checkpoint  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 
@@ -105,8 +105,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
 
     sp = data.splits(data.load(args.dataset, verbose=False))
-    model = load_model(args.dataset)
     ck = torch.load(checkpoint_path(args.dataset))
+    model = model_from_checkpoint(ck)
     t0 = time.perf_counter()
     gen_crystals = sample(model, args.n, args.seed, args.steps_per_level, args.step_lr)
     sample_s = time.perf_counter() - t0

@@ -41,7 +41,7 @@ sys.path.insert(0, HERE)
 import data  # noqa: E402
 from model import CDVAE, collate, radius_graph_pbc  # noqa: E402
 from sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL  # noqa: E402
-from train import checkpoint_path, load_model  # noqa: E402
+from train import checkpoint_path, model_from_checkpoint  # noqa: E402
 
 OPSET = 17
 FORMAT = "latticelab-cdvae/1"
@@ -110,8 +110,8 @@ def step_inputs(model: CDVAE, crystals, sigma_index: int, seed: int) -> dict:
 
 
 def export(dataset: str) -> dict:
-    model = load_model(dataset)
     ck = torch.load(checkpoint_path(dataset))
+    model = model_from_checkpoint(ck)
     out = export_dir(dataset)
     os.makedirs(out, exist_ok=True)
     sp = data.splits(data.load(dataset, verbose=False))

@@ -53,17 +53,21 @@ def brute_edges(frac, lattice, cutoff, r=4):
 
 
 class Geometry(unittest.TestCase):
-    def test_lattice_convention_matches_data(self):
+    def test_lattice_from_params_gives_the_parameters_back(self):
         for lengths, angles in (([3, 4, 5], [90, 90, 90]), ([4, 4, 6], [90, 90, 120]),
                                 ([5, 6, 7], [75, 100, 110])):
-            a = data.lattice_from_params(np.array(lengths, float), np.array(angles, float))
-            b = lattice_from_params(torch.tensor([lengths], dtype=torch.float64),
+            a = lattice_from_params(torch.tensor([lengths], dtype=torch.float64),
                                     torch.tensor([angles], dtype=torch.float64))[0].numpy()
-            np.testing.assert_allclose(a, b, atol=1e-9)
-            # the parameters come back
+            # a along x, b in the xy plane (the app's Lattice.fromParameters convention)
+            self.assertEqual(a[0, 1], 0.0)
+            self.assertEqual(a[0, 2], 0.0)
+            self.assertEqual(a[1, 2], 0.0)
+            np.testing.assert_allclose(np.linalg.norm(a, axis=1), lengths, atol=1e-9)
             self.assertAlmostEqual(float(np.linalg.norm(a[2])), lengths[2], places=9)
             cos_g = a[0] @ a[1] / (np.linalg.norm(a[0]) * np.linalg.norm(a[1]))
             self.assertAlmostEqual(math.degrees(math.acos(cos_g)), angles[2], places=6)
+            cos_a = a[1] @ a[2] / (np.linalg.norm(a[1]) * np.linalg.norm(a[2]))
+            self.assertAlmostEqual(math.degrees(math.acos(cos_a)), angles[0], places=6)
 
     def test_radius_graph_matches_brute_force_on_triclinic_and_tiny_cells(self):
         cs = toy_crystals(4, 1) + [data.Crystal("tiny", np.array([1.6, 1.7, 2.1]), np.array([80., 95., 105.]),

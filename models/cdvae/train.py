@@ -57,12 +57,15 @@ def make_config(dataset: str, train: list[data.Crystal], **overrides) -> Config:
     return cfg
 
 
-def load_model(dataset: str, which: str = "best") -> CDVAE:
-    ck = torch.load(checkpoint_path(dataset))
+def model_from_checkpoint(ck: dict, which: str = "best") -> CDVAE:
     model = CDVAE(Config(**ck["config"]))
     model.load_state_dict(ck["best_state" if which == "best" else "model"])
     model.eval()
     return model
+
+
+def load_model(dataset: str, which: str = "best") -> CDVAE:
+    return model_from_checkpoint(torch.load(checkpoint_path(dataset)), which)
 
 
 def batches(items, size: int, g: torch.Generator | None):
