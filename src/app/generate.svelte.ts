@@ -83,7 +83,6 @@ export class GenerateSession {
       await this.opened?.model.release?.();
       this.opened = await openGenerativeModel(info, this.preference);
       this.openedKey = key;
-      if (this.stepsPerLevel < 1) this.stepsPerLevel = this.opened.manifest.defaults.steps_per_level;
       return this.opened;
     } catch (e) {
       this.opened = null;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
-import { parseManifest } from '../core/generate/manifest';
+import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
@@ -40,7 +40,7 @@ export interface SampleCliOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: SampleResult; modelDir: string }> {
+export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: SampleResult; manifest: CdvaeManifest }> {
   const dir = resolveModelDir(o.model);
   const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
   const ort = await import('onnxruntime-web');
@@ -53,15 +53,14 @@ export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: Samp
   );
   try {
     const result = await sampleCrystals(model, { n: o.n, seed: o.seed, stepsPerLevel: o.stepsPerLevel, onProgress: o.onProgress });
-    return { result, modelDir: dir };
+    return { result, manifest };
   } finally {
     await model.release?.();
   }
 }
 
 export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'): Promise<string> {
-  const { result, modelDir } = await sampleFromCli(o);
-  const manifest = parseManifest(JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')));
+  const { result, manifest } = await sampleFromCli(o);
   await initSymmetryNode();
   const rows = result.crystals.map((c, k) => ({ c, s: summarize(c, manifest), k }));
   if (format === 'cif') {

@@ -1,5 +1,9 @@
+import { elementBySymbol } from './elements';
 import { Lattice } from './lattice';
 import { type Mat3, type Vec3, det, matmul, norm, sub } from './math3';
+
+/** Avogadro constant, mol⁻¹ (exact since the 2019 SI redefinition; CODATA 2018). */
+const AVOGADRO = 6.02214076e23;
 
 /** Periodicity along a, b, c. A 2D slab is [true, true, false]; a molecule all false. */
 export type Pbc = [boolean, boolean, boolean];
@@ -73,6 +77,16 @@ export class Structure {
 
   get cart(): Vec3[] {
     return this.frac.map((f) => this.lattice.fracToCart(f));
+  }
+
+  /**
+   * Mass density in g/cm³ (occupancy-weighted), or null unless periodic
+   * along all three axes (a slab's cell volume includes its vacuum).
+   */
+  get density(): number | null {
+    if (!this.pbc.every(Boolean)) return null;
+    const mass = this.species.reduce((m, el, i) => m + (elementBySymbol(el)?.mass ?? 0) * (this.occupancy?.[i] ?? 1), 0);
+    return mass / AVOGADRO / (this.lattice.volume * 1e-24);
   }
 
   get hasPartialOccupancy(): boolean {

@@ -1,16 +1,11 @@
 /** Deterministic random inputs for tests and benchmarks (Vitest and Playwright alike). */
+import { Rng } from '../core/generate/rng';
 import { type Matrix, matrix } from '../core/graph/types';
 
-/** mulberry32: small, fast, deterministic, in [0, 1). */
+/** mulberry32 in [0, 1): the sampler's generator (src/core/generate/rng.ts), as a function. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 /** The same stream mapped to [-1, 1). */

@@ -15,7 +15,7 @@
  * the app and the CLI).
  */
 import { Lattice } from '../lattice';
-import type { Mat3, Vec3 } from '../math3';
+import { type Mat3, type Vec3, vecmat } from '../math3';
 import { neighborListCpu } from '../neighbors/cpu';
 import { compositionCounts, typesFromCounts } from './composition';
 import { Rng } from './rng';
@@ -169,14 +169,11 @@ export async function sampleCrystals(model: ScoreModel, opts: SampleOptions): Pr
       modelMs += performance.now() - tm;
       for (let i = 0; i < total; i++) {
         const b = crystalOf[i];
-        const Lm = crystals[b].lattice;
-        const Li = inverse[b];
-        const f: Vec3 = [frac[3 * i], frac[3 * i + 1], frac[3 * i + 2]];
-        const cart: Vec3 = [0, 1, 2].map((k) => f[0] * Lm[0][k] + f[1] * Lm[1][k] + f[2] * Lm[2][k]) as Vec3;
+        const cart = vecmat([frac[3 * i], frac[3 * i + 1], frac[3 * i + 2]], crystals[b].lattice);
         for (let k = 0; k < 3; k++) cart[k] += (step * out.score[3 * i + k]) / sigma + noise * rng.normal();
+        const f = vecmat(cart, inverse[b]);
         for (let k = 0; k < 3; k++) {
-          const x = cart[0] * Li[0][k] + cart[1] * Li[1][k] + cart[2] * Li[2][k];
-          const w = x - Math.floor(x);
+          const w = f[k] - Math.floor(f[k]);
           frac[3 * i + k] = w >= 1 ? 0 : w;
         }
         typeIdx[i] = BigInt(argmax(out.typeLogits, i * V, V));

@@ -25,6 +25,7 @@ export async function createOrtScoreModel(
   provider: Provider,
 ): Promise<ScoreModel> {
   const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const };
+  // The branches look alike but call different overloads (URL vs bytes) of create().
   const open = (s: Source) =>
     typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options);
   // One after the other: the WebGPU EP refuses to create two sessions at once.

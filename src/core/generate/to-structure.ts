@@ -26,8 +26,6 @@ export interface GeneratedSummary {
   notes: string[];
 }
 
-const AVOGADRO = 6.02214076e23; // mol⁻¹, exact (SI 2019)
-
 export function crystalToStructure(c: GeneratedCrystal, title: string, extra: Record<string, unknown> = {}): Structure {
   return new Structure({
     lattice: c.lattice,
@@ -50,7 +48,6 @@ export function summarize(c: GeneratedCrystal, manifest: CdvaeManifest): Generat
       spaceGroup = null;
     }
   }
-  const mass = c.numbers.reduce((m, z) => m + (elementByZ(z)?.mass ?? 0), 0);
   return {
     formula: reducedFormula(s.species),
     numSites: s.numSites,
@@ -58,7 +55,7 @@ export function summarize(c: GeneratedCrystal, manifest: CdvaeManifest): Generat
     structurallyValid: sv.valid,
     compositionallyValid: compositionalValidity(c.numbers),
     minDistance: sv.minDistance,
-    density: (mass / AVOGADRO / (sv.volume * 1e-24)),
+    density: s.density!, // generated crystals are periodic along all three axes
     property: manifest.property ? { name: manifest.property.name, unit: manifest.property.unit, value: c.property } : null,
     notes: c.notes,
   };

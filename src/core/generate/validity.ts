@@ -9,27 +9,19 @@
  *   anion (SMACT's test with the Pauling test, on pymatgen's element data);
  *   single elements and all-metal compositions (alloys) count as valid.
  */
-import { type Mat3, type Vec3, det, vecmat } from '../math3';
+import { Lattice } from '../lattice';
+import { type Mat3, type Vec3, det } from '../math3';
+import { minimumImageFrac } from '../structure';
 import { ELEMENT_CHEMISTRY } from './element-chemistry';
 
 export const MIN_DISTANCE = 0.5; // Å, CDVAE
 
-/** Shortest distance (Å) between two different sites, over the 27 nearest images after wrapping. */
+/** Shortest distance (Å) between two different sites, each pair at its exact minimum image. */
 export function minInteratomicDistance(lattice: Mat3, frac: readonly Vec3[]): number {
+  const L = new Lattice(lattice);
   let best = Infinity;
   for (let i = 0; i < frac.length; i++) {
-    for (let j = i + 1; j < frac.length; j++) {
-      const d: Vec3 = [0, 1, 2].map((k) => {
-        const x = frac[j][k] - frac[i][k];
-        return x - Math.round(x);
-      }) as Vec3;
-      for (let a = -1; a <= 1; a++)
-        for (let b = -1; b <= 1; b++)
-          for (let c = -1; c <= 1; c++) {
-            const v = vecmat([d[0] + a, d[1] + b, d[2] + c], lattice);
-            best = Math.min(best, Math.hypot(v[0], v[1], v[2]));
-          }
-    }
+    for (let j = i + 1; j < frac.length; j++) best = Math.min(best, minimumImageFrac(L, [true, true, true], frac[i], frac[j]).distance);
   }
   return best;
 }
@@ -42,7 +34,8 @@ export interface StructuralValidity {
 
 export function structuralValidity(lattice: Mat3, frac: readonly Vec3[]): StructuralValidity {
   const volume = Math.abs(det(lattice));
-  const minDistance = minInteratomicDistance(lattice, frac);
+  // A flat cell (which Lattice refuses) has every image of every atom in one plane: call it 0.
+  const minDistance = volume > 1e-8 ? minInteratomicDistance(lattice, frac) : 0;
   return { valid: volume >= 0.1 && minDistance >= MIN_DISTANCE, minDistance, volume };
 }
 
