@@ -27,9 +27,12 @@ async function applyToSite(page: Page, site: number): Promise<void> {
 
 test('an S vacancy gives a prediction that changes when a second defect is added', async ({ page }) => {
   await openEditor(page);
+  // Pristine 2H-MoS2 monolayer: P-6m2 (187); a vacancy lowers the symmetry.
+  await expect(page.getByTestId('spacegroup')).toHaveText('P -6 m 2 (187)');
   await page.getByTestId('tool-vacancy').check();
   await applyToSite(page, S_SITE);
   await expect(page.getByTestId('defect-list')).toContainText(`VS at site ${S_SITE}`);
+  await expect(page.getByTestId('spacegroup')).not.toHaveText('P -6 m 2 (187)');
   const ef1 = (await page.getByTestId('pred-ef').textContent())!;
   const gap1 = (await page.getByTestId('pred-gap').textContent())!;
   expect(ef1).toMatch(/^-?\d+\.\d{3} eV$/);

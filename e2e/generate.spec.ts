@@ -35,6 +35,10 @@ test('Generate on the default provider: progress, denoising frames, results with
   await expect(page.getByTestId('gen-timing')).toContainText('3 crystals, 100 steps');
   await expect(page.getByTestId('gen-formula')).toHaveText(/^[A-Z][a-z]?\d*/);
   await expect(page.getByTestId('gen-sg')).not.toBeEmpty();
+  // The properties panel analyses the same crystal: same space-group number as the details box.
+  // (The details box names none for a structurally invalid crystal; the panel still analyses it.)
+  const sgNumber = /(\d+)\)$/.exec((await page.getByTestId('gen-sg').textContent())!)?.[1];
+  await expect(page.getByTestId('spacegroup')).toHaveText(sgNumber ? new RegExp(`\\(${sgNumber}\\)$`) : /\(\d+\)$/);
   await expect(page.getByTestId('gen-property')).toContainText('eV/atom');
   await expect(page.getByRole('img', { name: /3D view of/ })).toBeVisible();
 

@@ -90,9 +90,9 @@ export class AppState {
     this.messages = this.messages.filter((m) => m.id !== id);
   }
 
-  safeSymmetry(s: Structure): SymmetryInfo | null {
+  safeSymmetry(s: Structure, symprec?: number): SymmetryInfo | null {
     try {
-      return analyzeSymmetry(s);
+      return analyzeSymmetry(s, symprec);
     } catch {
       return null;
     }

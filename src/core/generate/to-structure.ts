@@ -36,13 +36,20 @@ export function crystalToStructure(c: GeneratedCrystal, title: string, extra: Re
   });
 }
 
+/**
+ * Symmetry tolerance (Å) for generated crystals: Langevin sampling leaves
+ * atoms ~0.01-0.1 Å off their ideal sites, so the library's 0.01 Å would call
+ * nearly every sample P1.
+ */
+export const GENERATED_SYMPREC = 0.1;
+
 export function summarize(c: GeneratedCrystal, manifest: CdvaeManifest): GeneratedSummary {
   const s = crystalToStructure(c, '');
   const sv = structuralValidity(c.lattice, c.frac);
   let spaceGroup: GeneratedSummary['spaceGroup'] = null;
   if (symmetryReady() && sv.valid) {
     try {
-      const sym = analyzeSymmetry(s, 0.1);
+      const sym = analyzeSymmetry(s, GENERATED_SYMPREC);
       spaceGroup = { number: sym.number, symbol: sym.symbol };
     } catch {
       spaceGroup = null;
