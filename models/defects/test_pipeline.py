@@ -524,5 +524,70 @@ class TestCommittedExport(unittest.TestCase):
             np.testing.assert_allclose(y, f["output"], atol=1e-5, err_msg=f["name"])
 
 
+#: The end of a real xtb 6.5.1 GFN0 output (4x4 MoS2 with one S vacancy).
+XTB_TAIL = """
+          ...
+        56        2.0000           -9.4426498             (HOMO)
+        57                         -8.8983859             (LUMO)
+          ...
+ :::::::::::::::::::::::::::::::::::::::::::::::::::::
+ :: total energy            -140.590880572253 Eh    ::
+ :: HOMO-LUMO gap              0.544263896444 eV    ::
+ :::::::::::::::::::::::::::::::::::::::::::::::::::::
+          | TOTAL ENERGY             -140.590880572253 Eh   |
+          | HOMO-LUMO GAP               0.544263896444 eV   |
+"""
+
+
+class TestXtbLabels(unittest.TestCase):
+    """The GFN0-xTB pretraining labeller and the pretraining split."""
+
+    def test_parse_output(self):
+        import xtb_label
+        r = xtb_label.parse_output(XTB_TAIL, 0, 0.5)
+        self.assertAlmostEqual(r["energy"], -140.590880572253 * 27.211386245988, places=6)
+        self.assertAlmostEqual(r["gap"], 0.544263896444)
+        self.assertAlmostEqual(r["lumo"] - r["homo"], 0.5442639, places=6)
+        with self.assertRaises(RuntimeError):  # a crash must not become a label
+            xtb_label.parse_output("ERROR STOP", 2, 0.1)
+        with self.assertRaises(RuntimeError):
+            xtb_label.parse_output(XTB_TAIL, 1, 0.1)
+
+    def test_references_are_supercells_for_gamma_only(self):
+        import xtb_label
+        mo = ELEMENT_REFS["Mo"].atoms()  # 1-atom bcc cell
+        big = xtb_label.repeated_to_min_length(mo)
+        self.assertTrue(all(np.linalg.norm(v) >= xtb_label.MIN_PERIODIC_LENGTH for v in big.cell))
+        sheet = HOSTS["hBN"].supercell(1)  # vacuum axis is not periodic: not repeated
+        rep = xtb_label.repeated_to_min_length(sheet)
+        self.assertAlmostEqual(rep.cell[2, 2], sheet.cell[2, 2])
+        self.assertGreaterEqual(np.linalg.norm(rep.cell[0]), xtb_label.MIN_PERIODIC_LENGTH)
+
+    def test_pretraining_uses_train_configurations_only(self):
+        import train
+        dft = os.path.join(HERE, "data", "dft.jsonl")
+        if not os.path.exists(dft):
+            self.skipTest("no dataset")
+        recs = [json.loads(line) for line in open(dft) if line.strip()]
+        splits = {r["id"]: train.split_of(r["canonical_key"]) for r in recs if "error" not in r}
+        self.assertTrue({"train"} < set(splits.values()), "need records outside train too")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "xtb.jsonl")
+            with open(path, "w") as fh:
+                for r in recs:
+                    fh.write(json.dumps({**r, "method": "GFN0-xTB"}) + "\n")
+            pre_train, pre_val = train.load_pretraining(path)
+        used = [d["id"] for d in pre_train + pre_val]
+        self.assertEqual(sorted(used), sorted(i for i, k in splits.items() if k == "train"))
+        self.assertFalse({d["id"] for d in pre_train} & {d["id"] for d in pre_val})
+
+    @unittest.skipUnless(__import__("shutil").which("xtb"), "xtb not installed")
+    def test_xtb_single_point(self):
+        import xtb_label
+        r = xtb_label.single_point(HOSTS["hBN"].supercell(2))
+        self.assertTrue(np.isfinite(r["energy"]) and r["energy"] < 0)
+        self.assertGreater(r["gap"], 3.0)  # hBN is a wide-gap insulator
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -17,6 +17,11 @@ baselines on the same split, and export the best seed for the app.
   full-graph MEGNet (same code, every atom, 5 Å edges);
   ridge regression on simple descriptors (defect counts by kind,
   concentration, shortest defect-defect distance); the training mean.
+* **Pretraining** (optional, on when ``data/xtb.jsonl`` exists): the sparse
+  MEGNet is also trained a second way, first on GFN0-xTB labels
+  (``xtb_label.py``) and then fine-tuned on the DFT training set.  Only xtb
+  records whose configuration falls in the DFT *train* split are used, so no
+  val/test configuration is ever seen; xtb labels never enter a test number.
 * **Outputs**: ``models/RESULTS.md`` (table in the shape of the 2DMD paper's),
   ``models/defects/export/results.json`` and, from the best sparse seed (lowest
   val loss), the exported model (export.py).
@@ -53,6 +58,7 @@ from megnet import MEGNet, predict_raw  # noqa: E402
 from store import load_dataset  # noqa: E402
 
 DATASET = os.path.join(HERE, "data", "dft.jsonl")
+PRETRAIN = os.path.join(HERE, "data", "xtb.jsonl")
 RESULTS_MD = os.path.join(os.path.dirname(HERE), "RESULTS.md")
 RESULTS_JSON = os.path.join(HERE, "export", "results.json")
 SPLIT_SALT = "lattice-lab-split-v1"
@@ -60,6 +66,7 @@ SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
 TARGETS = ("formation_energy_per_site_eV", "gap_eV")
 MIN_MEANINGFUL = 200  # below this many structures, say the numbers mean little
+PRETRAINED_ROW = "MEGNet, sparse, GFN0-xTB pretrained + DFT fine-tuned"
 DEFECT_LABELS = tuple(dict.fromkeys(  # unique, in host order (S_Se is in GaSe and InSe)
     k.label for h in HOSTS.values() for k in h.defect_kinds))
 
@@ -74,8 +81,9 @@ def split_of(canonical_key: str) -> str:
     return "train" if h < 80 else "val" if h < 90 else "test"
 
 
-def load(path: str = DATASET) -> list[dict]:
-    """Usable records, sorted by id, each with its graphs, targets and split."""
+def load(path: str = DATASET, full: bool = True) -> list[dict]:
+    """Usable records, sorted by id, each with its graphs (the full graph
+    only when ``full``), targets and split."""
     out = []
     for rec in sorted(load_dataset(path).values(), key=lambda r: r["id"]):
         if not usable(rec):
@@ -90,8 +98,21 @@ def load(path: str = DATASET) -> list[dict]:
         })
     for d in out:
         d["sparse"] = sparse_graph(d["config"])
-        d["full"] = full_graph_from_record(d["rec"])
+        if full:
+            d["full"] = full_graph_from_record(d["rec"])
     return out
+
+
+def load_pretraining(path: str) -> tuple[list[dict], list[dict]]:
+    """xtb records of configurations in the DFT *train* split, cut into a
+    pretraining train/val by a second hash (1 in 10 to val, for early
+    stopping).  Configurations of the DFT val/test splits are dropped here, so
+    pretraining never sees them."""
+    rows = [d for d in load(path, full=False) if d["split"] == "train"]
+    def is_val(d):
+        h = hashlib.sha1(f"pretrain-val:{d['rec']['canonical_key']}".encode())
+        return int(h.hexdigest()[:8], 16) % 10 == 0
+    return ([d for d in rows if not is_val(d)], [d for d in rows if is_val(d)])
 
 
 def normalisation(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,12 +141,16 @@ def masked_mae(pred: np.ndarray, y: np.ndarray) -> float:
 
 def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                  seed: int, max_epochs: int, patience: int,
-                 batch_size: int, lr: float) -> tuple[MEGNet, dict]:
+                 batch_size: int, lr: float,
+                 init: dict | None = None) -> tuple[MEGNet, dict]:
     """Adam on the normalised masked MSE; keeps the weights of the epoch with
     the lowest val loss (train loss when there is no val set) and stops after
-    ``patience`` epochs without improvement."""
+    ``patience`` epochs without improvement.  ``init``: a state dict to start
+    from (fine-tuning) instead of a random initialisation."""
     torch.manual_seed(seed)
     model = MEGNet(**shape)
+    if init is not None:
+        model.load_state_dict(init)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     g_train = [d[graph_key] for d in train]
@@ -263,7 +288,7 @@ def fmt(values) -> str:
 
 
 def write_results_md(rows: dict, counts: dict, data, settings: dict,
-                     args, seconds: float) -> None:
+                     args, seconds: float, pretrain_sizes=(0, 0)) -> None:
     total = sum(counts["all"].values())
     hosts = list(HOSTS)
     lines = [
@@ -315,10 +340,20 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "* Sparse MEGNet: the app's model (`models/defects/REPRESENTATION.md`), "
         "one node per defect site, edges < 10 Å between sites and their "
         "in-plane images, state = host one-hot + concentration; 3 blocks, "
-        "64/32 widths, 50 Gaussians. Exported: the seed with the lowest val "
-        "loss.",
+        "64/32 widths, 50 Gaussians. Exported: of all sparse runs (plain and "
+        "pretrained), the one with the lowest val loss.",
         f"* Full-graph MEGNet: same code, every atom (onehot16(Z) + layer "
         f"feature), edges < {FULL_CUTOFF:g} Å, state = host one-hot + 0.",
+        *([f"* Pretrained sparse MEGNet: the same model trained first on "
+           f"GFN0-xTB labels (`models/defects/xtb_label.py`, xtb's periodic "
+           f"GFN0, Γ point) of {pretrain_sizes[0]} + {pretrain_sizes[1]} "
+           f"(train + early-stopping val) configurations, all from the DFT "
+           f"*train* split (no val/test configuration is seen), up to "
+           f"{args.pretrain_epochs} epochs at batch {args.pretrain_batch}, then "
+           f"fine-tuned on the DFT train set like the plain one. WSe2 is not "
+           f"in the xtb set: GFN0 makes the WSe2 sheet metallic (gap 0 vs "
+           f"DFT's 1.5 eV). xtb labels are never in a test number."]
+          if PRETRAINED_ROW in rows else []),
         "* Ridge: standardised descriptors (host, count of each defect kind, "
         "concentration, shortest defect-defect distance with images), alpha "
         "chosen on val. Train mean: predicts the training mean.",
@@ -356,6 +391,13 @@ def parse_args(argv=None):
     p.add_argument("--no-full", action="store_true",
                    help="skip the full-graph MEGNet baseline (the slow one)")
     p.add_argument("--no-export", action="store_true")
+    p.add_argument("--pretrain", default=PRETRAIN,
+                   help="GFN0-xTB pretraining set (default %(default)s; "
+                        "used when the file exists)")
+    p.add_argument("--no-pretrain", action="store_true",
+                   help="skip the pretrained sparse MEGNet")
+    p.add_argument("--pretrain-epochs", type=int, default=100)
+    p.add_argument("--pretrain-batch", type=int, default=64)
     return p.parse_args(argv)
 
 
@@ -388,25 +430,55 @@ def main(argv=None) -> int:
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
               batch_size=args.batch, lr=args.lr)
     rows, runs_info, best = {}, {}, None
-    for label, key, shape in (("MEGNet, sparse defect graph (app)", "sparse", sparse_shape),
-                              ("MEGNet, full structure graph", "full", full_shape)):
-        if key == "full" and args.no_full:
-            continue
+
+    def run_seeds(label: str, key: str, shape: dict, cap: dict,
+                  pretrain: tuple | None = None) -> None:
+        """Trains ``args.seeds`` seeds, records their test MAEs under
+        ``label`` and keeps the sparse run with the lowest val loss for
+        export.  ``pretrain``: (train, val, mean, std) of a pretraining set
+        to train on first, each seed then fine-tuned on the DFT train set."""
+        nonlocal best
         rows[label], runs_info[label] = [], []
-        cap = dict(kw, max_epochs=args.full_max_epochs) if key == "full" else kw
         for seed in range(args.seeds):
-            model, info = train_megnet(train, val, key, shape, mean, std, seed, **cap)
+            init, pinfo = None, None
+            if pretrain is not None:
+                p_train, p_val, p_mean, p_std = pretrain
+                pre, pinfo = train_megnet(
+                    p_train, p_val, key, shape, p_mean, p_std, seed,
+                    max_epochs=args.pretrain_epochs, patience=args.patience,
+                    batch_size=args.pretrain_batch, lr=args.lr)
+                init = pre.state_dict()
+            model, info = train_megnet(train, val, key, shape, mean, std,
+                                       seed, **cap, init=init)
+            if pinfo is not None:
+                info["pretraining"] = pinfo
             m = metrics(predict(model, test, key, mean, std), test)
             info["test_mae"] = m
+            info["variant"] = label
             rows[label].append(m)
             runs_info[label].append(info)
-            print(f"[train] {key} seed {seed}: best epoch {info['best_epoch']} "
+            print(f"[train] {label} seed {seed}: best epoch {info['best_epoch']} "
                   f"of {info['epochs']}, {info['selected_on']} loss "
                   f"{info['selection_loss']:.4f}, test MAE E_f "
                   f"{fmt([m[TARGETS[0]]['all']])} gap {fmt([m[TARGETS[1]]['all']])} "
-                  f"eV ({info['seconds']} s)")
+                  f"eV ({info['seconds']} s"
+                  + (f" + {pinfo['seconds']} s pretraining" if pinfo else "") + ")")
             if key == "sparse" and (best is None or info["selection_loss"] < best[1]["selection_loss"]):
                 best = (model, info)
+
+    run_seeds("MEGNet, sparse defect graph (app)", "sparse", sparse_shape, kw)
+    pre_train, pre_val = [], []
+    if not args.no_pretrain and os.path.exists(args.pretrain):
+        pre_train, pre_val = load_pretraining(args.pretrain)
+        print(f"[train] pretraining set {args.pretrain}: {len(pre_train)} "
+              f"train, {len(pre_val)} val (DFT-train configurations only)")
+    if pre_train:
+        p_mean, p_std = normalisation(np.stack([d["y"] for d in pre_train]))
+        run_seeds(PRETRAINED_ROW, "sparse", sparse_shape, kw,
+                  pretrain=(pre_train, pre_val, p_mean, p_std))
+    if not args.no_full:
+        run_seeds("MEGNet, full structure graph", "full", full_shape,
+                  dict(kw, max_epochs=args.full_max_epochs))
     ridge_pred, alphas = ridge_baseline(train, val, test)
     rows["Ridge on defect descriptors"] = [metrics(ridge_pred, test)]
     rows["Training-set mean"] = [metrics(np.tile(mean, (len(test), 1)), test)]
@@ -414,7 +486,8 @@ def main(argv=None) -> int:
     settings = dict(data[0]["rec"].get("settings", {}))
     settings["gpaw_version"] = data[0]["rec"].get("gpaw_version", "")
     seconds = time.perf_counter() - t0
-    write_results_md(rows, counts, data, settings, args, seconds)
+    write_results_md(rows, counts, data, settings, args, seconds,
+                     (len(pre_train), len(pre_val)))
     report = {"date": _dt.date.today().isoformat(), "counts": counts,
               "split": SPLIT_RULE, "normalization": {"mean": mean.tolist(),
                                                      "std": std.tolist()},
@@ -450,8 +523,13 @@ def main(argv=None) -> int:
             "dataset": "models/defects/data/dft.jsonl",
             "split": SPLIT_RULE,
             "seed": info["seed"],
+            "variant": info["variant"],
             "testMae": {t: info["test_mae"][t]["all"] for t in TARGETS},
         }
+        if "pretraining" in info:
+            training["pretrained"] = (
+                f"GFN0-xTB labels of {len(pre_train)} DFT-train configurations "
+                f"({os.path.relpath(args.pretrain, os.path.dirname(os.path.dirname(HERE)))})")
         if len(data) < MIN_MEANINGFUL:
             training["warning"] = (f"trained on {len(train)} structures only: "
                                    "predictions are not meaningful yet")

@@ -24,6 +24,8 @@ export interface TrainingInfo {
   concentration?: [number, number];
   dataset?: string;
   split?: string;
+  /** Set when the exported weights were pretrained on cheaper labels (GFN0-xTB) before the DFT fine-tuning. */
+  pretrained?: string;
 }
 
 export interface ModelManifest {
