@@ -426,6 +426,10 @@ def parse_args(argv=None):
     p.add_argument("--max-hours", type=float, default=2.0,
                    help="stop starting new calculations that would not end "
                         "within this many hours (default %(default)s)")
+    p.add_argument("--worker", default="0/1", metavar="K/N",
+                   help="compute only sample indices i with i %% N == K, so N "
+                        "processes (one per core) can share the same hosts "
+                        "and dataset file (default %(default)s: all)")
     p.add_argument("--max-structures", type=int, default=None,
                    help="stop after computing this many structures")
     p.add_argument("--retry-failed", action="store_true",
@@ -525,6 +529,12 @@ def main(argv=None) -> int:
             index += 1
         return 0
 
+    try:
+        worker, n_workers = (int(x) for x in args.worker.split("/"))
+        assert 0 <= worker < n_workers
+    except (ValueError, AssertionError):
+        sys.exit(f"--worker {args.worker!r}: expected K/N with 0 <= K < N")
+
     t_start = time.time()
     deadline = t_start + args.max_hours * 3600.0
     if RANK0:
@@ -544,6 +554,9 @@ def main(argv=None) -> int:
     computed = 0
     index = args.start_id
     while args.max_id is None or index < args.max_id:
+        if index % n_workers != worker:  # another worker's index
+            index += 1
+            continue
         for host in hosts:
             cfg = sample_config(host, index)
             if cfg.id in done_ids:
