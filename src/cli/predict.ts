@@ -54,7 +54,11 @@ export function predictJson(arg: string, modelPath: string): unknown[] {
       formationEnergyPerSite_eV: Number(p.formationEnergy.toFixed(4)),
       gap_eV: Number(p.gap.toFixed(4)),
       outOfDomain: p.outOfDomain,
-      model: { name: model.manifest.name, trainedOn: model.manifest.training.structures },
+      model: {
+        name: model.manifest.name,
+        trainedOn: model.manifest.training.structures,
+        ...(model.manifest.training.pretrained ? { pretrainedOn: model.manifest.training.pretrained } : {}),
+      },
       ms: Number(p.ms.toFixed(3)),
     };
   });
