@@ -142,11 +142,14 @@ def masked_mae(pred: np.ndarray, y: np.ndarray) -> float:
 def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                  seed: int, max_epochs: int, patience: int,
                  batch_size: int, lr: float,
-                 init: dict | None = None) -> tuple[MEGNet, dict]:
-    """Adam on the normalised masked MSE; keeps the weights of the epoch with
-    the lowest val loss (train loss when there is no val set) and stops after
-    ``patience`` epochs without improvement.  ``init``: a state dict to start
-    from (fine-tuning) instead of a random initialisation."""
+                 init: dict | None = None,
+                 early_stopping: bool = True) -> tuple[MEGNet, dict]:
+    """Adam on the normalised masked MSE.  With ``early_stopping``: keeps the
+    weights of the epoch with the lowest val loss (train loss when there is
+    no val set) and stops after ``patience`` epochs without improvement.
+    Without: trains ``max_epochs`` and keeps the last weights (for when the
+    val set is too small to choose an epoch; see ``--min-val``).  ``init``: a
+    state dict to start from (fine-tuning) instead of a random one."""
     torch.manual_seed(seed)
     model = MEGNet(**shape)
     if init is not None:
@@ -160,6 +163,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
     y_val = (torch.tensor((np.stack([d["y"] for d in val]) - mean) / std,
                           dtype=torch.float32) if val else None)
     best, best_state, best_epoch, since = math.inf, None, -1, 0
+    curve: list[float] = []  # val (or train) loss after each epoch
     t0 = time.perf_counter()
     for epoch in range(max_epochs):
         model.train()
@@ -179,18 +183,57 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                 score = float(masked_mse(predict_raw(model, g_val), y_val))
         else:
             score = total / len(train)
-        if score < best - 1e-7:
+        curve.append(score)
+        if not early_stopping:
+            best, best_epoch = score, epoch  # the last epoch is the one kept
+        elif score < best - 1e-7:
             best, best_state, best_epoch, since = score, copy.deepcopy(
                 model.state_dict()), epoch, 0
         else:
             since += 1
             if since >= patience:
                 break
-    model.load_state_dict(best_state)
+    if early_stopping:
+        model.load_state_dict(best_state)
     info = {"seed": seed, "best_epoch": best_epoch, "epochs": epoch + 1,
             "selection_loss": best, "selected_on": "val" if val else "train",
+            "early_stopping": early_stopping, "curve": curve,
             "seconds": round(time.perf_counter() - t0, 1)}
     return model.eval(), info
+
+
+def cv_fold(d: dict, folds: int) -> int:
+    """Cross-validation fold of a record, by a hash of its canonical key."""
+    h = hashlib.sha1(f"cv-fold:{d['rec']['canonical_key']}".encode())
+    return int(h.hexdigest()[:8], 16) % folds
+
+
+def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,
+              max_epochs: int, batch_size: int, lr: float, folds: int = 5,
+              init: dict | None = None) -> tuple[int, dict]:
+    """Number of epochs chosen by ``folds``-fold cross-validation on the
+    training set: each fold is trained ``max_epochs`` on the others, and the
+    epoch with the lowest mean fold loss wins.  Used instead of early
+    stopping when the val split is too small to pick an epoch (a val set of
+    4 structures picked epochs whose test MAE was worse than the mean's).
+    Folds are by a hash of the canonical key, so equivalent configurations
+    stay in one fold."""
+    curves, t0 = [], time.perf_counter()
+    for k in range(folds):
+        inner = [d for d in train if cv_fold(d, folds) != k]
+        held = [d for d in train if cv_fold(d, folds) == k]
+        if not inner or not held:
+            continue
+        _, info = train_megnet(inner, held, graph_key, shape, mean, std, seed,
+                               max_epochs=max_epochs, patience=max_epochs,
+                               batch_size=batch_size, lr=lr, init=init,
+                               early_stopping=False)
+        curves.append(info["curve"])
+    mean_curve = np.mean(np.array(curves), axis=0)
+    epochs = int(np.argmin(mean_curve)) + 1
+    return epochs, {"folds": len(curves), "epochs": epochs,
+                    "cv_loss": float(mean_curve[epochs - 1]),
+                    "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def predict(model: MEGNet, data, graph_key: str, mean, std) -> np.ndarray:
@@ -219,8 +262,9 @@ def descriptors(d: dict) -> np.ndarray:
                                       float(dist.min()) if len(dist) else 60.0])
 
 
-def ridge_baseline(train, val, test):
-    """Standardised ridge per target, alpha picked on val (1.0 without val)."""
+def ridge_baseline(train, val, test, cv: bool = False, folds: int = 5):
+    """Standardised ridge per target, alpha picked on val (1.0 without val),
+    or with ``cv`` by ``folds``-fold cross-validation on train."""
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -235,13 +279,24 @@ def ridge_baseline(train, val, test):
             alphas.append(None)
             continue
         best = (math.inf, 1.0)
-        if val:
-            yv = np.array([d["y"][t] for d in val])
-            for a in 10.0 ** np.arange(-3, 4):
-                m = make_pipeline(StandardScaler(), Ridge(alpha=a)).fit(X["train"][ok], ytr[ok])
-                err = masked_mae(m.predict(X["val"]), yv)
-                if np.isfinite(err) and err < best[0]:
-                    best = (err, a)
+        fold = np.array([cv_fold(d, folds) for d in train])
+
+        def fit(a, rows):
+            return make_pipeline(StandardScaler(), Ridge(alpha=a)).fit(
+                X["train"][rows & ok], ytr[rows & ok])
+        for a in 10.0 ** np.arange(-3, 4):
+            if cv:
+                errs = [masked_mae(fit(a, fold != k).predict(X["train"][fold == k]),
+                                   ytr[fold == k])
+                        for k in range(folds) if (fold == k).any() and ((fold != k) & ok).sum() > 1]
+                err = float(np.nanmean(errs)) if errs else math.inf
+            elif val:
+                err = masked_mae(fit(a, np.ones(len(train), bool)).predict(X["val"]),
+                                 np.array([d["y"][t] for d in val]))
+            else:
+                break
+            if np.isfinite(err) and err < best[0]:
+                best = (err, a)
         m = make_pipeline(StandardScaler(), Ridge(alpha=best[1])).fit(X["train"][ok], ytr[ok])
         if test:
             preds[:, t] = m.predict(X["test"])
@@ -288,7 +343,8 @@ def fmt(values) -> str:
 
 
 def write_results_md(rows: dict, counts: dict, data, settings: dict,
-                     args, seconds: float, pretrain_sizes=(0, 0)) -> None:
+                     args, seconds: float, pretrain_sizes=(0, 0),
+                     cv_summary: dict | None = None) -> None:
     total = sum(counts["all"].values())
     hosts = list(HOSTS)
     lines = [
@@ -341,7 +397,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "one node per defect site, edges < 10 Å between sites and their "
         "in-plane images, state = host one-hot + concentration; 3 blocks, "
         "64/32 widths, 50 Gaussians. Exported: of all sparse runs (plain and "
-        "pretrained), the one with the lowest val loss.",
+        "pretrained), the one with the lowest val loss (but see Training).",
         f"* Full-graph MEGNet: same code, every atom (onehot16(Z) + layer "
         f"feature), edges < {FULL_CUTOFF:g} Å, state = host one-hot + 0.",
         *([f"* Pretrained sparse MEGNet: the same model trained first on "
@@ -356,10 +412,19 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
           if PRETRAINED_ROW in rows else []),
         "* Ridge: standardised descriptors (host, count of each defect kind, "
         "concentration, shortest defect-defect distance with images), alpha "
-        "chosen on val. Train mean: predicts the training mean.",
+        "chosen on val (by the same 5-fold CV when val is small). Train mean: "
+        "predicts the training mean.",
         f"* Training: Adam lr {args.lr}, batch {args.batch}, up to "
         f"{args.max_epochs} epochs ({args.full_max_epochs} for the full graph), early stopping on val loss (patience "
-        f"{args.patience}), normalised targets, masked MSE.",
+        f"{args.patience}), normalised targets, masked MSE."
+        + (f" **The val split has fewer than {args.min_val} structures**, too few "
+           "to pick an epoch, so instead: the number of epochs is chosen by "
+           "5-fold cross-validation on the train split (folds by canonical key; "
+           + ", ".join(f"{n}: {e}" for n, e in cv_summary.items())
+           + "), every seed trains that many epochs and keeps its last weights, "
+           f"the full graph trains its {args.full_max_epochs}-epoch cap, and the "
+           "exported run is seed 0 of the sparse variant with the lower CV loss."
+           if cv_summary else ""),
         f"* DFT labels: {s.get('code', 'GPAW')} {s.get('gpaw_version', '')}, "
         f"mode {s.get('mode')}, basis {s.get('basis')}, {s.get('xc')}, "
         f"h = {s.get('h')} Å, k-points {s.get('kpts')}, "
@@ -396,6 +461,11 @@ def parse_args(argv=None):
                         "used when the file exists)")
     p.add_argument("--no-pretrain", action="store_true",
                    help="skip the pretrained sparse MEGNet")
+    p.add_argument("--min-val", type=int, default=30,
+                   help="below this many val structures, choose the epoch "
+                        "count by 5-fold CV on train instead of early "
+                        "stopping on val (default %(default)s)")
+    p.add_argument("--cv-max-epochs", type=int, default=500)
     p.add_argument("--pretrain-epochs", type=int, default=100)
     p.add_argument("--pretrain-batch", type=int, default=64)
     return p.parse_args(argv)
@@ -430,6 +500,14 @@ def main(argv=None) -> int:
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
               batch_size=args.batch, lr=args.lr)
     rows, runs_info, best = {}, {}, None
+    # Early stopping needs a val set that can tell epochs apart; below
+    # --min-val structures the epoch count is cross-validated instead.
+    small_val = len(val) < args.min_val
+
+    def export_score(info: dict) -> float:
+        """What picks the exported run: the val loss, or with a small val
+        split the variant's CV loss (so seed 0 of the better variant)."""
+        return info["cv"]["cv_loss"] if "cv" in info else info["selection_loss"]
 
     def run_seeds(label: str, key: str, shape: dict, cap: dict,
                   pretrain: tuple | None = None) -> None:
@@ -439,6 +517,7 @@ def main(argv=None) -> int:
         to train on first, each seed then fine-tuned on the DFT train set."""
         nonlocal best
         rows[label], runs_info[label] = [], []
+        chosen = None  # (epochs, cv info) when the val split is too small
         for seed in range(args.seeds):
             init, pinfo = None, None
             if pretrain is not None:
@@ -447,9 +526,27 @@ def main(argv=None) -> int:
                     p_train, p_val, key, shape, p_mean, p_std, seed,
                     max_epochs=args.pretrain_epochs, patience=args.patience,
                     batch_size=args.pretrain_batch, lr=args.lr)
+                pinfo.pop("curve")
                 init = pre.state_dict()
-            model, info = train_megnet(train, val, key, shape, mean, std,
-                                       seed, **cap, init=init)
+            if not small_val:
+                model, info = train_megnet(train, val, key, shape, mean, std,
+                                           seed, **cap, init=init)
+            else:
+                if chosen is None and key == "sparse":  # once, on seed 0
+                    chosen = cv_epochs(train, key, shape, mean, std, seed,
+                                       max_epochs=min(cap["max_epochs"], args.cv_max_epochs),
+                                       batch_size=cap["batch_size"], lr=cap["lr"],
+                                       init=init)
+                    print(f"[train] {label}: {chosen[0]} epochs by "
+                          f"{chosen[1]['folds']}-fold CV ({chosen[1]['seconds']} s)")
+                # The full graph is too slow to cross-validate: it trains its cap.
+                epochs = chosen[0] if chosen else cap["max_epochs"]
+                model, info = train_megnet(train, val, key, shape, mean, std,
+                                           seed, **dict(cap, max_epochs=epochs),
+                                           init=init, early_stopping=False)
+                if chosen:
+                    info["cv"] = chosen[1]
+            info.pop("curve")
             if pinfo is not None:
                 info["pretraining"] = pinfo
             m = metrics(predict(model, test, key, mean, std), test)
@@ -463,7 +560,7 @@ def main(argv=None) -> int:
                   f"{fmt([m[TARGETS[0]]['all']])} gap {fmt([m[TARGETS[1]]['all']])} "
                   f"eV ({info['seconds']} s"
                   + (f" + {pinfo['seconds']} s pretraining" if pinfo else "") + ")")
-            if key == "sparse" and (best is None or info["selection_loss"] < best[1]["selection_loss"]):
+            if key == "sparse" and (best is None or export_score(info) < export_score(best[1])):
                 best = (model, info)
 
     run_seeds("MEGNet, sparse defect graph (app)", "sparse", sparse_shape, kw)
@@ -479,15 +576,17 @@ def main(argv=None) -> int:
     if not args.no_full:
         run_seeds("MEGNet, full structure graph", "full", full_shape,
                   dict(kw, max_epochs=args.full_max_epochs))
-    ridge_pred, alphas = ridge_baseline(train, val, test)
+    ridge_pred, alphas = ridge_baseline(train, val, test, cv=small_val)
     rows["Ridge on defect descriptors"] = [metrics(ridge_pred, test)]
     rows["Training-set mean"] = [metrics(np.tile(mean, (len(test), 1)), test)]
 
     settings = dict(data[0]["rec"].get("settings", {}))
     settings["gpaw_version"] = data[0]["rec"].get("gpaw_version", "")
     seconds = time.perf_counter() - t0
+    cv_summary = {label: f"{runs[0]['cv']['epochs']} epochs"
+                  for label, runs in runs_info.items() if "cv" in runs[0]}
     write_results_md(rows, counts, data, settings, args, seconds,
-                     (len(pre_train), len(pre_val)))
+                     (len(pre_train), len(pre_val)), cv_summary)
     report = {"date": _dt.date.today().isoformat(), "counts": counts,
               "split": SPLIT_RULE, "normalization": {"mean": mean.tolist(),
                                                      "std": std.tolist()},
