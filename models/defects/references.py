@@ -78,6 +78,20 @@ from ase.spacegroup import crystal
 from hosts import HOSTS, HoneycombHost
 
 
+def formation_energy(cfg, e_defect: float, refs) -> dict:
+    """E_f = E_defect - E_pristine + sum_i n_i mu_i of a configuration
+    (``sample.Config``), with n_i the atoms of element i removed from the
+    pristine cell (negative when added).  ``refs``: anything with
+    ``pristine(host, size) -> {"energy": ...}`` and ``mu(element)`` (the GPAW
+    references of generate.py, or the xtb ones).  Returns E_f with the terms
+    it used."""
+    pristine = refs.pristine(cfg.host, cfg.size)
+    n_removed = cfg.n_removed()
+    mu = {el: refs.mu(el) for el in n_removed}
+    e_f = e_defect - pristine["energy"] + sum(n * mu[el] for el, n in n_removed.items())
+    return {"e_f": e_f, "pristine": pristine, "n_removed": n_removed, "mu": mu}
+
+
 @dataclass(frozen=True)
 class ElementRef:
     """An elemental reference: structure plus the calculator overrides it

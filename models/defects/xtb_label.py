@@ -56,7 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from hosts import HOSTS, _size  # noqa: E402
-from references import ELEMENT_REFS  # noqa: E402
+from references import ELEMENT_REFS, formation_energy  # noqa: E402
 from sample import Config, sample_config  # noqa: E402
 from store import append_jsonl, load_dataset, read_jsonl, repair_tail  # noqa: E402
 
@@ -209,11 +209,8 @@ def label(cfg: Config, refs: XtbReferences, xtb_version: str) -> dict:
         rec.update({"error": str(exc), "settings": SETTINGS,
                     "xtb_version": xtb_version})
         return rec
-    pristine = refs.pristine(cfg.host, cfg.size)
-    n_removed = cfg.n_removed()
-    mu = {el: refs.mu(el) for el in n_removed}
-    e_f = res["energy"] - pristine["energy"] + sum(
-        n * mu[el] for el, n in n_removed.items())
+    f = formation_energy(cfg, res["energy"], refs)
+    pristine, n_removed, mu, e_f = f["pristine"], f["n_removed"], f["mu"], f["e_f"]
     rec.update({
         **res,
         "formation_energy": e_f,
