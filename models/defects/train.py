@@ -613,6 +613,7 @@ def main(argv=None) -> int:
             "hosts": sorted({d["host"] for d in train}),
             "elements": sorted(int(z) for z in elements),
             "maxDefects": max(len(d["config"]["defects"]) for d in train),
+            "hostCounts": {h: counts[h]["train"] for h in HOSTS if counts[h]["train"]},
             # Defect concentration (defects per 100 pristine sites, the last
             # state feature) seen in training: the app warns outside it.
             "concentration": [

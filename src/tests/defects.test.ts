@@ -113,6 +113,10 @@ describe('model files', () => {
     const ranged = new DefectModel({ ...manifest, training: { ...manifest.training, concentration: [1.3, 6.3] } }, blob);
     expect(ranged.domainWarnings(mos2(8, [[1, null]]).config()).join()).toMatch(/0\.5 defects per 100 sites; it was trained on 1\.3–6\.3/);
     expect(ranged.domainWarnings(mos2(5, [[1, null]]).config()).join()).not.toMatch(/per 100 sites/);
+    const counted = (n: number) => new DefectModel({ ...manifest, training: { ...manifest.training, hostCounts: { MoS2: n } } }, blob);
+    expect(counted(3).domainWarnings(mos2(4, [[1, null]]).config())).toContain('it has seen only 3 MoS2 structures');
+    expect(counted(1).domainWarnings(mos2(4, [[1, null]]).config())).toContain('it has seen only 1 MoS2 structure');
+    expect(counted(20).domainWarnings(mos2(4, [[1, null]]).config()).join()).not.toMatch(/seen only/);
   });
 
   it('reports damaged files clearly', () => {

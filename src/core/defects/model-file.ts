@@ -24,6 +24,8 @@ export interface TrainingInfo {
   concentration?: [number, number];
   dataset?: string;
   split?: string;
+  /** Training structures per host; the app warns when a host has only a few. */
+  hostCounts?: Record<string, number>;
   /** Set when the exported weights were pretrained on cheaper labels (GFN0-xTB) before the DFT fine-tuning. */
   pretrained?: string;
 }

@@ -44,6 +44,13 @@ export function toTrainingGeometry(config: DefectConfig, aTrain: number | undefi
   };
 }
 
+/**
+ * Below this many training structures of a host, its predictions get a
+ * warning: a handful of points cannot pin a host's own offsets (its chemical
+ * potentials, its band edges) even when other hosts are well covered.
+ */
+const FEW_PER_HOST = 20;
+
 export class DefectModel {
   readonly weights: MegnetWeights;
 
@@ -61,6 +68,10 @@ export class DefectModel {
     const tr = this.manifest.training;
     const out: string[] = [];
     if (!tr.hosts.includes(config.host)) out.push(`the model was not trained on ${config.host} (only ${tr.hosts.join(', ')})`);
+    else {
+      const n = tr.hostCounts?.[config.host];
+      if (n !== undefined && n < FEW_PER_HOST) out.push(`it has seen only ${n} ${config.host} structure${n === 1 ? '' : 's'}`);
+    }
     const seen = new Set(tr.elements);
     const fresh = [...new Set(config.defects.map((d) => d.zNew).filter((z) => z !== 0 && !seen.has(z)))];
     if (fresh.length) out.push(`it has never seen ${fresh.map((z) => elementByZ(z)?.symbol ?? z).join(', ')} as a substituent`);
