@@ -53,6 +53,7 @@ sys.path.insert(0, HERE)
 from hosts import HOSTS, _size  # noqa: E402
 from references import ELEMENT_REFS, formation_energy  # noqa: E402
 from sample import Config, sample_config, single_defect_config  # noqa: E402
+from records import base_record, structure_dict  # noqa: E402
 from store import (append_jsonl, load_dataset, read_jsonl,  # noqa: E402
                    repair_tail)
 
@@ -132,16 +133,6 @@ def settings_with(overrides: dict | None = None) -> dict:
     s = json.loads(json.dumps(COMMON_SETTINGS, default=list))
     s.update(overrides or {})
     return s
-
-
-def structure_dict(atoms) -> dict:
-    return {
-        "species": atoms.get_chemical_symbols(),
-        "positions": [[round(float(x), 6) for x in p]
-                      for p in atoms.get_positions()],
-        "cell": [[round(float(x), 6) for x in v] for v in atoms.cell.array],
-        "pbc": [bool(b) for b in atoms.pbc],
-    }
 
 
 class SinglePointError(RuntimeError):
@@ -316,23 +307,6 @@ class References:
 # --------------------------------------------------------------------------
 # Dataset records
 # --------------------------------------------------------------------------
-
-def base_record(cfg: Config, atoms) -> dict:
-    return {
-        "id": cfg.id,
-        "index": cfg.index,
-        "host": cfg.host,
-        "supercell": [cfg.size[0], cfg.size[1], 1],
-        "n_defects": len(cfg.defects),
-        "defects": [d.as_dict() for d in cfg.defects],
-        "concentration": round(cfg.concentration(), 6),
-        "density": cfg.density(),
-        "config_hash": cfg.config_hash(),
-        "canonical_key": cfg.canonical_key(),
-        "formula": atoms.get_chemical_formula(),
-        **structure_dict(atoms),
-    }
-
 
 def run_config(cfg: Config, refs: References, log_dir: str,
                keep_logs: bool) -> dict:

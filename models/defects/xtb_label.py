@@ -56,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from hosts import HOSTS, _size  # noqa: E402
+from records import base_record  # noqa: E402
 from references import ELEMENT_REFS, formation_energy  # noqa: E402
 from sample import Config, sample_config  # noqa: E402
 from store import append_jsonl, load_dataset, read_jsonl, repair_tail  # noqa: E402
@@ -199,7 +200,6 @@ class XtbReferences:
 
 
 def label(cfg: Config, refs: XtbReferences, xtb_version: str) -> dict:
-    from generate import base_record  # the DFT record's structure fields
     atoms = cfg.atoms()
     rec = base_record(cfg, atoms)
     rec["method"] = "GFN0-xTB"
@@ -229,8 +229,9 @@ def label(cfg: Config, refs: XtbReferences, xtb_version: str) -> dict:
 def run(out: str, refs_path: str, hosts: list[str], start: int,
         max_id: int) -> int:
     repair_tail(out)
-    done = {r.get("id") for r in read_jsonl(out)}
-    seen = {r.get("config_hash") for r in read_jsonl(out)}
+    existing = list(read_jsonl(out))
+    done = {r.get("id") for r in existing}
+    seen = {r.get("config_hash") for r in existing}
     refs = XtbReferences(refs_path)
     ver = version()
     n, t0 = 0, time.time()
