@@ -75,9 +75,15 @@ DEFECT_LABELS = tuple(dict.fromkeys(  # unique, in host order (S_Se is in GaSe a
 # Data
 # ---------------------------------------------------------------------------
 
+def key_bucket(salt: str, canonical_key: str, n: int) -> int:
+    """sha1(salt + ':' + key), first 8 hex digits as int, mod n: a stable
+    bucket for a configuration (split, pretraining val, CV fold)."""
+    return int(hashlib.sha1(f"{salt}:{canonical_key}".encode())
+               .hexdigest()[:8], 16) % n
+
+
 def split_of(canonical_key: str) -> str:
-    h = int(hashlib.sha1(f"{SPLIT_SALT}:{canonical_key}".encode())
-            .hexdigest()[:8], 16) % 100
+    h = key_bucket(SPLIT_SALT, canonical_key, 100)
     return "train" if h < 80 else "val" if h < 90 else "test"
 
 
@@ -109,9 +115,9 @@ def load_pretraining(path: str) -> tuple[list[dict], list[dict]]:
     stopping).  Configurations of the DFT val/test splits are dropped here, so
     pretraining never sees them."""
     rows = [d for d in load(path, full=False) if d["split"] == "train"]
+
     def is_val(d):
-        h = hashlib.sha1(f"pretrain-val:{d['rec']['canonical_key']}".encode())
-        return int(h.hexdigest()[:8], 16) % 10 == 0
+        return key_bucket("pretrain-val", d["rec"]["canonical_key"], 10) == 0
     return ([d for d in rows if not is_val(d)], [d for d in rows if is_val(d)])
 
 
@@ -204,8 +210,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
 
 def cv_fold(d: dict, folds: int) -> int:
     """Cross-validation fold of a record, by a hash of its canonical key."""
-    h = hashlib.sha1(f"cv-fold:{d['rec']['canonical_key']}".encode())
-    return int(h.hexdigest()[:8], 16) % folds
+    return key_bucket("cv-fold", d["rec"]["canonical_key"], folds)
 
 
 def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,

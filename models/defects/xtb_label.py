@@ -97,25 +97,17 @@ def version() -> str:
 
 
 def single_point(atoms, workdir: str | None = None) -> dict:
-    """GFN0-xTB single point: periodic when the cell is, molecular otherwise."""
+    """GFN0-xTB single point of a cell, periodic along all three axes (xtb
+    6.5's GFN0 crashes on molecular input, so molecules come boxed)."""
     own = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="xtb-")
     try:
-        periodic = bool(np.any(atoms.pbc))
-        name = "POSCAR" if periodic else "mol.xyz"
-        if periodic:  # POSCAR is read as periodic along all three axes
-            atoms.write(os.path.join(workdir, name), format="vasp")
-        else:  # plain xyz: ASE's extended xyz adds a Lattice= xtb would use
-            lines = [str(len(atoms)), "molecule"] + [
-                f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in
-                zip(atoms.get_chemical_symbols(), atoms.positions)]
-            with open(os.path.join(workdir, name), "w") as fh:
-                fh.write("\n".join(lines) + "\n")
+        atoms.write(os.path.join(workdir, "POSCAR"), format="vasp")
         env = {**os.environ, "XTBPATH": _param_dir(),
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
                "OMP_STACKSIZE": os.environ.get("OMP_STACKSIZE", "1G")}
         t0 = time.time()
-        proc = subprocess.run([xtb_binary(), name, "--gfn", "0", "--sp"],
+        proc = subprocess.run([xtb_binary(), "POSCAR", "--gfn", "0", "--sp"],
                               cwd=workdir, capture_output=True, text=True,
                               env=env)
         wall = time.time() - t0
