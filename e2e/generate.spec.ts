@@ -24,11 +24,23 @@ async function generate(page: Page, n: number, steps: number, seed = 1): Promise
 test('Generate on the default provider: progress, denoising frames, results with checks, save and export', async ({ page }) => {
   test.setTimeout(180_000);
   await openGenerate(page);
+  // A short run can finish between two of Playwright's polls, so the page
+  // itself records whether the progress bar and a frame label were ever shown.
+  await page.evaluate(() => {
+    const seen = { progress: false, frame: '' };
+    (window as unknown as { seenWhileRunning: typeof seen }).seenWhileRunning = seen;
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid="gen-progress"]')) seen.progress = true;
+      const frame = document.querySelector('[data-testid="gen-frame"]')?.textContent ?? '';
+      if (frame.includes('step')) seen.frame = frame;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await generate(page, 3, 2);
-  // The 3D view follows the denoising: frame labels appear while it runs.
-  await expect(page.getByTestId('gen-progress')).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId('gen-frame')).toContainText('step', { timeout: 60_000 });
   await expect(page.getByTestId('gen-result')).toHaveCount(3, { timeout: 150_000 });
+  // The 3D view followed the denoising: a progress bar and frame labels were shown while it ran.
+  const seen = await page.evaluate(() => (window as unknown as { seenWhileRunning: { progress: boolean; frame: string } }).seenWhileRunning);
+  expect(seen.progress).toBe(true);
+  expect(seen.frame).toContain('step');
   // 'auto' on SwiftShader picks WASM and says why; on a hardware GPU it would be WebGPU.
   await expect(page.getByTestId('gen-provider-used')).toContainText(/onnxruntime-web, (WebGPU|WASM) execution provider/);
   await expect(page.getByTestId('gen-fallback')).toContainText('software renderer');

@@ -74,8 +74,10 @@ DEFAULT_REFS = os.path.join(HERE, "data", "references.jsonl")
 #:   a defect level sits at the Fermi level.
 #: * energy tolerance 2e-5 eV per valence electron (GPAW's default is 5e-4):
 #:   ~10 meV on a 416-electron 4x4 cell, well below formation-energy scales.
-#: * not spin polarised: every defect here keeps an even electron count
-#:   (Mo/W: 14 valence electrons, S/Se: 6), but magnetic solutions are missed.
+#: * not spin polarised.  Every MoS2/WSe2 defect keeps an even electron count
+#:   (Mo/W: 14 valence electrons, S/Se: 6), but hBN, BP, GaSe and InSe defects
+#:   often have an odd one, and magnetic solutions are missed in any case;
+#:   ``spin_check.py`` measures what that costs on a sample of them.
 COMMON_SETTINGS = {
     "code": "GPAW",
     "mode": "lcao",
@@ -176,6 +178,12 @@ def single_point(atoms, settings: dict, txt: str) -> dict:
             "n_electrons": float(calc.get_number_of_electrons()),
             "scf_iterations": getattr(calc.scf, "niter", None),
         }
+        if settings.get("spinpol"):
+            # get_homo_lumo() above is over both channels; keep each channel's
+            # own levels too, and the moment the SCF settled on.
+            result["magnetic_moment"] = float(calc.get_magnetic_moment())
+            result["homo_lumo_by_spin"] = [
+                [float(x) for x in calc.get_homo_lumo(spin=s)] for s in (0, 1)]
     except Exception as exc:  # noqa: BLE001 - any GPAW failure is recorded
         wall = time.perf_counter() - t0
         msg = f"{type(exc).__name__}: {exc}"
@@ -488,9 +496,18 @@ def main(argv=None) -> int:
         sys.exit(f"unknown hosts {unknown}; available: {list(HOSTS)}")
     out = args.out or DEFAULT_OUT
 
-    if args.list is not None:
+    try:
+        worker, n_workers = (int(x) for x in args.worker.split("/"))
+        assert 0 <= worker < n_workers
+    except (ValueError, AssertionError):
+        sys.exit(f"--worker {args.worker!r}: expected K/N with 0 <= K < N")
+
+    if args.list is not None:  # the configurations this worker would compute
         index, shown = args.start_id, 0
         while shown < args.list:
+            if index % n_workers != worker:
+                index += 1
+                continue
             for h in hosts:
                 cfg = sample_config(h, index)
                 labels = " ".join(f"{d.label}@{d.site}" for d in cfg.defects)
@@ -499,12 +516,6 @@ def main(argv=None) -> int:
                 shown += 1
             index += 1
         return 0
-
-    try:
-        worker, n_workers = (int(x) for x in args.worker.split("/"))
-        assert 0 <= worker < n_workers
-    except (ValueError, AssertionError):
-        sys.exit(f"--worker {args.worker!r}: expected K/N with 0 <= K < N")
 
     t_start = time.time()
     deadline = t_start + args.max_hours * 3600.0

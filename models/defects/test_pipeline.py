@@ -589,5 +589,33 @@ class TestXtbLabels(unittest.TestCase):
         self.assertGreater(r["gap"], 3.0)  # hBN is a wide-gap insulator
 
 
+class TestSpinCheck(unittest.TestCase):
+    """The spin-polarisation check's choice of records and starting moments
+    (the GPAW run itself is exercised by running the script)."""
+
+    def test_picks_cheapest_odd_electron_records_per_host(self):
+        import spin_check
+        recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": n, "wall_time_s": w}
+                for i, (n, w) in enumerate([(255, 50), (256, 10), (255, 30), (255, 90)])]
+        recs.append({"id": "MoS2-0", "host": "MoS2", "n_electrons": 400, "wall_time_s": 1})
+        recs.append({"id": "BP-0", "host": "BP", "n_electrons": 75, "wall_time_s": 5, "error": "x"})
+        self.assertEqual([r["id"] for r in spin_check.pick(recs, 2)], ["hBN-2", "hBN-0"])
+
+    def test_initial_moments_follow_the_defect_across_boundaries(self):
+        import spin_check
+        from sample import Config, Defect
+        pristine = HOSTS["hBN"].supercell(4)
+        n_sites = [i for i, s in enumerate(pristine.get_chemical_symbols()) if s == "N"]
+        counts = set()
+        for site in (n_sites[0], n_sites[-1], n_sites[len(n_sites) // 2]):
+            cfg = Config("hBN", 0, (4, 4), (Defect("V_N", site, "N", None),))
+            m = spin_check.initial_moments(cfg, cfg.atoms())
+            self.assertAlmostEqual(m.sum(), 1.0)
+            counts.add(int((m > 0).sum()))
+        # Same neighbourhood wherever the vacancy sits, edge sites included
+        # (3 B at 1.45 Å, 6 N at 2.5 Å, 3 B at 2.9 Å).
+        self.assertEqual(counts, {12})
+
+
 if __name__ == "__main__":
     unittest.main()
