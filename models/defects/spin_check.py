@@ -48,16 +48,26 @@ def odd_electron(rec: dict) -> bool:
     return "error" not in rec and int(round(rec["n_electrons"])) % 2 == 1
 
 
-def pick(records: list[dict], per_host: int) -> list[dict]:
-    """The ``per_host`` cheapest odd-electron records of each host (smallest
-    recorded wall time), so the check stays affordable."""
+def pick(records: list[dict], per_host: int,
+         done: list[dict] | None = None) -> list[dict]:
+    """The cheapest odd-electron records of each host (smallest recorded wall
+    time), so the check stays affordable, until the host has ``per_host``
+    checks in ``done``.  Attempts that failed count too: the dataset grows
+    between runs, and without this every rerun would start on whatever new
+    record happens to be cheapest instead of finishing the hosts it began."""
+    done = done or []
+    tried = {r["id"] for r in done}
+    have: dict[str, int] = defaultdict(int)
+    for r in done:
+        have[r["host"]] += 1
     by_host: dict[str, list[dict]] = defaultdict(list)
     for r in records:
-        if odd_electron(r):
+        if odd_electron(r) and r["id"] not in tried:
             by_host[r["host"]].append(r)
     chosen = []
     for host in sorted(by_host):
-        chosen += sorted(by_host[host], key=lambda r: r["wall_time_s"])[:per_host]
+        n = max(0, per_host - have[host])
+        chosen += sorted(by_host[host], key=lambda r: r["wall_time_s"])[:n]
     return chosen
 
 
@@ -118,13 +128,21 @@ def report(path: str) -> int:
     if not rows:
         print(f"{path}: no results yet")
         return 1
-    print(f"{'id':14s} {'defects':24s} {'dE (eV)':>8s} {'|m| (uB)':>8s} "
-          f"{'gap r':>7s} {'gap p':>7s}")
+    # gap r: the dataset's (restricted) label; gap p: spin-polarised, lowest
+    # LUMO minus highest HOMO over both channels; up/down: within one channel.
+    print(f"{'id':14s} {'defects':22s} {'dE (eV)':>8s} {'|m| (uB)':>8s} "
+          f"{'gap r':>7s} {'gap p':>7s} {'up':>7s} {'down':>7s}")
     for r in rows:
         p = r["polarised"]
-        print(f"{r['id']:14s} {' '.join(r['defects']):24s} "
+        up, down = (lumo - homo for homo, lumo in p["homo_lumo_by_spin"])
+        print(f"{r['id']:14s} {' '.join(r['defects']):22s} "
               f"{r['delta_energy']:8.3f} {abs(p['magnetic_moment']):8.2f} "
-              f"{r['restricted']['gap']:7.3f} {p['gap'] or float('nan'):7.3f}")
+              f"{r['restricted']['gap']:7.3f} {p['gap'] or float('nan'):7.3f} "
+              f"{up:7.3f} {down:7.3f}")
+    failed = [r for r in read_jsonl(path) if "error" in r]
+    for r in failed:
+        print(f"{r['id']:14s} {' '.join(r['defects']):22s} failed after "
+              f"{r['wall_time_s']:.0f} s: {r['error'].split('!')[0]}")
     by_host: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_host[r["host"]].append(r)
@@ -149,9 +167,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.report:
         return report(args.out)
-    done = {r["id"] for r in read_jsonl(args.out)}
-    todo = [r for r in pick(list(load_dataset(args.data).values()), args.per_host)
-            if r["id"] not in done]
+    done = list(read_jsonl(args.out))
+    todo = pick(list(load_dataset(args.data).values()), args.per_host, done)
     print(f"{len(done)} already checked, {len(todo)} to go", flush=True)
     for rec in todo:
         print(f"{rec['id']} {' '.join(d['label'] for d in rec['defects'])} ...",

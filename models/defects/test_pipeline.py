@@ -601,6 +601,18 @@ class TestSpinCheck(unittest.TestCase):
         recs.append({"id": "BP-0", "host": "BP", "n_electrons": 75, "wall_time_s": 5, "error": "x"})
         self.assertEqual([r["id"] for r in spin_check.pick(recs, 2)], ["hBN-2", "hBN-0"])
 
+    def test_pick_finishes_hosts_already_begun_and_counts_failures(self):
+        import spin_check
+        recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": 255, "wall_time_s": w}
+                for i, w in enumerate([50, 10, 30, 90])]
+        # hBN-1 was tried and failed; a new cheaper record arrived since
+        # (hBN-4) -- one more check is due, on the cheapest untried record.
+        recs.append({"id": "hBN-4", "host": "hBN", "n_electrons": 255, "wall_time_s": 5})
+        done = [{"id": "hBN-1", "host": "hBN", "error": "no convergence"}]
+        self.assertEqual([r["id"] for r in spin_check.pick(recs, 2, done)], ["hBN-4"])
+        done.append({"id": "hBN-4", "host": "hBN", "polarised": {}})
+        self.assertEqual(spin_check.pick(recs, 2, done), [])
+
     def test_initial_moments_follow_the_defect_across_boundaries(self):
         import spin_check
         from sample import Config, Defect
