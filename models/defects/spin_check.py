@@ -92,7 +92,7 @@ def initial_moments(cfg, atoms) -> np.ndarray:
     return m
 
 
-def check(rec: dict, log_dir: str, maxiter: int = 300) -> dict:
+def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
     from generate import settings_with, single_point, SinglePointError
     from sample import sample_config
 
@@ -104,7 +104,10 @@ def check(rec: dict, log_dir: str, maxiter: int = 300) -> dict:
     # Only the spin and the iteration cap differ from the label's settings;
     # the cap bounds the cost of the runs that charge-slosh (GaSe needed
     # over an hour to fail at 300 iterations).
-    settings = settings_with({"spinpol": True, "maxiter": maxiter})
+    overrides = {"spinpol": True}
+    if maxiter is not None:
+        overrides["maxiter"] = maxiter
+    settings = settings_with(overrides)
     out = {"id": rec["id"], "host": rec["host"],
            "n_electrons": rec["n_electrons"],
            "n_defects": rec["n_defects"],
@@ -127,7 +130,8 @@ def check(rec: dict, log_dir: str, maxiter: int = 300) -> dict:
 
 
 def report(path: str) -> int:
-    rows = [r for r in read_jsonl(path) if "polarised" in r]
+    checked = list(read_jsonl(path))
+    rows = [r for r in checked if "polarised" in r]
     if not rows:
         print(f"{path}: no results yet")
         return 1
@@ -142,10 +146,10 @@ def report(path: str) -> int:
               f"{r['delta_energy']:8.3f} {abs(p['magnetic_moment']):8.2f} "
               f"{r['restricted']['gap']:7.3f} {p['gap'] or float('nan'):7.3f} "
               f"{up:7.3f} {down:7.3f}")
-    failed = [r for r in read_jsonl(path) if "error" in r]
-    for r in failed:
-        print(f"{r['id']:14s} {' '.join(r['defects']):22s} failed after "
-              f"{r['wall_time_s']:.0f} s: {r['error'].split('!')[0]}")
+    for r in checked:
+        if "error" in r:
+            print(f"{r['id']:14s} {' '.join(r['defects']):22s} failed after "
+                  f"{r['wall_time_s']:.0f} s: {r['error'].split('!')[0]}")
     by_host: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_host[r["host"]].append(r)
@@ -178,7 +182,8 @@ def main(argv=None) -> int:
     done = list(read_jsonl(args.out))
     todo = pick(list(load_dataset(args.data).values()), args.per_host, done)
     if args.hosts:
-        todo = [r for r in todo if r["host"] in args.hosts.split(",")]
+        hosts = set(args.hosts.split(","))
+        todo = [r for r in todo if r["host"] in hosts]
     print(f"{len(done)} already checked, {len(todo)} to go", flush=True)
     for rec in todo:
         print(f"{rec['id']} {' '.join(d['label'] for d in rec['defects'])} ...",
