@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 RESULTS_MD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-ORDER = ("defects", "cdvae")
+ORDER = ("defects", "defects-spin", "cdvae")
 HEADER = ("# Model results\n\nEach section is written by its pipeline's script; "
           "rerun the script to refresh it.\n")
 

@@ -129,6 +129,12 @@ def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
     return out
 
 
+def channel_gaps(polarised: dict) -> tuple[float, float]:
+    """LUMO − HOMO within the up and within the down channel."""
+    up, down = (lumo - homo for homo, lumo in polarised["homo_lumo_by_spin"])
+    return up, down
+
+
 def report(path: str) -> int:
     checked = list(read_jsonl(path))
     rows = [r for r in checked if "polarised" in r]
@@ -141,7 +147,7 @@ def report(path: str) -> int:
           f"{'gap r':>7s} {'gap p':>7s} {'up':>7s} {'down':>7s}")
     for r in rows:
         p = r["polarised"]
-        up, down = (lumo - homo for homo, lumo in p["homo_lumo_by_spin"])
+        up, down = channel_gaps(p)
         print(f"{r['id']:14s} {' '.join(r['defects']):22s} "
               f"{r['delta_energy']:8.3f} {abs(p['magnetic_moment']):8.2f} "
               f"{r['restricted']['gap']:7.3f} {p['gap'] or float('nan'):7.3f} "
@@ -162,6 +168,35 @@ def report(path: str) -> int:
     return 0
 
 
+def write_results_md(path: str, results_md: str | None = None) -> None:
+    """The ``defects-spin`` section of ``models/RESULTS.md``: one row per
+    checked record, failures included."""
+    import datetime
+    sys.path.insert(0, os.path.dirname(HERE))
+    from results_md import RESULTS_MD, update_section
+
+    lines = ["## Spin polarisation of odd-electron defect labels", "",
+             f"Written by `models/defects/spin_check.py --report --write-results` "
+             f"on {datetime.date.today()} from `{os.path.relpath(path, os.path.dirname(os.path.dirname(HERE)))}`: "
+             "records of `dft.jsonl` recomputed with `spinpol=True`, all other "
+             "GPAW settings as in the labels. ΔE = polarised − restricted total "
+             "energy; gaps in eV (restricted: the label; polarised: over both "
+             "channels; up/down: within one channel). Not used for training.", "",
+             "| record | defects | ΔE (eV) | moment (μB) | gap restricted | gap polarised | up | down |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in read_jsonl(path):
+        head = f"| {r['id']} | {' '.join(r['defects'])} |"
+        if "error" in r:
+            lines.append(f"{head} not converged in {r['settings']['maxiter']} SCF "
+                         f"iterations ({r['wall_time_s'] / 3600:.1f} h) | | | | | |")
+            continue
+        p = r["polarised"]
+        up, down = channel_gaps(p)
+        lines.append(f"{head} {r['delta_energy']:.3f} | {abs(p['magnetic_moment']):.2f} | "
+                     f"{r['restricted']['gap']:.3f} | {p['gap']:.3f} | {up:.3f} | {down:.3f} |")
+    update_section("defects-spin", "\n".join(lines) + "\n", results_md or RESULTS_MD)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=DEFAULT_DATA)
@@ -176,8 +211,12 @@ def main(argv=None) -> int:
     p.add_argument("--log-dir", default=os.path.join(
         tempfile.gettempdir(), "lattice-defects-logs"))
     p.add_argument("--report", action="store_true")
+    p.add_argument("--write-results", action="store_true",
+                   help="with --report: also write the table to models/RESULTS.md")
     args = p.parse_args(argv)
     if args.report:
+        if args.write_results:
+            write_results_md(args.out)
         return report(args.out)
     done = list(read_jsonl(args.out))
     todo = pick(list(load_dataset(args.data).values()), args.per_host, done)

@@ -613,6 +613,25 @@ class TestSpinCheck(unittest.TestCase):
         done.append({"id": "hBN-4", "host": "hBN", "polarised": {}})
         self.assertEqual(spin_check.pick(recs, 2, done), [])
 
+    def test_results_section_lists_converged_and_failed_checks(self):
+        import spin_check
+        from store import append_jsonl
+        with tempfile.TemporaryDirectory() as d:
+            data, md = os.path.join(d, "spin.jsonl"), os.path.join(d, "RESULTS.md")
+            with open(md, "w") as fh:
+                fh.write("<!-- section:defects -->\nkept\n<!-- /section:defects -->\n")
+            append_jsonl(data, {"id": "hBN-1", "defects": ["C_B"], "delta_energy": -0.2,
+                                "restricted": {"gap": 3.9},
+                                "polarised": {"magnetic_moment": -1.0, "gap": 3.5,
+                                              "homo_lumo_by_spin": [[-6, -2.5], [-6.5, -2]]}})
+            append_jsonl(data, {"id": "GaSe-2", "defects": ["V_Ga", "V_Se"], "error": "x",
+                                "settings": {"maxiter": 100}, "wall_time_s": 3600})
+            spin_check.write_results_md(data, md)
+            text = open(md).read()
+        self.assertIn("kept", text)  # the other pipeline's section survives
+        self.assertIn("| hBN-1 | C_B | -0.200 | 1.00 | 3.900 | 3.500 | 3.500 | 4.500 |", text)
+        self.assertIn("| GaSe-2 | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
+
     def test_initial_moments_follow_the_defect_across_boundaries(self):
         import spin_check
         from sample import Config, Defect
