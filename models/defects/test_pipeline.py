@@ -450,6 +450,22 @@ class TestModel(unittest.TestCase):
         self.assertTrue(all(torch.isfinite(p.grad).all() for p in model.parameters()
                             if p.grad is not None))
 
+    def test_patience_zero_trains_the_whole_budget(self):
+        # lr 0: the val loss never improves after epoch 0, the worst case
+        # for a plateau.  Patience 2 stops at epoch 3; patience 0 (the
+        # default since 2026-12-03) trains all epochs, and both keep epoch 0.
+        from train import train_megnet
+        graphs = example_graphs()
+        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
+                for i, g in enumerate(graphs)]
+        mean, std = np.zeros(2), np.ones(2)
+        common = dict(graph_key="sparse", shape=SMALL, mean=mean, std=std,
+                      seed=0, max_epochs=6, batch_size=2, lr=0.0)
+        _, early = train_megnet(data, data, patience=2, **common)
+        _, full = train_megnet(data, data, patience=0, **common)
+        self.assertEqual((early["epochs"], early["best_epoch"]), (3, 0))
+        self.assertEqual((full["epochs"], full["best_epoch"]), (6, 0))
+
 
 class TestExport(unittest.TestCase):
     def test_weight_round_trip(self):

@@ -152,7 +152,8 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                  early_stopping: bool = True) -> tuple[MEGNet, dict]:
     """Adam on the normalised masked MSE.  With ``early_stopping``: keeps the
     weights of the epoch with the lowest val loss (train loss when there is
-    no val set) and stops after ``patience`` epochs without improvement.
+    no val set) and stops after ``patience`` epochs without improvement
+    (``patience`` <= 0: never stops early, trains all ``max_epochs``).
     Without: trains ``max_epochs`` and keeps the last weights (for when the
     val set is too small to choose an epoch; see ``--min-val``).  ``init``: a
     state dict to start from (fine-tuning) instead of a random one."""
@@ -197,7 +198,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                 model.state_dict()), epoch, 0
         else:
             since += 1
-            if since >= patience:
+            if 0 < patience <= since:
                 break
     if early_stopping:
         model.load_state_dict(best_state)
@@ -420,8 +421,10 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "chosen on val (by the same 5-fold CV when val is small). Train mean: "
         "predicts the training mean.",
         f"* Training: Adam lr {args.lr}, batch {args.batch}, up to "
-        f"{args.max_epochs} epochs ({args.full_max_epochs} for the full graph), early stopping on val loss (patience "
-        f"{args.patience}), normalised targets, masked MSE."
+        f"{args.max_epochs} epochs ({args.full_max_epochs} for the full graph), keeping the epoch with the lowest val loss "
+        + (f"(early stopping, patience {args.patience})" if args.patience > 0
+           else "(no early stopping: every run trains its full epoch budget)")
+        + ", normalised targets, masked MSE."
         + (f" **The val split has fewer than {args.min_val} structures**, too few "
            "to pick an epoch, so instead: the number of epochs is chosen by "
            "5-fold cross-validation on the train split (folds by canonical key; "
@@ -453,9 +456,15 @@ def parse_args(argv=None):
     p.add_argument("--full-max-epochs", type=int, default=300,
                    help="epoch cap of the full-graph baseline (each of its "
                         "epochs costs ~50x a sparse one)")
-    p.add_argument("--patience", type=int, default=100,
-                   help="epochs without a better val loss before stopping "
-                        "(training plateaus for ~100 epochs at first)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="epochs without a better val loss before stopping; "
+                        "0 (default) trains all --max-epochs and keeps the "
+                        "best val epoch.  Training sits on a plateau (val "
+                        "loss ~0.04) for 100+ epochs before it drops to "
+                        "~0.012 around epoch 400, so with patience 100 some "
+                        "seeds stopped on the plateau (2026-12-02 run: test "
+                        "E_f MAE 0.19-0.27 eV against 0.12-0.13 for seeds "
+                        "that went on)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--no-full", action="store_true",
