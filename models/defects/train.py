@@ -409,7 +409,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         *([f"* Pretrained sparse MEGNet: the same model trained first on "
            f"GFN0-xTB labels (`models/defects/xtb_label.py`, xtb's periodic "
            f"GFN0, Γ point) of {pretrain_sizes[0]} + {pretrain_sizes[1]} "
-           f"(train + early-stopping val) configurations, all from the DFT "
+           f"(train + best-epoch val) configurations, all from the DFT "
            f"*train* split (no val/test configuration is seen), up to "
            f"{args.pretrain_epochs} epochs at batch {args.pretrain_batch}, then "
            f"fine-tuned on the DFT train set like the plain one. WSe2 is not "
