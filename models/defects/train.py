@@ -459,12 +459,8 @@ def parse_args(argv=None):
     p.add_argument("--patience", type=int, default=0,
                    help="epochs without a better val loss before stopping; "
                         "0 (default) trains all --max-epochs and keeps the "
-                        "best val epoch.  Training sits on a plateau (val "
-                        "loss ~0.04) for 100+ epochs before it drops to "
-                        "~0.012 around epoch 400, so with patience 100 some "
-                        "seeds stopped on the plateau (2026-12-02 run: test "
-                        "E_f MAE 0.19-0.27 eV against 0.12-0.13 for seeds "
-                        "that went on)")
+                        "best val epoch (why: 'Choosing epochs' in "
+                        "models/defects/README.md)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--no-full", action="store_true",
