@@ -466,6 +466,44 @@ class TestModel(unittest.TestCase):
         self.assertEqual((early["epochs"], early["best_epoch"]), (3, 0))
         self.assertEqual((full["epochs"], full["best_epoch"]), (6, 0))
 
+    def test_weight_decay_shrinks_the_weights(self):
+        # Same seed, same batches: the only difference is AdamW's decay
+        # term, so the decayed run must end with a smaller weight norm.
+        from train import train_megnet
+        graphs = example_graphs()
+        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
+                for i, g in enumerate(graphs)]
+        common = dict(graph_key="sparse", shape=SMALL, mean=np.zeros(2),
+                      std=np.ones(2), seed=0, max_epochs=5, patience=0,
+                      batch_size=2, lr=1e-2, early_stopping=False)
+        plain, info0 = train_megnet(data, data, **common)
+        decayed, info1 = train_megnet(data, data, weight_decay=5.0, **common)
+
+        def norm(m):
+            return float(sum((p.detach() ** 2).sum() for p in m.parameters()))
+        self.assertLess(norm(decayed), 0.9 * norm(plain))
+        self.assertEqual((info0["weight_decay"], info1["weight_decay"]), (0.0, 5.0))
+
+    def test_curves_are_kept_one_run_per_line(self):
+        from train import train_megnet, pop_curves, write_curves
+        graphs = example_graphs()
+        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
+                for i, g in enumerate(graphs)]
+        _, info = train_megnet(data, data, graph_key="sparse", shape=SMALL,
+                               mean=np.zeros(2), std=np.ones(2), seed=0,
+                               max_epochs=4, patience=0, batch_size=2, lr=1e-3)
+        line = pop_curves(info, "v", 0)
+        self.assertNotIn("curve", info)  # results.json stays small
+        self.assertNotIn("train_curve", info)
+        self.assertEqual((len(line["train"]), len(line["val"])), (4, 4))
+        self.assertEqual(line["val"][line["best_epoch"]], min(line["val"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "c.json")
+            write_curves([line, dict(line, seed=1)], path)
+            with open(path) as fh:
+                rows = [json.loads(x) for x in fh]
+        self.assertEqual([r["seed"] for r in rows], [0, 1])
+
 
 class TestExport(unittest.TestCase):
     def test_weight_round_trip(self):

@@ -23,7 +23,8 @@ baselines on the same split, and export the best seed for the app.
   records whose configuration falls in the DFT *train* split are used, so no
   val/test configuration is ever seen; xtb labels never enter a test number.
 * **Outputs**: ``models/RESULTS.md`` (table in the shape of the 2DMD paper's),
-  ``models/defects/export/results.json`` and, from the best sparse seed (lowest
+  ``models/defects/export/results.json``, the per-epoch losses of every run in
+  ``export/curves.json`` and, from the best sparse seed (lowest
   val loss), the exported model (export.py).
 
 Everything is seeded and single-threaded, so a rerun on the same data gives the
@@ -61,6 +62,10 @@ DATASET = os.path.join(HERE, "data", "dft.jsonl")
 PRETRAIN = os.path.join(HERE, "data", "xtb.jsonl")
 RESULTS_MD = os.path.join(os.path.dirname(HERE), "RESULTS.md")
 RESULTS_JSON = os.path.join(HERE, "export", "results.json")
+# Per-epoch train and val losses of every run, one run per line, so an
+# overfitting diagnosis can be redone without re-training (README "Choosing
+# epochs").
+CURVES_JSON = os.path.join(HERE, "export", "curves.json")
 SPLIT_SALT = "lattice-lab-split-v1"
 SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
@@ -149,19 +154,26 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                  seed: int, max_epochs: int, patience: int,
                  batch_size: int, lr: float,
                  init: dict | None = None,
-                 early_stopping: bool = True) -> tuple[MEGNet, dict]:
+                 early_stopping: bool = True,
+                 weight_decay: float = 0.0) -> tuple[MEGNet, dict]:
     """Adam on the normalised masked MSE.  With ``early_stopping``: keeps the
     weights of the epoch with the lowest val loss (train loss when there is
     no val set) and stops after ``patience`` epochs without improvement
     (``patience`` <= 0: never stops early, trains all ``max_epochs``).
     Without: trains ``max_epochs`` and keeps the last weights (for when the
     val set is too small to choose an epoch; see ``--min-val``).  ``init``: a
-    state dict to start from (fine-tuning) instead of a random one."""
+    state dict to start from (fine-tuning) instead of a random one.
+    ``weight_decay`` > 0: AdamW (decoupled weight decay, Loshchilov & Hutter,
+    ICLR 2019) instead of Adam, against the overfitting that README
+    "Choosing epochs" measured; 0 keeps plain Adam so old runs replay.
+    ``info`` carries the loss after every epoch: ``curve`` (the selection
+    loss, val or train) and ``train_curve`` (mean train batch loss)."""
     torch.manual_seed(seed)
     model = MEGNet(**shape)
     if init is not None:
         model.load_state_dict(init)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = (torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+           if weight_decay > 0 else torch.optim.Adam(model.parameters(), lr=lr))
     gen = torch.Generator().manual_seed(seed)
     g_train = [d[graph_key] for d in train]
     y_train = torch.tensor((np.stack([d["y"] for d in train]) - mean) / std,
@@ -171,6 +183,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
                           dtype=torch.float32) if val else None)
     best, best_state, best_epoch, since = math.inf, None, -1, 0
     curve: list[float] = []  # val (or train) loss after each epoch
+    train_curve: list[float] = []  # mean train batch loss in each epoch
     t0 = time.perf_counter()
     for epoch in range(max_epochs):
         model.train()
@@ -191,6 +204,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
         else:
             score = total / len(train)
         curve.append(score)
+        train_curve.append(total / len(train))
         if not early_stopping:
             best, best_epoch = score, epoch  # the last epoch is the one kept
         elif score < best - 1e-7:
@@ -205,6 +219,7 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
     info = {"seed": seed, "best_epoch": best_epoch, "epochs": epoch + 1,
             "selection_loss": best, "selected_on": "val" if val else "train",
             "early_stopping": early_stopping, "curve": curve,
+            "train_curve": train_curve, "weight_decay": weight_decay,
             "seconds": round(time.perf_counter() - t0, 1)}
     return model.eval(), info
 
@@ -216,7 +231,8 @@ def cv_fold(d: dict, folds: int) -> int:
 
 def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,
               max_epochs: int, batch_size: int, lr: float, folds: int = 5,
-              init: dict | None = None) -> tuple[int, dict]:
+              init: dict | None = None,
+              weight_decay: float = 0.0) -> tuple[int, dict]:
     """Number of epochs chosen by ``folds``-fold cross-validation on the
     training set: each fold is trained ``max_epochs`` on the others, and the
     epoch with the lowest mean fold loss wins.  Used instead of early
@@ -233,7 +249,7 @@ def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,
         _, info = train_megnet(inner, held, graph_key, shape, mean, std, seed,
                                max_epochs=max_epochs, patience=max_epochs,
                                batch_size=batch_size, lr=lr, init=init,
-                               early_stopping=False)
+                               early_stopping=False, weight_decay=weight_decay)
         curves.append(info["curve"])
     mean_curve = np.mean(np.array(curves), axis=0)
     epochs = int(np.argmin(mean_curve)) + 1
@@ -420,7 +436,9 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "concentration, shortest defect-defect distance with images), alpha "
         "chosen on val (by the same 5-fold CV when val is small). Train mean: "
         "predicts the training mean.",
-        f"* Training: Adam lr {args.lr}, batch {args.batch}, up to "
+        f"* Training: "
+        + (f"AdamW (weight decay {args.weight_decay})" if args.weight_decay > 0 else "Adam")
+        + f" lr {args.lr}, batch {args.batch}, up to "
         f"{args.max_epochs} epochs ({args.full_max_epochs} for the full graph), keeping the epoch with the lowest val loss "
         + (f"(early stopping, patience {args.patience})" if args.patience > 0
            else "(no early stopping: every run trains its full epoch budget)")
@@ -448,6 +466,26 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
 
 # ---------------------------------------------------------------------------
 
+def pop_curves(info: dict, label: str, seed: int) -> dict:
+    """Moves the per-epoch losses out of a run's ``info`` (which goes to
+    results.json) into one CURVES_JSON line, at 4 significant digits."""
+    def short(c):
+        return [float(f"{x:.4g}") for x in c]
+    return {"variant": label, "seed": seed, "selected_on": info["selected_on"],
+            "best_epoch": info["best_epoch"],
+            "train": short(info.pop("train_curve")),
+            info["selected_on"]: short(info.pop("curve"))}
+
+
+def write_curves(curves: list[dict], path: str = CURVES_JSON) -> None:
+    """One JSON object per line (JSON Lines): a list with indent=1 would put
+    every one of ~8,000 numbers on its own line."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        for c in curves:
+            fh.write(json.dumps(finite_or_none(c), allow_nan=False) + "\n")
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=DATASET)
@@ -463,6 +501,9 @@ def parse_args(argv=None):
                         "models/defects/README.md)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="decoupled weight decay (AdamW) for every MEGNet run; "
+                        "0 = plain Adam. See README 'Choosing epochs'")
     p.add_argument("--no-full", action="store_true",
                    help="skip the full-graph MEGNet baseline (the slow one)")
     p.add_argument("--no-export", action="store_true")
@@ -508,8 +549,9 @@ def main(argv=None) -> int:
                         outputs=2)
     full_shape = dict(sparse_shape, nodeIn=FULL_NODE_IN, cutoff=FULL_CUTOFF)
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
-              batch_size=args.batch, lr=args.lr)
+              batch_size=args.batch, lr=args.lr, weight_decay=args.weight_decay)
     rows, runs_info, best = {}, {}, None
+    curves: list[dict] = []  # written to CURVES_JSON
     # Early stopping needs a val set that can tell epochs apart; below
     # --min-val structures the epoch count is cross-validated instead.
     small_val = len(val) < args.min_val
@@ -535,8 +577,9 @@ def main(argv=None) -> int:
                 pre, pinfo = train_megnet(
                     p_train, p_val, key, shape, p_mean, p_std, seed,
                     max_epochs=args.pretrain_epochs, patience=args.patience,
-                    batch_size=args.pretrain_batch, lr=args.lr)
-                pinfo.pop("curve")
+                    batch_size=args.pretrain_batch, lr=args.lr,
+                    weight_decay=args.weight_decay)
+                curves.append(pop_curves(pinfo, label + " (pretraining)", seed))
                 init = pre.state_dict()
             if not small_val:
                 model, info = train_megnet(train, val, key, shape, mean, std,
@@ -546,7 +589,7 @@ def main(argv=None) -> int:
                     chosen = cv_epochs(train, key, shape, mean, std, seed,
                                        max_epochs=min(cap["max_epochs"], args.cv_max_epochs),
                                        batch_size=cap["batch_size"], lr=cap["lr"],
-                                       init=init)
+                                       init=init, weight_decay=cap["weight_decay"])
                     print(f"[train] {label}: {chosen[0]} epochs by "
                           f"{chosen[1]['folds']}-fold CV ({chosen[1]['seconds']} s)")
                 # The full graph is too slow to cross-validate: it trains its cap.
@@ -556,7 +599,7 @@ def main(argv=None) -> int:
                                            init=init, early_stopping=False)
                 if chosen:
                     info["cv"] = chosen[1]
-            info.pop("curve")
+            curves.append(pop_curves(info, label, seed))
             if pinfo is not None:
                 info["pretraining"] = pinfo
             m = metrics(predict(model, test, key, mean, std), test)
@@ -607,7 +650,8 @@ def main(argv=None) -> int:
     with open(RESULTS_JSON, "w") as fh:
         json.dump(finite_or_none(report), fh, indent=1, allow_nan=False)
         fh.write("\n")
-    print(f"[train] wrote {RESULTS_MD} and {RESULTS_JSON}")
+    write_curves(curves)
+    print(f"[train] wrote {RESULTS_MD}, {RESULTS_JSON} and {CURVES_JSON}")
 
     if not args.no_export:
         import export
