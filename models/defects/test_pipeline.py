@@ -484,6 +484,19 @@ class TestModel(unittest.TestCase):
         self.assertLess(norm(decayed), 0.9 * norm(plain))
         self.assertEqual((info0["weight_decay"], info1["weight_decay"]), (0.0, 5.0))
 
+    def test_ensemble_metrics_average_the_predictions(self):
+        # Two runs off by +-0.2 eV each: each alone has MAE 0.2, their mean
+        # is exact.  A row that averaged the MAEs instead would read 0.2.
+        from train import ensemble_metrics, metrics, TARGETS
+        data = [{"y": np.array([1.0, 2.0]), "host": "MoS2"},
+                {"y": np.array([3.0, np.nan]), "host": "hBN"}]
+        y = np.array([[1.0, 2.0], [3.0, 0.0]])
+        high, low = y + 0.2, y - 0.2
+        self.assertAlmostEqual(metrics(high, data)[TARGETS[0]]["all"], 0.2)
+        m = ensemble_metrics([high, low], data)
+        self.assertAlmostEqual(m[TARGETS[0]]["all"], 0.0)
+        self.assertAlmostEqual(m[TARGETS[1]]["MoS2"], 0.0)
+
     def test_curves_are_kept_one_run_per_line(self):
         from train import train_megnet, pop_curves, write_curves
         graphs = example_graphs()
