@@ -419,8 +419,9 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         f"* Split: by defect configuration, {SPLIT_RULE} (stable as data arrive).",
         "* Sparse MEGNet: the app's model (`models/defects/REPRESENTATION.md`), "
         "one node per defect site, edges < 10 Å between sites and their "
-        "in-plane images, state = host one-hot + concentration; 3 blocks, "
-        "64/32 widths, 50 Gaussians. Exported: of all sparse runs (plain and "
+        "in-plane images, state = host one-hot + concentration; "
+        f"{args.blocks} blocks, {args.hidden}/{args.features} widths, 50 "
+        "Gaussians. Exported: of all sparse runs (plain and "
         "pretrained), the one with the lowest val loss (but see Training).",
         f"* Full-graph MEGNet: same code, every atom (onehot16(Z) + layer "
         f"feature), edges < {FULL_CUTOFF:g} Å, state = host one-hot + 0.",
@@ -512,6 +513,13 @@ def parse_args(argv=None):
                         "models/defects/README.md)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
+    # The model's size.  The exported shape goes into the manifest, which
+    # megnet.ts reads; the defaults are the size the app ships.
+    p.add_argument("--hidden", type=int, default=64,
+                   help="MLP hidden width (even: the readout halves it)")
+    p.add_argument("--features", type=int, default=32,
+                   help="width of node, edge and state vectors between blocks")
+    p.add_argument("--blocks", type=int, default=3, help="MEGNet blocks")
     p.add_argument("--weight-decay", type=float, default=0.0,
                    help="decoupled weight decay (AdamW) for every MEGNet run; "
                         "0 = plain Adam. See README 'Choosing epochs'")
@@ -556,8 +564,8 @@ def main(argv=None) -> int:
     mean, std = normalisation(np.stack([d["y"] for d in train]))
 
     sparse_shape = dict(nodeIn=SPARSE_NODE_IN, stateIn=STATE_IN, rbf=50,
-                        cutoff=SPARSE_CUTOFF, hidden=64, features=32, blocks=3,
-                        outputs=2)
+                        cutoff=SPARSE_CUTOFF, hidden=args.hidden,
+                        features=args.features, blocks=args.blocks, outputs=2)
     full_shape = dict(sparse_shape, nodeIn=FULL_NODE_IN, cutoff=FULL_CUTOFF)
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
               batch_size=args.batch, lr=args.lr, weight_decay=args.weight_decay)
