@@ -425,6 +425,12 @@ class TestNewHostGraphs(unittest.TestCase):
         self.assertEqual(list(d), sorted([round(2 * 3.3136, 4)] * 2 + [round(2 * 4.3763, 4)] * 2))
 
 
+def toy_training_data() -> list[dict]:
+    """The example graphs as a training set with made-up targets."""
+    return [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
+            for i, g in enumerate(example_graphs())]
+
+
 class TestModel(unittest.TestCase):
     def test_torch_matches_numpy_reference(self):
         torch.manual_seed(1)
@@ -455,9 +461,7 @@ class TestModel(unittest.TestCase):
         # for a plateau.  Patience 2 stops at epoch 3; patience 0 (the
         # default since 2026-12-03) trains all epochs, and both keep epoch 0.
         from train import train_megnet
-        graphs = example_graphs()
-        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
-                for i, g in enumerate(graphs)]
+        data = toy_training_data()
         mean, std = np.zeros(2), np.ones(2)
         common = dict(graph_key="sparse", shape=SMALL, mean=mean, std=std,
                       seed=0, max_epochs=6, batch_size=2, lr=0.0)
@@ -470,9 +474,7 @@ class TestModel(unittest.TestCase):
         # Same seed, same batches: the only difference is AdamW's decay
         # term, so the decayed run must end with a smaller weight norm.
         from train import train_megnet
-        graphs = example_graphs()
-        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
-                for i, g in enumerate(graphs)]
+        data = toy_training_data()
         common = dict(graph_key="sparse", shape=SMALL, mean=np.zeros(2),
                       std=np.ones(2), seed=0, max_epochs=5, patience=0,
                       batch_size=2, lr=1e-2, early_stopping=False)
@@ -499,9 +501,7 @@ class TestModel(unittest.TestCase):
 
     def test_curves_are_kept_one_run_per_line(self):
         from train import train_megnet, pop_curves, write_curves
-        graphs = example_graphs()
-        data = [{"sparse": g, "y": np.array([0.5 * i, 1.0])}
-                for i, g in enumerate(graphs)]
+        data = toy_training_data()
         _, info = train_megnet(data, data, graph_key="sparse", shape=SMALL,
                                mean=np.zeros(2), std=np.ones(2), seed=0,
                                max_epochs=4, patience=0, batch_size=2, lr=1e-3)

@@ -439,7 +439,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "concentration, shortest defect-defect distance with images), alpha "
         "chosen on val (by the same 5-fold CV when val is small). Train mean: "
         "predicts the training mean.",
-        f"* Training: "
+        "* Training: "
         + (f"AdamW (weight decay {args.weight_decay})" if args.weight_decay > 0 else "Adam")
         + f" lr {args.lr}, batch {args.batch}, up to "
         f"{args.max_epochs} epochs ({args.full_max_epochs} for the full graph), keeping the epoch with the lowest val loss "
