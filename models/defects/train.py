@@ -160,9 +160,10 @@ def train_megnet(train, val, graph_key: str, shape: dict, mean, std,
     weights of the epoch with the lowest val loss (train loss when there is
     no val set) and stops after ``patience`` epochs without improvement
     (``patience`` <= 0: never stops early, trains all ``max_epochs``).
-    Without: trains ``max_epochs`` and keeps the last weights (for when the
-    val set is too small to choose an epoch; see ``--min-val``).  ``init``: a
-    state dict to start from (fine-tuning) instead of a random one.
+    Without: trains ``max_epochs`` and keeps the last weights, ignoring
+    ``patience`` (for when the val set is too small to choose an epoch; see
+    ``--min-val``).  ``init``: a state dict to start from (fine-tuning)
+    instead of a random one.
     ``weight_decay`` > 0: AdamW (decoupled weight decay, Loshchilov & Hutter,
     ICLR 2019) instead of Adam, against the overfitting that README
     "Choosing epochs" measured; 0 keeps plain Adam so old runs replay.
@@ -247,7 +248,7 @@ def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,
         if not inner or not held:
             continue
         _, info = train_megnet(inner, held, graph_key, shape, mean, std, seed,
-                               max_epochs=max_epochs, patience=max_epochs,
+                               max_epochs=max_epochs, patience=0,
                                batch_size=batch_size, lr=lr, init=init,
                                early_stopping=False, weight_decay=weight_decay)
         curves.append(info["curve"])
