@@ -1,9 +1,10 @@
 /**
  * Parity of the shipped defect model across runtimes, on the fixtures that
  * models/defects/export.py wrote with PyTorch's outputs: the WGSL MEGNet
- * (batched, one submission) and the ONNX export on onnxruntime-web's WebGPU
- * and WASM providers agree with PyTorch within 1e-4. (The CPU reference and
- * ONNX-on-WASM in Node are checked by src/tests/defect-fixtures.test.ts.)
+ * (batched, one submission per ensemble member) and the ONNX export on
+ * onnxruntime-web's WebGPU and WASM providers agree with PyTorch within 1e-4,
+ * for every member and for their mean. (The CPU reference and ONNX-on-WASM in
+ * Node are checked by src/tests/defect-fixtures.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +14,16 @@ import { openGpuLab } from './gpu-lab-page';
 interface Fixture {
   graph: { nodes: number[][]; src: number[]; dst: number[]; dist: number[]; state: number[] };
   output: number[];
+  /** Each ensemble member's output. */
+  members: number[][];
 }
 
 const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../models/defects/fixtures/sparse-graphs.json', import.meta.url)), 'utf8')) as Fixture[];
 const graphs = fixtures.map((f) => ({ nodes: f.graph.nodes.flat(), nodeCols: 33, dist: f.graph.dist, src: f.graph.src, dst: f.graph.dst, state: f.graph.state }));
 const expected = fixtures.flatMap((f) => f.output);
+const memberCount = fixtures[0].members.length;
+/** Member m's outputs over all fixtures, in the batch's order. */
+const expectedMember = (m: number) => fixtures.flatMap((f) => f.members[m]);
 
 test.describe.configure({ mode: 'default' });
 let page: Page;
@@ -34,10 +40,12 @@ function expectClose(what: string, got: number[], want: number[]): void {
   expect(worst, `${what}: worst |difference| from PyTorch`).toBeLessThan(1e-4);
 }
 
-test('the WGSL MEGNet reproduces PyTorch on every fixture, batched in one submission', async () => {
+test('the WGSL MEGNet reproduces PyTorch on every fixture and every ensemble member, batched', async () => {
   const out = await page.evaluate((a) => window.gpuLab.defectModelGpu(a), { graphs });
   if ('error' in out) throw new Error(out.error);
-  expectClose('WebGPU MEGNet', out.y, expected);
+  expect(out.members.length).toBe(memberCount);
+  out.members.forEach((y, m) => expectClose(`WebGPU MEGNet, member ${m}`, y, expectedMember(m)));
+  expectClose('WebGPU MEGNet, mean of the members', out.y, expected);
 });
 
 for (const provider of ['webgpu', 'wasm'] as const) {
@@ -45,6 +53,8 @@ for (const provider of ['webgpu', 'wasm'] as const) {
     test.setTimeout(120_000);
     const ys: number[] = [];
     const want: number[] = [];
+    const eachGot: number[] = [];
+    const eachWant: number[] = [];
     const errors: string[] = [];
     // onnxruntime-web 1.30's WebGPU provider cannot run a graph with zero edges:
     // binding the empty [0] tensors fails in createBindGroup ("resource ...
@@ -59,9 +69,12 @@ for (const provider of ['webgpu', 'wasm'] as const) {
       }
       ys.push(...out.y);
       want.push(...g.output);
+      eachGot.push(...out.members);
+      eachWant.push(...g.members.flat());
     }
     console.log(`ONNX ${provider}: ${want.length / 2} fixtures ran`, errors);
     expect(errors).toEqual([]);
-    expectClose(`ONNX ${provider}`, ys, want);
+    expectClose(`ONNX ${provider}, mean`, ys, want);
+    expectClose(`ONNX ${provider}, members`, eachGot, eachWant);
   });
 }

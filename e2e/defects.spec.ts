@@ -4,9 +4,14 @@
  * change; undo/redo, clicking atoms in the 3D view, domain warnings and
  * saving into a dataset.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { waitForServiceWorker } from './service-worker';
 import { DefectEditor } from '../src/core/defects/editor';
+
+/** Ensemble size of the shipped model: above 1, every prediction carries a ± spread. */
+const MEMBERS = (JSON.parse(readFileSync(fileURLToPath(new URL('../models/defects/export/megnet-sparse.json', import.meta.url)), 'utf8')) as { members?: number }).members ?? 1;
 
 const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine();
 const S_SITE = pristine.species.indexOf('S');
@@ -35,7 +40,12 @@ test('an S vacancy gives a prediction that changes when a second defect is added
   await expect(page.getByTestId('spacegroup')).not.toHaveText('P -6 m 2 (187)');
   const ef1 = (await page.getByTestId('pred-ef').textContent())!;
   const gap1 = (await page.getByTestId('pred-gap').textContent())!;
-  expect(ef1).toMatch(/^-?\d+\.\d{3} eV$/);
+  expect(ef1).toMatch(MEMBERS > 1 ? /^-?\d+\.\d{3} ± \d+\.\d{3} eV$/ : /^-?\d+\.\d{3} eV$/);
+  if (MEMBERS > 1) {
+    expect(gap1).toMatch(/^-?\d+\.\d{3} ± \d+\.\d{3} eV$/);
+    await expect(page.getByTestId('pred-spread-note')).toContainText(`The mean of ${MEMBERS} models`);
+    await expect(page.getByTestId('pred-spread-note')).toContainText(/within twice the spread for \d+ %/);
+  }
   await expect(page.getByTestId('pred-latency')).toContainText('ms');
 
   // Second defect: W on a Mo site.
@@ -81,6 +91,8 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   await page.getByTestId('dataset-select').selectOption({ label: 'Defect configurations' });
   await page.getByTestId('structure-list').getByRole('option').first().getByRole('button').first().click();
   await expect(page.getByTestId('saved-prediction')).toContainText('eV');
+  // The ensemble's spread is saved with it.
+  if (MEMBERS > 1) await expect(page.getByTestId('saved-prediction')).toContainText(/\d ± \d+\.\d{3} eV, gap -?\d+\.\d{3} ± \d/);
 });
 
 test('the editor and its model work offline after the first visit', async ({ page, context }) => {

@@ -5,6 +5,7 @@ retraining one model never erases another's numbers."""
 from __future__ import annotations
 
 import os
+import re
 
 RESULTS_MD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 ORDER = ("defects", "defects-spin", "cdvae")
@@ -12,22 +13,25 @@ HEADER = ("# Model results\n\nEach section is written by its pipeline's script; 
           "rerun the script to refresh it.\n")
 
 
+_SECTION = re.compile(r"<!-- section:([\w-]+) -->\n(.*?)<!-- /section:\1 -->", re.S)
+
+
 def _parse(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key in ORDER:
-        start, end = f"<!-- section:{key} -->\n", f"<!-- /section:{key} -->"
-        if start in text and end in text:
-            out[key] = text.split(start, 1)[1].split(end, 1)[0]
-    return out
+    """Every delimited section in the file, in file order."""
+    return {m.group(1): m.group(2) for m in _SECTION.finditer(text)}
 
 
 def update_section(key: str, body: str, path: str = RESULTS_MD) -> None:
-    assert key in ORDER, key
+    """Replace (or add) section ``key``.  The pipelines' sections come in
+    ``ORDER``; any other section (an experiment's, or one written by hand)
+    is kept after them in file order: rewriting must never drop numbers."""
+    if not re.fullmatch(r"[\w-]+", key):
+        raise ValueError(f"bad section key {key!r}")
     sections = _parse(open(path).read()) if os.path.exists(path) else {}
     sections[key] = body if body.endswith("\n") else body + "\n"
+    keys = [k for k in ORDER if k in sections] + [k for k in sections if k not in ORDER]
     parts = [HEADER]
-    for k in ORDER:
-        if k in sections:
-            parts.append(f"<!-- section:{k} -->\n{sections[k]}<!-- /section:{k} -->\n")
+    for k in keys:
+        parts.append(f"<!-- section:{k} -->\n{sections[k]}<!-- /section:{k} -->\n")
     with open(path, "w") as fh:
         fh.write("\n".join(parts))

@@ -3,19 +3,24 @@
 
 Writes, under ``models/defects/export/``:
 
-* ``megnet-sparse.json`` + ``.bin``: the manifest and all tensors as float32
-  little-endian, W stored [in, out] (the TypeScript convention), Set2Set LSTM
-  as wIh [2F, 4F], wHh [F, 4F], b = bias_ih + bias_hh;
+* ``megnet-sparse.json`` + ``.bin``: the manifest and the tensors of every
+  ensemble member as float32 little-endian, W stored [in, out] (the
+  TypeScript convention), Set2Set LSTM as wIh [2F, 4F], wHh [F, 4F],
+  b = bias_ih + bias_hh;
 * ``megnet-sparse.onnx``: one graph in (``nodes`` [N, 33], ``src``/``dst``
-  [E] int64, ``dist`` [E], ``state`` [1, 7]), ``y`` [1, 2] de-normalised out,
-  with N and E dynamic (opset 17, PyTorch 1.13 exporter);
+  [E] int64, ``dist`` [E], ``state`` [1, 7]); out ``y`` [1, 2], the members'
+  mean, and ``members`` [K, 2], each de-normalised, with N and E dynamic
+  (opset 17, PyTorch 1.13 exporter);
 
 and ``models/defects/fixtures/sparse-graphs.json``: fixed configurations, their
-graphs and this model's outputs, which the TypeScript tests must reproduce.
+graphs and this ensemble's outputs (the mean and each member's), which the
+TypeScript tests must reproduce.
 
-``train.py`` calls :func:`export_all` with the best trained seed.  Run as a
-script, this file re-exports the ONNX model and the fixtures from the weight
-files already in ``export/`` (e.g. after a change of the fixture list)::
+``train.py`` calls :func:`export_all` with the seeds of the variant whose
+mean val loss is lowest: the app averages them (README "Choosing epochs":
+averaging seeds was the largest gain measured).  Run as a script, this file
+re-exports the ONNX model and the fixtures from the weight files already in
+``export/`` (e.g. after a change of the fixture list)::
 
     /usr/bin/python3 models/defects/export.py
 """
@@ -35,13 +40,15 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from featurize import config_from_sites, graph_to_json, sparse_graph  # noqa: E402
-from megnet import MEGNet, SingleGraph  # noqa: E402
+from megnet import EnsembleGraph, MEGNet  # noqa: E402
 from hosts import HOSTS  # noqa: E402
 
 EXPORT_DIR = os.path.join(HERE, "export")
 FIXTURE_PATH = os.path.join(HERE, "fixtures", "sparse-graphs.json")
 NAME = "megnet-sparse"
-FORMAT = "latticelab-megnet/1"
+FORMAT = "latticelab-megnet/2"
+#: /1 held one model and no "member" field; /2 adds ensemble members.
+READABLE = ("latticelab-megnet/1", FORMAT)
 TARGETS = ["formation_energy_per_site_eV", "gap_eV"]
 OPSET = 17
 
@@ -76,16 +83,25 @@ def named_tensors(model: MEGNet) -> list[tuple[str, np.ndarray]]:
     return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in t]
 
 
-def write_weights(model: MEGNet, mean, std, training: dict,
+def write_weights(models: list[MEGNet], mean, std, training: dict,
                   prefix: str = os.path.join(EXPORT_DIR, NAME),
                   name: str = NAME) -> dict:
-    """Write ``prefix.json`` + ``prefix.bin``; returns the manifest."""
+    """Write ``prefix.json`` + ``prefix.bin`` for the ensemble ``models`` (all
+    of one shape; one model is an ensemble of one); returns the manifest.
+    Member m's tensors carry ``"member": m`` and follow member m-1's."""
+    if not models:
+        raise ValueError("no models to write")
     os.makedirs(os.path.dirname(prefix), exist_ok=True)
     tensors, offset, blobs = [], 0, []
-    for tname, arr in named_tensors(model):
-        tensors.append({"name": tname, "shape": list(arr.shape), "offset": offset})
-        blobs.append(arr.astype("<f4").tobytes())
-        offset += arr.size
+    for m, model in enumerate(models):
+        if model.shape != models[0].shape:
+            raise ValueError("ensemble members differ in shape")
+        for tname, arr in named_tensors(model):
+            tensors.append({"name": tname, "member": m, "shape": list(arr.shape),
+                            "offset": offset})
+            blobs.append(arr.astype("<f4").tobytes())
+            offset += arr.size
+    model = models[0]
     manifest = {
         "format": FORMAT,
         "name": name,
@@ -94,6 +110,7 @@ def write_weights(model: MEGNet, mean, std, training: dict,
         "shape": {k: (int(v) if float(v).is_integer() else float(v))
                   for k, v in model.shape.items()},
         "set2setSteps": model.set2set_steps,
+        "members": len(models),
         "targets": TARGETS,
         "normalization": {"mean": [float(x) for x in mean],
                           "std": [float(x) for x in std]},
@@ -111,16 +128,8 @@ def write_weights(model: MEGNet, mean, std, training: dict,
     return manifest
 
 
-def read_weights(prefix: str = os.path.join(EXPORT_DIR, NAME)):
-    """Rebuild the MEGNet from ``prefix.json`` + ``.bin`` (the round trip the
-    app does).  Returns (model, manifest)."""
-    with open(prefix + ".json") as fh:
-        manifest = json.load(fh)
-    flat = np.fromfile(prefix + ".bin", dtype="<f4")
-    arrays = {}
-    for t in manifest["tensors"]:
-        n = int(np.prod(t["shape"]))
-        arrays[t["name"]] = flat[t["offset"]:t["offset"] + n].reshape(t["shape"])
+def _member_model(manifest: dict, arrays: dict) -> MEGNet:
+    """One MEGNet from its tensors by contract name (the app's round trip)."""
     model = MEGNet(**manifest["shape"], set2setSteps=manifest["set2setSteps"])
     state = {}
     for key in model.state_dict():
@@ -145,7 +154,23 @@ def read_weights(prefix: str = os.path.join(EXPORT_DIR, NAME)):
     state = {k: torch.tensor(np.ascontiguousarray(v)) for k, v in state.items()}
     state["mu"] = model.mu
     model.load_state_dict(state)
-    return model.eval(), manifest
+    return model.eval()
+
+
+def read_weights(prefix: str = os.path.join(EXPORT_DIR, NAME)):
+    """Rebuild the ensemble from ``prefix.json`` + ``.bin`` (format /1 or
+    /2).  Returns (list of MEGNets, manifest)."""
+    with open(prefix + ".json") as fh:
+        manifest = json.load(fh)
+    if manifest.get("format") not in READABLE:
+        raise ValueError(f"unknown model format {manifest.get('format')!r}")
+    flat = np.fromfile(prefix + ".bin", dtype="<f4")
+    members = [{} for _ in range(manifest.get("members", 1))]
+    for t in manifest["tensors"]:
+        n = int(np.prod(t["shape"]))
+        members[t.get("member", 0)][t["name"]] = \
+            flat[t["offset"]:t["offset"] + n].reshape(t["shape"])
+    return [_member_model(manifest, a) for a in members], manifest
 
 
 # ---------------------------------------------------------------------------
@@ -160,18 +185,18 @@ def graph_inputs(g: dict) -> tuple:
             torch.as_tensor(g["state"], dtype=torch.float32).reshape(1, -1))
 
 
-def export_onnx(model: MEGNet, mean, std,
+def export_onnx(models: list[MEGNet], mean, std,
                 path: str = os.path.join(EXPORT_DIR, NAME + ".onnx")) -> str:
-    """Trace the single-graph forward on a 3-defect example with edges;
-    N and E are dynamic axes.  Checked with onnx.checker."""
+    """Trace the ensemble's single-graph forward on a 3-defect example with
+    edges; N and E are dynamic axes.  Checked with onnx.checker."""
     import onnx
-    single = SingleGraph(model, mean, std).eval()
+    ensemble = EnsembleGraph(models, mean, std).eval()
     example = sparse_graph(config_from_sites(
         "MoS2", 4, [(0, "Mo", None), (1, "S", "Se"), (13, "S", None)]))
     torch.onnx.export(
-        single, graph_inputs(example), path,
+        ensemble, graph_inputs(example), path,
         input_names=["nodes", "src", "dst", "dist", "state"],
-        output_names=["y"],
+        output_names=["y", "members"],
         dynamic_axes={"nodes": {0: "N"}, "src": {0: "E"}, "dst": {0: "E"},
                       "dist": {0: "E"}},
         opset_version=OPSET, do_constant_folding=True)
@@ -179,18 +204,20 @@ def export_onnx(model: MEGNet, mean, std,
     return path
 
 
-def onnx_outputs(path: str, g: dict) -> tuple[np.ndarray, str]:
+def onnx_outputs(path: str, g: dict) -> tuple[tuple[np.ndarray, np.ndarray], str]:
     """Run the ONNX file on one graph: onnxruntime when importable, else the
-    numpy interpreter.  Returns (y, which runtime)."""
+    numpy interpreter.  Returns ((y, members), which runtime)."""
     feeds = {k: v.numpy() for k, v in zip(
         ["nodes", "src", "dst", "dist", "state"], graph_inputs(g))}
     try:
         import onnxruntime as ort
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        return sess.run(["y"], feeds)[0], "onnxruntime"
+        y, members = sess.run(["y", "members"], feeds)
+        return (y, members), "onnxruntime"
     except ImportError:
         import onnx_numpy
-        return onnx_numpy.run(path, feeds)[0], "onnx_numpy"
+        y, members = onnx_numpy.run(path, feeds)[:2]
+        return (y, members), "onnx_numpy"
 
 
 # ---------------------------------------------------------------------------
@@ -218,21 +245,22 @@ FIXTURE_CONFIGS = [
 ]
 
 
-def fixture_entries(model: MEGNet, mean, std) -> list[dict]:
-    single = SingleGraph(model, mean, std).eval()
+def fixture_entries(models: list[MEGNet], mean, std) -> list[dict]:
+    ensemble = EnsembleGraph(models, mean, std).eval()
     out = []
     for name, host, n, defects in FIXTURE_CONFIGS:
         config = config_from_sites(host, n, defects)
         g = sparse_graph(config)
         with torch.no_grad():
-            y = single(*graph_inputs(g))[0].numpy()
+            y, each = ensemble(*graph_inputs(g))
         out.append({"name": name, "config": config, "graph": graph_to_json(g),
-                    "output": [float(v) for v in y]})
+                    "output": [float(v) for v in y[0]],
+                    "members": [[float(v) for v in row] for row in each]})
     return out
 
 
-def write_fixtures(model: MEGNet, mean, std, path: str = FIXTURE_PATH) -> list:
-    entries = fixture_entries(model, mean, std)
+def write_fixtures(models: list[MEGNet], mean, std, path: str = FIXTURE_PATH) -> list:
+    entries = fixture_entries(models, mean, std)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
         json.dump(entries, fh, indent=1, allow_nan=False)
@@ -241,38 +269,41 @@ def write_fixtures(model: MEGNet, mean, std, path: str = FIXTURE_PATH) -> list:
 
 
 def check_onnx_against_torch(path: str, entries: list[dict]) -> float:
-    """Largest |ONNX - PyTorch| over the fixtures (a zero-edge one included)."""
+    """Largest |ONNX - PyTorch| over the fixtures (a zero-edge one included),
+    the mean and every member."""
     worst = 0.0
     for e in entries:
         g = sparse_graph(e["config"])
-        y, runtime = onnx_outputs(path, g)
-        worst = max(worst, float(np.abs(y[0] - np.array(e["output"])).max()))
+        (y, each), runtime = onnx_outputs(path, g)
+        worst = max(worst, float(np.abs(y[0] - np.array(e["output"])).max()),
+                    float(np.abs(each - np.array(e["members"])).max()))
     print(f"[export] ONNX ({runtime}) vs PyTorch on {len(entries)} fixtures: "
           f"max |diff| = {worst:.2e}")
     return worst
 
 
-def export_all(model: MEGNet, mean, std, training: dict) -> dict:
-    """Weights + ONNX + fixtures for ``model``; returns the manifest."""
-    model = model.eval()
-    manifest = write_weights(model, mean, std, training)
+def export_all(models: list[MEGNet], mean, std, training: dict) -> dict:
+    """Weights + ONNX + fixtures for the ensemble ``models``; returns the
+    manifest."""
+    models = [m.eval() for m in models]
+    manifest = write_weights(models, mean, std, training)
     back, _ = read_weights()
     onnx_path = export_onnx(back, mean, std)
     entries = write_fixtures(back, mean, std)
     worst = check_onnx_against_torch(onnx_path, entries)
     if worst > 1e-4:
         raise RuntimeError(f"ONNX differs from PyTorch by {worst}")
-    print(f"[export] wrote {EXPORT_DIR}/{NAME}.json/.bin/.onnx and "
-          f"{FIXTURE_PATH}")
+    print(f"[export] wrote {len(models)} members to {EXPORT_DIR}/{NAME}"
+          f".json/.bin/.onnx and {FIXTURE_PATH}")
     return manifest
 
 
 def main() -> int:
     torch.set_num_threads(1)
-    model, manifest = read_weights()
+    models, manifest = read_weights()
     norm = manifest["normalization"]
-    path = export_onnx(model, norm["mean"], norm["std"])
-    entries = write_fixtures(model, norm["mean"], norm["std"])
+    path = export_onnx(models, norm["mean"], norm["std"])
+    entries = write_fixtures(models, norm["mean"], norm["std"])
     worst = check_onnx_against_torch(path, entries)
     return 0 if worst <= 1e-4 else 1
 

@@ -203,9 +203,9 @@ class MEGNet(nn.Module):
 
 
 class SingleGraph(nn.Module):
-    """One graph in, de-normalised prediction out: the ONNX export's forward
-    (inputs nodes [N, nodeIn], src/dst [E] int64, dist [E], state [1, stateIn];
-    output y [1, outputs])."""
+    """One graph in, one model's de-normalised prediction out (inputs nodes
+    [N, nodeIn], src/dst [E] int64, dist [E], state [1, stateIn]; output
+    [1, outputs]): each member of the ONNX export's :class:`EnsembleGraph`."""
 
     def __init__(self, model: MEGNet, mean, std):
         super().__init__()
@@ -219,6 +219,24 @@ class SingleGraph(nn.Module):
         raw = self.model(nodes, src, dst, dist, state, node_graph, edge_graph,
                          ops=DenseOps)
         return raw * self.y_std + self.y_mean
+
+
+class EnsembleGraph(nn.Module):
+    """Several MEGNets of one shape (the seeds of one training run) on one
+    graph: the ONNX export's forward.  Same inputs as :class:`SingleGraph`;
+    outputs ``y`` [1, outputs], the mean of the members' de-normalised
+    predictions, and ``members`` [K, outputs], each member's own, whose spread
+    the app reports as the prediction's uncertainty."""
+
+    def __init__(self, models: list[MEGNet], mean, std):
+        super().__init__()
+        self.members = nn.ModuleList(SingleGraph(m, mean, std) for m in models)
+
+    def forward(self, nodes, src, dst, dist, state):
+        each = torch.cat([m(nodes, src, dst, dist, state) for m in self.members])
+        # sum / K rather than mean(): ReduceMean is one more op for the
+        # numpy ONNX interpreter that checks the export without onnxruntime.
+        return each.sum(0, keepdim=True) / len(self.members), each
 
 
 def collate(graphs: list[dict]) -> dict:

@@ -94,6 +94,8 @@ def run(model, feeds: dict) -> list[np.ndarray]:
             y = _slice(x[0], x[1], x[2], *(v for v in x[3:]))
         elif op == "Concat":
             y = np.concatenate(x, axis=a["axis"])
+        elif op == "Identity":  # the exporter's alias for a shared constant
+            y = x[0]
         elif op == "Transpose":
             y = np.transpose(x[0], a.get("perm"))
         elif op == "ReduceSum":  # opset 13+: axes is an input

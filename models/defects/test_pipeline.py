@@ -499,6 +499,32 @@ class TestModel(unittest.TestCase):
         self.assertAlmostEqual(m[TARGETS[0]]["all"], 0.0)
         self.assertAlmostEqual(m[TARGETS[1]]["MoS2"], 0.0)
 
+    def test_spread_check(self):
+        # Members at y+-0.1 on structure 0 (mean exact, spread 0.1), both
+        # at y+0.3 on structure 1 (spread 0, error 0.3), and y, y+0.5 on
+        # structure 2 (spread = error = 0.25).  Spread ranks 1, 0, 2 against
+        # error ranks 0, 2, 1: Spearman -0.5.  A missing gap is skipped.
+        from train import spread_check, TARGETS
+        data = [{"y": np.array([1.0, 2.0])}, {"y": np.array([3.0, np.nan])},
+                {"y": np.array([5.0, 1.0])}]
+        y = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 1.0]])
+        a, b = y.copy(), y.copy()
+        a[0] += 0.1
+        b[0] -= 0.1
+        a[1] += 0.3
+        b[1] += 0.3
+        a[2] += 0.5  # spread 0.25, error 0.25: within 1x (inclusive)
+        c = spread_check([a, b], data)
+        ef, gap = c[TARGETS[0]], c[TARGETS[1]]
+        self.assertAlmostEqual(ef["meanSpread"], (0.1 + 0 + 0.25) / 3)
+        self.assertAlmostEqual(ef["mae"], (0 + 0.3 + 0.25) / 3)
+        self.assertAlmostEqual(ef["within1"], 2 / 3)
+        self.assertAlmostEqual(ef["within2"], 2 / 3)
+        self.assertEqual((ef["n"], gap["n"]), (3, 2))
+        self.assertAlmostEqual(ef["spearman"], -0.5)
+        self.assertAlmostEqual(gap["meanSpread"], (0.1 + 0.25) / 2)
+        self.assertEqual(spread_check([a], []), {})
+
     def test_curves_are_kept_one_run_per_line(self):
         from train import train_megnet, pop_curves, write_curves
         data = toy_training_data()
@@ -521,14 +547,16 @@ class TestModel(unittest.TestCase):
 class TestExport(unittest.TestCase):
     def test_weight_round_trip(self):
         torch.manual_seed(2)
-        model = MEGNet().eval()
+        models = [MEGNet().eval(), MEGNet().eval()]
         with tempfile.TemporaryDirectory() as tmp:
             prefix = os.path.join(tmp, "m")
-            man = export.write_weights(model, [1.0, 2.0], [0.5, 0.25], {"structures": 0},
+            man = export.write_weights(models, [1.0, 2.0], [0.5, 0.25], {"structures": 0},
                                        prefix=prefix)
             back, man2 = export.read_weights(prefix)
             size = os.path.getsize(prefix + ".bin") // 4
         self.assertEqual(man, man2)
+        self.assertEqual((man["format"], man["members"], len(back)),
+                         ("latticelab-megnet/2", 2, 2))
         shapes = {t["name"]: t["shape"] for t in man["tensors"]}
         self.assertEqual(shapes["nodeEncoder.0.w"], [33, 64])
         self.assertEqual(shapes["edgeEncoder.0.w"], [50, 64])
@@ -543,25 +571,60 @@ class TestExport(unittest.TestCase):
             self.assertEqual(t["offset"], end)
             end += int(np.prod(t["shape"]))
         self.assertEqual(end, size)
+        # Member 1's tensors follow all of member 0's, in the same order.
+        names = [[t["name"] for t in man["tensors"] if t["member"] == m] for m in (0, 1)]
+        self.assertEqual(names[0], names[1])
+        self.assertEqual([t["member"] for t in man["tensors"]],
+                         [0] * len(names[0]) + [1] * len(names[1]))
         self.assertEqual(man["shape"]["cutoff"], 10)
         graphs = example_graphs()
         with torch.no_grad():
-            np.testing.assert_allclose(predict_raw(back, graphs), predict_raw(model, graphs),
-                                       atol=1e-6)
+            for b, m in zip(back, models):
+                np.testing.assert_allclose(predict_raw(b, graphs), predict_raw(m, graphs),
+                                           atol=1e-6)
+            # The members are different models, not one written twice.
+            self.assertGreater(float((predict_raw(back[0], graphs)
+                                      - predict_raw(back[1], graphs)).abs().max()), 1e-3)
+
+    def test_reads_format_1(self):
+        """A /1 file (one model, no "member" field) is still readable."""
+        torch.manual_seed(4)
+        model = MEGNet().eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "m")
+            man = export.write_weights([model], [0.0, 0.0], [1.0, 1.0], {}, prefix=prefix)
+            man["format"] = "latticelab-megnet/1"
+            del man["members"]
+            for t in man["tensors"]:
+                del t["member"]
+            with open(prefix + ".json", "w") as fh:
+                json.dump(man, fh)
+            back, _ = export.read_weights(prefix)
+            man["format"] = "latticelab-megnet/9"
+            with open(prefix + ".json", "w") as fh:
+                json.dump(man, fh)
+            with self.assertRaisesRegex(ValueError, "unknown model format"):
+                export.read_weights(prefix)
+        self.assertEqual(len(back), 1)
+        graphs = example_graphs()
+        with torch.no_grad():
+            np.testing.assert_allclose(predict_raw(back[0], graphs),
+                                       predict_raw(model, graphs), atol=1e-6)
 
     def test_onnx_dynamic_shapes_and_zero_edges(self):
         torch.manual_seed(3)
-        model = MEGNet().eval()
+        models = [MEGNet().eval() for _ in range(3)]
         mean, std = [2.0, 1.0], [1.5, 0.5]
-        single = SingleGraph(model, mean, std).eval()
+        singles = [SingleGraph(m, mean, std).eval() for m in models]
         with tempfile.TemporaryDirectory() as tmp:
-            path = export.export_onnx(model, mean, std, os.path.join(tmp, "m.onnx"))
+            path = export.export_onnx(models, mean, std, os.path.join(tmp, "m.onnx"))
             for g in example_graphs():  # traced on 3 nodes; these differ
                 with torch.no_grad():
-                    want = single(*export.graph_inputs(g)).numpy()
-                got, runtime = export.onnx_outputs(path, g)
-                self.assertEqual(got.shape, (1, 2))
-                np.testing.assert_allclose(got, want, atol=1e-4, err_msg=runtime)
+                    each = np.concatenate([s(*export.graph_inputs(g)).numpy() for s in singles])
+                (y, members), runtime = export.onnx_outputs(path, g)
+                self.assertEqual((y.shape, members.shape), ((1, 2), (3, 2)))
+                np.testing.assert_allclose(members, each, atol=1e-4, err_msg=runtime)
+                np.testing.assert_allclose(y[0], each.mean(0), atol=1e-4, err_msg=runtime)
 
 
 class TestCommittedExport(unittest.TestCase):
@@ -571,13 +634,13 @@ class TestCommittedExport(unittest.TestCase):
         prefix = os.path.join(export.EXPORT_DIR, export.NAME)
         if not (os.path.exists(prefix + ".json") and os.path.exists(export.FIXTURE_PATH)):
             self.skipTest("no exported model yet")
-        self.model, self.manifest = export.read_weights(prefix)
+        self.models, self.manifest = export.read_weights(prefix)
         with open(export.FIXTURE_PATH) as fh:
             self.fixtures = json.load(fh)
 
     def test_fixtures_match_model(self):
         norm = self.manifest["normalization"]
-        single = SingleGraph(self.model, norm["mean"], norm["std"]).eval()
+        singles = [SingleGraph(m, norm["mean"], norm["std"]).eval() for m in self.models]
         self.assertGreaterEqual(len(self.fixtures), 8)
         self.assertTrue(any(len(f["graph"]["src"]) == 0 for f in self.fixtures))
         for f in self.fixtures:
@@ -587,8 +650,10 @@ class TestCommittedExport(unittest.TestCase):
                 dist64=np.array(f["graph"]["dist"]))))
             np.testing.assert_allclose(g["nodes"], f["graph"]["nodes"], atol=1e-7)
             with torch.no_grad():
-                y = single(*export.graph_inputs(g))[0].numpy()
-            np.testing.assert_allclose(y, f["output"], atol=1e-5, err_msg=f["name"])
+                each = np.stack([s(*export.graph_inputs(g))[0].numpy() for s in singles])
+            self.assertEqual(len(f["members"]), len(self.models))
+            np.testing.assert_allclose(each, f["members"], atol=1e-5, err_msg=f["name"])
+            np.testing.assert_allclose(each.mean(0), f["output"], atol=1e-5, err_msg=f["name"])
 
 
 #: The end of a real xtb 6.5.1 GFN0 output (4x4 MoS2 with one S vacancy).
@@ -698,6 +763,23 @@ class TestSpinCheck(unittest.TestCase):
         self.assertIn("kept", text)  # the other pipeline's section survives
         self.assertIn("| hBN-1 | C_B | -0.200 | 1.00 | 3.900 | 3.500 | 3.500 | 4.500 |", text)
         self.assertIn("| GaSe-2 | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
+
+    def test_results_md_keeps_sections_it_does_not_know(self):
+        sys.path.insert(0, os.path.dirname(HERE))
+        from results_md import update_section
+        with tempfile.TemporaryDirectory() as d:
+            md = os.path.join(d, "RESULTS.md")
+            with open(md, "w") as fh:
+                fh.write("<!-- section:notes-by-hand -->\nhand\n<!-- /section:notes-by-hand -->\n"
+                         "<!-- section:cdvae -->\nold\n<!-- /section:cdvae -->\n")
+            update_section("defects", "new defects\n", md)
+            update_section("cdvae", "new cdvae", md)
+            text = open(md).read()
+        # Pipeline sections in ORDER, then the unknown one, kept.
+        self.assertLess(text.index("new defects"), text.index("new cdvae"))
+        self.assertLess(text.index("new cdvae"), text.index("hand"))
+        self.assertNotIn("old", text)
+        self.assertEqual(text.count("<!-- section:"), 3)
 
     def test_initial_moments_follow_the_defect_across_boundaries(self):
         import spin_check

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Train the sparse defect MEGNet on the GPAW dataset, compare it with
-baselines on the same split, and export the best seed for the app.
+baselines on the same split, and export an ensemble of seeds for the app.
 
     /usr/bin/python3 models/defects/train.py            # train, report, export
 
@@ -24,8 +24,9 @@ baselines on the same split, and export the best seed for the app.
   val/test configuration is ever seen; xtb labels never enter a test number.
 * **Outputs**: ``models/RESULTS.md`` (table in the shape of the 2DMD paper's),
   ``models/defects/export/results.json``, the per-epoch losses of every run in
-  ``export/curves.json`` and, from the best sparse seed (lowest
-  val loss), the exported model (export.py).
+  ``export/curves.json`` and the exported model (export.py): every seed of
+  the sparse variant (plain or pretrained) with the lower mean val loss, which
+  the app averages and whose spread it reports as an uncertainty.
 
 Everything is seeded and single-threaded, so a rerun on the same data gives the
 same numbers.
@@ -367,7 +368,10 @@ def fmt(values) -> str:
 
 def write_results_md(rows: dict, counts: dict, data, settings: dict,
                      args, seconds: float, pretrain_sizes=(0, 0),
-                     cv_summary: dict | None = None) -> None:
+                     cv_summary: dict | None = None,
+                     exported: tuple[str, int, dict] | None = None) -> None:
+    """``exported``: (variant, members, spread_check) of the exported
+    ensemble, for the Setup line that says what the app runs."""
     total = sum(counts["all"].values())
     hosts = list(HOSTS)
     lines = [
@@ -422,8 +426,18 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "one node per defect site, edges < 10 Å between sites and their "
         "in-plane images, state = host one-hot + concentration; "
         f"{args.blocks} blocks, {args.hidden}/{args.features} widths, 50 "
-        "Gaussians. Exported: of all sparse runs (plain and "
-        "pretrained), the one with the lowest val loss (but see Training).",
+        "Gaussians."
+        + (f" Exported: all {exported[1]} seeds of \"{exported[0]}\", the sparse "
+           "variant with the lower mean val loss (but see Training); the app "
+           "predicts their mean and shows their spread (std over the seeds) "
+           "as an uncertainty."
+           + (" On the test split the mean spread is " + ", ".join(
+               f"{c['meanSpread']:.3f} eV ({lab}; error within 1x / 2x the spread "
+               f"for {100 * c['within1']:.0f} / {100 * c['within2']:.0f} % of "
+               f"structures, Spearman rank correlation of spread and error "
+               f"{c['spearman']:.2f})"
+               for lab, c in zip(("E_f", "gap"), exported[2].values()))
+              + "." if exported[2] else "") if exported else ""),
         f"* Full-graph MEGNet: same code, every atom (onehot16(Z) + layer "
         f"feature), edges < {FULL_CUTOFF:g} Å, state = host one-hot + 0.",
         *([f"* Pretrained sparse MEGNet: the same model trained first on "
@@ -453,7 +467,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
            + ", ".join(f"{n}: {e}" for n, e in cv_summary.items())
            + "), every seed trains that many epochs and keeps its last weights, "
            f"the full graph trains its {args.full_max_epochs}-epoch cap, and the "
-           "exported run is seed 0 of the sparse variant with the lower CV loss."
+           "exported ensemble is the sparse variant with the lower CV loss."
            if cv_summary else ""),
         f"* DFT labels: {s.get('code', 'GPAW')} {s.get('gpaw_version', '')}, "
         f"mode {s.get('mode')}, basis {s.get('basis')}, {s.get('xc')}, "
@@ -473,6 +487,32 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
 def ensemble_metrics(preds: list[np.ndarray], data) -> dict:
     """``metrics`` of the mean of several runs' predictions."""
     return metrics(np.mean(np.stack(preds), axis=0), data)
+
+
+def spread_check(preds: list[np.ndarray], data) -> dict:
+    """Is the members' spread a usable uncertainty?  Per target on ``data``
+    (the test split): the mean spread (std over members, ddof 0, as the app
+    computes it), the MAE of the members' mean, the share of structures whose
+    error is within 1x and 2x the spread, and the Spearman rank correlation
+    between spread and |error| (ties are rare in floats: plain ranks)."""
+    if not data:
+        return {}
+    p = np.stack(preds)
+    mean, spread = p.mean(0), p.std(0)
+    y = np.stack([d["y"] for d in data])
+    out = {}
+    for t, name in enumerate(TARGETS):
+        ok = np.isfinite(y[:, t])
+        err, sd = np.abs(mean[ok, t] - y[ok, t]), spread[ok, t]
+
+        def rank(v):
+            return np.argsort(np.argsort(v)).astype(float)
+        rho = float(np.corrcoef(rank(sd), rank(err))[0, 1]) if ok.sum() > 2 else float("nan")
+        out[name] = {"meanSpread": float(sd.mean()), "mae": float(err.mean()),
+                     "within1": float((err <= sd).mean()),
+                     "within2": float((err <= 2 * sd).mean()),
+                     "spearman": rho, "n": int(ok.sum())}
+    return out
 
 
 def ensemble_label(label: str, seeds: int) -> str:
@@ -570,24 +610,26 @@ def main(argv=None) -> int:
     full_shape = dict(sparse_shape, nodeIn=FULL_NODE_IN, cutoff=FULL_CUTOFF)
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
               batch_size=args.batch, lr=args.lr, weight_decay=args.weight_decay)
-    rows, runs_info, best = {}, {}, None
+    rows, runs_info = {}, {}
+    # label -> [(model, info, test predictions)] of each sparse seed: the
+    # export is every seed of one variant.
+    sparse_runs: dict[str, list] = {}
     curves: list[dict] = []  # written to CURVES_JSON
     # Early stopping needs a val set that can tell epochs apart; below
     # --min-val structures the epoch count is cross-validated instead.
     small_val = len(val) < args.min_val
 
     def export_score(info: dict) -> float:
-        """What picks the exported run: the val loss, or with a small val
-        split the variant's CV loss (so seed 0 of the better variant)."""
+        """What ranks the sparse variants for export (averaged over seeds):
+        the val loss, or with a small val split the variant's CV loss."""
         return info["cv"]["cv_loss"] if "cv" in info else info["selection_loss"]
 
     def run_seeds(label: str, key: str, shape: dict, cap: dict,
                   pretrain: tuple | None = None) -> None:
         """Trains ``args.seeds`` seeds, records their test MAEs under
-        ``label`` and keeps the sparse run with the lowest val loss for
-        export.  ``pretrain``: (train, val, mean, std) of a pretraining set
-        to train on first, each seed then fine-tuned on the DFT train set."""
-        nonlocal best
+        ``label`` and, for the sparse graph, keeps the models for export.
+        ``pretrain``: (train, val, mean, std) of a pretraining set to train
+        on first, each seed then fine-tuned on the DFT train set."""
         rows[label], runs_info[label] = [], []
         chosen = None  # (epochs, cv info) when the val split is too small
         preds = []  # each seed's test predictions, for the ensemble row
@@ -635,8 +677,8 @@ def main(argv=None) -> int:
                   f"{fmt([m[TARGETS[0]]['all']])} gap {fmt([m[TARGETS[1]]['all']])} "
                   f"eV ({info['seconds']} s"
                   + (f" + {pinfo['seconds']} s pretraining" if pinfo else "") + ")")
-            if key == "sparse" and (best is None or export_score(info) < export_score(best[1])):
-                best = (model, info)
+            if key == "sparse":
+                sparse_runs.setdefault(label, []).append((model, info, preds[-1]))
         if len(preds) > 1:
             # The seeds disagree by more than the rows' differences (README
             # "Choosing epochs"); averaging them shows what an ensemble buys.
@@ -664,12 +706,23 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - t0
     cv_summary = {label: f"{runs[0]['cv']['epochs']} epochs"
                   for label, runs in runs_info.items() if "cv" in runs[0]}
+    chosen = min(sparse_runs, key=lambda lab: float(np.mean(
+        [export_score(info) for _, info, _ in sparse_runs[lab]])))
+    members = sparse_runs[chosen]
+    spread = spread_check([p for _, _, p in members], test)
+    print(f"[train] export: the {len(members)} seeds of {chosen!r}; test spread "
+          + ", ".join(f"{t} {c['meanSpread']:.3f} eV (within 2x: "
+                      f"{100 * c['within2']:.0f} %, rho {c['spearman']:.2f})"
+                      for t, c in spread.items()))
     write_results_md(rows, counts, data, settings, args, seconds,
-                     (len(pre_train), len(pre_val)), cv_summary)
+                     (len(pre_train), len(pre_val)), cv_summary,
+                     exported=(chosen, len(members), spread))
     report = {"date": _dt.date.today().isoformat(), "counts": counts,
               "split": SPLIT_RULE, "normalization": {"mean": mean.tolist(),
                                                      "std": std.tolist()},
               "runs": runs_info, "ridge_alphas": alphas,
+              "exported": {"variant": chosen, "members": len(members),
+                           "spread": spread},
               "test_ids": [d["id"] for d in test],
               "val_ids": [d["id"] for d in val]}
     os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
@@ -681,7 +734,6 @@ def main(argv=None) -> int:
 
     if not args.no_export:
         import export
-        model, info = best
         from ase.data import atomic_numbers
         elements = set()  # every element present in a training structure
         for d in train:
@@ -702,18 +754,27 @@ def main(argv=None) -> int:
             ],
             "dataset": "models/defects/data/dft.jsonl",
             "split": SPLIT_RULE,
-            "seed": info["seed"],
-            "variant": info["variant"],
-            "testMae": {t: info["test_mae"][t]["all"] for t in TARGETS},
+            "variant": chosen,
+            "seeds": [info["seed"] for _, info, _ in members],
+            # Test MAE of the members' mean (what the app predicts), and of
+            # each member alone.
+            "testMae": {t: v["all"] for t, v in ensemble_metrics(
+                [p for _, _, p in members], test).items()},
+            "memberTestMae": [{t: info["test_mae"][t]["all"] for t in TARGETS}
+                              for _, info, _ in members],
+            # How the spread relates to the error on the test split
+            # (spread_check): the app quotes it beside each uncertainty.
+            "spread": spread,
         }
-        if "pretraining" in info:
+        if "pretraining" in members[0][1]:
             training["pretrained"] = (
                 f"GFN0-xTB labels of {len(pre_train)} DFT-train configurations "
                 f"({os.path.relpath(args.pretrain, os.path.dirname(os.path.dirname(HERE)))})")
         if len(data) < MIN_MEANINGFUL:
             training["warning"] = (f"trained on {len(train)} structures only: "
                                    "predictions are not meaningful yet")
-        export.export_all(model, mean, std, finite_or_none(training))
+        export.export_all([m for m, _, _ in members], mean, std,
+                          finite_or_none(training))
     return 0
 
 

@@ -137,6 +137,11 @@ export class DefectSession {
       extra.predicted_formation_energy_per_site_eV = p.formationEnergy;
       extra.predicted_gap_eV = p.gap;
       extra.prediction_model = this.model.manifest.name;
+      if (p.spread) {
+        extra.predicted_formation_energy_spread_eV = p.spread.formationEnergy;
+        extra.predicted_gap_spread_eV = p.spread.gap;
+        extra.prediction_members = p.members;
+      }
       if (p.outOfDomain.length) extra.prediction_warning = p.outOfDomain.join('; ');
     }
     // No $state proxies in what goes to IndexedDB (they cannot be cloned).

@@ -53,10 +53,13 @@ export function predictJson(arg: string, modelPath: string): unknown[] {
       sites: editor.structure().numSites,
       formationEnergyPerSite_eV: Number(p.formationEnergy.toFixed(4)),
       gap_eV: Number(p.gap.toFixed(4)),
+      // The ensemble's spread (std over its members): a rough uncertainty.
+      ...(p.spread ? { formationEnergySpread_eV: Number(p.spread.formationEnergy.toFixed(4)), gapSpread_eV: Number(p.spread.gap.toFixed(4)) } : {}),
       outOfDomain: p.outOfDomain,
       model: {
         name: model.manifest.name,
         trainedOn: model.manifest.training.structures,
+        members: p.members,
         ...(model.manifest.training.pretrained ? { pretrainedOn: model.manifest.training.pretrained } : {}),
       },
       ms: Number(p.ms.toFixed(3)),

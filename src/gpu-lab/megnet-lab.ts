@@ -65,33 +65,42 @@ export const megnetLab = {
     }
   },
 
-  /** The shipped defect model on the CPU reference: best of `repeat` single-graph forwards (what the editor does per edit). */
+  /** The shipped defect model on the CPU reference: best of `repeat` single-graph forwards of every member (what the editor does per edit). */
   async defectModelCpu(a: { graphs: JsonGraph[]; repeat?: number }) {
     const model = await loadDefectModel();
     const batch = batchGraphs(a.graphs.map(toGraph));
-    megnetForward(model.weights, batch);
-    const { value: y, ms } = await bestOf(a.repeat ?? 20, () => megnetForward(model.weights, batch));
-    return { y: Array.from(y.data), ms };
+    model.forwardMembers(batch);
+    const { value: each, ms } = await bestOf(a.repeat ?? 20, () => model.forwardMembers(batch));
+    return { y: ensembleMean(each), members: each.map((y) => Array.from(y)), ms };
   },
 
-  /** The app's shipped defect model on WebGPU, a batch of graphs, de-normalised outputs [B, 2]; `ms` is the best of `repeat` forwards after a warm-up. */
+  /**
+   * The app's shipped defect model on WebGPU, a batch of graphs: each
+   * member's de-normalised outputs [B, 2] (`members`) and their mean (`y`);
+   * `ms` is the best of `repeat` forwards of all members after a warm-up.
+   */
   async defectModelGpu(a: { graphs: JsonGraph[]; repeat?: number }) {
     const { device } = await getGpu();
     const model = await loadDefectModel();
     device.pushErrorScope('validation');
     const batch = batchGraphs(a.graphs.map(toGraph));
-    const gpu = new GpuMegnet(device, model.weights);
+    const gpus = model.members.map((w) => new GpuMegnet(device, w));
     const topology = new GpuMegnetGraph(device, batch);
+    const { mean, std } = model.manifest.normalization;
+    const forwardAll = async () => {
+      const out: number[][] = [];
+      for (const gpu of gpus) out.push(Array.from((await gpu.forward(topology, batch)).data, (v, k) => v * std[k % 2] + mean[k % 2]));
+      return out;
+    };
     try {
-      await gpu.forward(topology, batch); // warm-up
-      const { value: y, ms } = await bestOf(a.repeat ?? 1, () => gpu.forward(topology, batch));
+      await forwardAll(); // warm-up
+      const { value: each, ms } = await bestOf(a.repeat ?? 1, forwardAll);
       const error = await device.popErrorScope();
       if (error) return { error: `WebGPU validation error: ${error.message}` };
-      const { mean, std } = model.manifest.normalization;
-      return { y: Array.from(y.data, (v, k) => v * std[k % 2] + mean[k % 2]), ms };
+      return { y: ensembleMean(each), members: each, ms };
     } finally {
       topology.destroy();
-      gpu.destroy();
+      gpus.forEach((g) => g.destroy());
     }
   },
 
@@ -104,3 +113,8 @@ export const megnetLab = {
     return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms };
   },
 };
+
+/** Element-wise mean over the members' output arrays. */
+function ensembleMean(each: ArrayLike<number>[]): number[] {
+  return Array.from(each[0], (_, k) => each.reduce((a, y) => a + y[k], 0) / each.length);
+}

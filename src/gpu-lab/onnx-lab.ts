@@ -45,7 +45,8 @@ export const onnxLab = {
       const t0 = performance.now();
       const out = await s.run(feeds);
       const ms = performance.now() - t0;
-      return { y: Array.from(out.y.data as Float32Array), ms, provider: a.provider };
+      // y: the ensemble's mean [1, 2]; members: each member's [K, 2], flattened.
+      return { y: Array.from(out.y.data as Float32Array), members: Array.from(out.members.data as Float32Array), ms, provider: a.provider };
     } catch (e) {
       return { error: `${(e as Error).name}: ${(e as Error).message}` };
     }

@@ -1,19 +1,23 @@
 /**
  * The contract of models/defects/REPRESENTATION.md, checked against what the
  * Python pipeline wrote: the same sparse graph from the same configuration,
- * and the exported model's PyTorch outputs reproduced by the TypeScript
- * MEGNet (CPU reference) and by onnxruntime-web's WASM provider in Node.
+ * and the exported ensemble's PyTorch outputs (each member's and their mean)
+ * reproduced by the TypeScript MEGNet (CPU reference) and by
+ * onnxruntime-web's WASM provider in Node.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL, loadModel } from '../cli/predict';
+import { batchGraphs } from '../core/graph/batch';
 import { type DefectConfig, sparseDefectGraph } from '../core/defects/representation';
+import { toTrainingGeometry } from '../core/defects/predict';
 
 interface Fixture {
   config: DefectConfig;
   graph: { nodes: number[][]; src: number[]; dst: number[]; dist: number[]; state: number[] };
   output: number[];
+  members: number[][];
 }
 
 const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/defects/fixtures/sparse-graphs.json', import.meta.url)), 'utf8')) as Fixture[];
@@ -38,9 +42,16 @@ describe('sparse-defect fixtures from the Python pipeline', () => {
     }
   });
 
-  it('reproduces the PyTorch outputs with the exported weights (CPU reference)', () => {
+  it('reproduces the PyTorch outputs with the exported weights (CPU reference), every member and their mean', () => {
     const model = loadModel(DEFAULT_MODEL);
     for (const f of fixtures) {
+      expect(model.members.length).toBe(f.members.length);
+      const seen = toTrainingGeometry(f.config, model.manifest.hostLattice?.[f.config.host]);
+      const each = model.forwardMembers(batchGraphs([sparseDefectGraph(seen)]));
+      each.forEach((y, m) => {
+        expect(Math.abs(y[0] - f.members[m][0])).toBeLessThan(1e-4);
+        expect(Math.abs(y[1] - f.members[m][1])).toBeLessThan(1e-4);
+      });
       const p = model.predict(f.config);
       expect(Math.abs(p.formationEnergy - f.output[0])).toBeLessThan(1e-4);
       expect(Math.abs(p.gap - f.output[1])).toBeLessThan(1e-4);
@@ -64,6 +75,9 @@ describe('sparse-defect fixtures from the Python pipeline', () => {
       const y = out.y.data as Float32Array;
       expect(Math.abs(y[0] - f.output[0])).toBeLessThan(1e-4);
       expect(Math.abs(y[1] - f.output[1])).toBeLessThan(1e-4);
+      const each = out.members.data as Float32Array;
+      expect(out.members.dims).toEqual([f.members.length, 2]);
+      f.members.flat().forEach((v, k) => expect(Math.abs(each[k] - v)).toBeLessThan(1e-4));
     }
   }, 60_000);
 });

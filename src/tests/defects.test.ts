@@ -100,13 +100,14 @@ describe('model files', () => {
 
   it('round-trips weights through manifest + blob and predicts', () => {
     const w = randomMegnet(shape, 3);
-    const { manifest, blob } = writeModel(w, meta);
-    const back = readModel(manifest, blob);
+    const { manifest, blob } = writeModel([w], meta);
+    const [back] = readModel(manifest, blob);
     const g = batchGraphs([sparseDefectGraph(mos2(3, [[1, null], [0, 'W']]).config())]);
     expect(megnetForward(back, g).data).toEqual(megnetForward(w, g).data);
     const model = new DefectModel(manifest, blob);
     const p = model.predict(mos2(3, [[1, null]]).config());
     expect(Number.isFinite(p.formationEnergy) && Number.isFinite(p.gap)).toBe(true);
+    expect([p.members, p.spread]).toEqual([1, null]);
     expect(p.outOfDomain).toEqual(['it was trained on only 40 structures, so every prediction is rough']);
     const far = model.domainWarnings(new DefectEditor({ host: 'WSe2', size: 4, edits: [] }).config());
     expect(far[0]).toMatch(/not trained on WSe2/);
@@ -119,11 +120,44 @@ describe('model files', () => {
     expect(counted(20).domainWarnings(mos2(4, [[1, null]]).config()).join()).not.toMatch(/seen only/);
   });
 
+  it('reads an ensemble and predicts the mean of its members, with their spread', () => {
+    const ws = [3, 4, 5].map((seed) => randomMegnet(shape, seed));
+    const { manifest, blob } = writeModel(ws, meta);
+    expect(manifest.members).toBe(3);
+    const back = readModel(manifest, blob);
+    const config = mos2(4, [[1, null], [0, 'W']]).config();
+    const g = batchGraphs([sparseDefectGraph(config)]);
+    back.forEach((b, m) => expect(megnetForward(b, g).data).toEqual(megnetForward(ws[m], g).data));
+    const { mean, std } = meta.normalization;
+    const each = ws.map((w) => Array.from(megnetForward(w, g).data, (v, k) => v * std[k] + mean[k]));
+    const p = new DefectModel(manifest, blob).predict(config);
+    const avg = (t: number) => each.reduce((a, y) => a + y[t], 0) / 3;
+    const sd = (t: number) => Math.sqrt(each.reduce((a, y) => a + (y[t] - avg(t)) ** 2, 0) / 3);
+    expect(p.members).toBe(3);
+    expect(p.formationEnergy).toBeCloseTo(avg(0), 6);
+    expect(p.gap).toBeCloseTo(avg(1), 6);
+    expect(p.spread!.formationEnergy).toBeCloseTo(sd(0), 6);
+    expect(p.spread!.gap).toBeCloseTo(sd(1), 6);
+    // Different random members must disagree, or the spread tests nothing.
+    expect(p.spread!.formationEnergy).toBeGreaterThan(1e-4);
+  });
+
+  it('reads a format /1 file (one model, no member tags)', () => {
+    const { manifest, blob } = writeModel([randomMegnet(shape, 3)], meta);
+    const v1 = { ...manifest, format: 'latticelab-megnet/1', members: undefined, tensors: manifest.tensors.map(({ member: _, ...t }) => t) };
+    expect(readModel(v1, blob)).toHaveLength(1);
+  });
+
   it('reports damaged files clearly', () => {
-    const { manifest, blob } = writeModel(randomMegnet(shape, 3), meta);
+    const { manifest, blob } = writeModel([randomMegnet(shape, 3)], meta);
     expect(() => readModel({ ...manifest, format: 'x' }, blob)).toThrow(/unknown model format/);
     expect(() => readModel(manifest, blob.slice(0, 1000))).toThrow(/past the end/);
     expect(() => readModel({ ...manifest, tensors: manifest.tensors.filter((t) => t.name !== 'readout.0.b') }, blob)).toThrow(ModelFileError);
+    expect(() => readModel({ ...manifest, members: 0 }, blob)).toThrow(/claims 0 members/);
+    expect(() => readModel({ ...manifest, members: 1e6 }, blob)).toThrow(/members/);
+    // A second member announced but missing its tensors names the member.
+    expect(() => readModel({ ...manifest, members: 2 }, blob)).toThrow(/member 1: the model has no (layers|tensor)/);
+    expect(() => readModel({ ...manifest, tensors: manifest.tensors.map((t) => ({ ...t, member: 5 })) }, blob)).toThrow(/belongs to member 5/);
   });
 });
 
