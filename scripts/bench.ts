@@ -13,6 +13,7 @@
  *
  *   npm run bench            (all)
  *   npm run bench -- --quick (N ≤ 10^4, fewer repeats)
+ *   npm run bench -- --only 3 (one section, e.g. after a retrain)
  */
 import { batchGraphs } from '../src/core/graph/batch.ts';
 import { structureGraph } from '../src/core/graph/crystal-graph.ts';
@@ -27,6 +28,10 @@ import { launchChromium } from './browser.ts';
 import { startPreview } from './preview-server.ts';
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? Number(process.argv[onlyAt + 1]) : 0;
+if (onlyAt >= 0 && ![1, 2, 3].includes(only)) throw new Error('--only takes a section number, 1, 2 or 3');
+const section = (k: number) => !only || only === k;
 const port = Number(process.env.BENCH_PORT ?? 4273);
 const server = await startPreview(port);
 const browser = await launchChromium();
@@ -40,10 +45,12 @@ try {
 
   // 1. Neighbour lists: random atoms at 0.07 Å⁻³ (a typical solid) in a
   // triclinic cell, cutoff 5 Å (~37 neighbours per atom).
-  console.log('### Periodic neighbour list (r_c = 5 Å, 0.07 atoms/Å³, triclinic, fully periodic)\n');
-  console.log('| atoms | edges | WebGPU ms (grid / count / fill) | WebGPU Medges/s | CPU ms | CPU Medges/s | CPU ms / WebGPU ms |');
-  console.log('|---:|---:|---|---:|---:|---:|---:|');
-  const sizes = quick ? [100, 1000, 10_000] : [100, 1000, 10_000, 100_000];
+  if (section(1)) {
+    console.log('### Periodic neighbour list (r_c = 5 Å, 0.07 atoms/Å³, triclinic, fully periodic)\n');
+    console.log('| atoms | edges | WebGPU ms (grid / count / fill) | WebGPU Medges/s | CPU ms | CPU Medges/s | CPU ms / WebGPU ms |');
+    console.log('|---:|---:|---|---:|---:|---:|---:|');
+  }
+  const sizes = !section(1) ? [] : quick ? [100, 1000, 10_000] : [100, 1000, 10_000, 100_000];
   for (const n of sizes) {
     const edge = Math.cbrt(n / 0.07);
     const lattice = Lattice.fromParameters(edge, edge * 1.02, edge * 0.98, 84, 97, 103).matrix;
@@ -79,10 +86,12 @@ try {
   const one = [json(sSites[0])];
   const sixteen = sSites.slice(0, 16).map(json);
   const edges = batchGraphs([structureGraph(vacancyAt(sSites[0]), shape.cutoff, Float32Array.from([0, 1]))]).edges.rows;
-  console.log(`\n### MEGNet message passing: MoS2 8x8 with one S vacancy (${host.numSites - 1} atoms, ${edges.toLocaleString('en-US')} edges within 5 Å), 3 blocks, width 32, Set2Set\n`);
-  console.log('| batch | WebGPU ms per forward | WebGPU graphs/s | CPU ms per forward | CPU graphs/s | CPU ms / WebGPU ms |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
-  for (const graphs of [one, sixteen]) {
+  if (section(2)) console.log(`\n### MEGNet message passing: MoS2 8x8 with one S vacancy (${host.numSites - 1} atoms, ${edges.toLocaleString('en-US')} edges within 5 Å), 3 blocks, width 32, Set2Set\n`);
+  if (section(2)) {
+    console.log('| batch | WebGPU ms per forward | WebGPU graphs/s | CPU ms per forward | CPU graphs/s | CPU ms / WebGPU ms |');
+    console.log('|---:|---:|---:|---:|---:|---:|');
+  }
+  for (const graphs of section(2) ? [one, sixteen] : []) {
     const args = { shape, seed: 1, graphs, repeat: quick ? 2 : 5 };
     const g = await page.evaluate((a) => window.gpuLab.megnetGpu(a), args);
     if ('error' in g) throw new Error(g.error);
@@ -92,11 +101,13 @@ try {
   }
 
   // 3. The shipped sparse-defect model, as the defect editor runs it per edit.
-  console.log('\n### Sparse-defect MEGNet (the defect editor’s model), one configuration per forward\n');
-  // A prediction runs every ensemble member (the app averages them).
-  console.log('| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms per prediction | CPU ms / WebGPU ms |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
-  for (const spec of ['MoS2:8x8:V@1', 'MoS2:5x5:V@1,W@0', 'MoS2:3x3:V@1,W@0,Se@2']) {
+  if (section(3)) {
+    console.log('\n### Sparse-defect MEGNet (the defect editor’s model), one configuration per forward\n');
+    // A prediction runs every ensemble member (the app averages them).
+    console.log('| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms per prediction | CPU ms / WebGPU ms |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+  }
+  for (const spec of section(3) ? ['MoS2:8x8:V@1', 'MoS2:5x5:V@1,W@0', 'MoS2:3x3:V@1,W@0,Se@2'] : []) {
     const g = sparseDefectGraph(parseDefectSpec(spec).config());
     const graph = { nodes: Array.from(g.nodes.data), nodeCols: g.nodes.cols, dist: Array.from(g.edges.data), src: Array.from(g.src), dst: Array.from(g.dst), state: Array.from(g.state!) };
     const c = await page.evaluate((a) => window.gpuLab.defectModelCpu(a), { graphs: [graph], repeat: 50 });
