@@ -16,6 +16,7 @@ import { matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
 import { loadDefectModel } from '../app/defect-model';
+import { meanAndSpread } from '../core/defects/predict';
 import { bestOf } from './timing';
 
 export interface JsonGraph {
@@ -114,7 +115,7 @@ export const megnetLab = {
   },
 };
 
-/** Element-wise mean over the members' output arrays. */
+/** Element-wise mean over the members' output arrays (what DefectModel.predict reports). */
 function ensembleMean(each: ArrayLike<number>[]): number[] {
-  return Array.from(each[0], (_, k) => each.reduce((a, y) => a + y[k], 0) / each.length);
+  return Array.from(each[0], (_, k) => meanAndSpread(Array.from(each, (y) => y[k])).mean);
 }
