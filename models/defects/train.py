@@ -399,8 +399,8 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "models, columns materials. MEGNet rows are mean ± sample std over "
         f"{args.seeds} seeds; a row \"mean of the seeds' predictions\" is one "
         "number, the MAE of the average of those seeds' predictions (an "
-        "ensemble; the app runs one seed). `n/a` where the test set has no "
-        "structure of that host.",
+        "ensemble; the app runs the exported variant's, see Setup). `n/a` "
+        "where the test set has no structure of that host.",
         "",
         "| structures | " + " | ".join(hosts) + " | all |",
         "|---|" + "---|" * (len(hosts) + 1),
