@@ -2,8 +2,9 @@
  * Predictions of the sparse-representation MEGNet for a defect
  * configuration, with a plain statement of how far the configuration is from
  * what the model was trained on. The shipped model is an ensemble (the seeds
- * of one training run): the prediction is the members' mean, which was more
- * accurate on the test split than any single seed, and their spread is the
+ * of one training run): the prediction is the members' mean, which has been
+ * more accurate on the test split than a single seed (models/RESULTS.md, the
+ * "mean of the seeds' predictions" rows), and their spread is the
  * uncertainty shown beside it. The graphs are a handful of nodes, so the CPU
  * reference is the fast path (a GPU round trip costs more than the whole
  * forward; bench/RESULTS.md).
