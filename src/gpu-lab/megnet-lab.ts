@@ -87,10 +87,9 @@ export const megnetLab = {
     const batch = batchGraphs(a.graphs.map(toGraph));
     const gpus = model.members.map((w) => new GpuMegnet(device, w));
     const topology = new GpuMegnetGraph(device, batch);
-    const { mean, std } = model.manifest.normalization;
     const forwardAll = async () => {
       const out: number[][] = [];
-      for (const gpu of gpus) out.push(Array.from((await gpu.forward(topology, batch)).data, (v, k) => v * std[k % 2] + mean[k % 2]));
+      for (const gpu of gpus) out.push(Array.from(model.denormalise((await gpu.forward(topology, batch)).data)));
       return out;
     };
     try {

@@ -115,8 +115,13 @@ export class DefectModel {
    * The GPU path (GpuMegnet) is checked against this per member in e2e.
    */
   forwardMembers(batch: GraphBatch): Float64Array[] {
+    return this.members.map((w) => this.denormalise(megnetForward(w, batch).data));
+  }
+
+  /** Raw outputs [graph·2 + target] in eV: y · std + mean (REPRESENTATION.md); the GPU path shares it. */
+  denormalise(raw: ArrayLike<number>): Float64Array {
     const { mean, std } = this.manifest.normalization;
-    return this.members.map((w) => Float64Array.from(megnetForward(w, batch).data, (v, k) => v * std[k % 2] + mean[k % 2]));
+    return Float64Array.from(raw, (v, k) => v * std[k % 2] + mean[k % 2]);
   }
 }
 
