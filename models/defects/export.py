@@ -17,8 +17,8 @@ graphs and this ensemble's outputs (the mean and each member's), which the
 TypeScript tests must reproduce.
 
 ``train.py`` calls :func:`export_all` with the seeds of the variant whose
-mean val loss is lowest: the app averages them (README "Choosing epochs":
-averaging seeds was the largest gain measured).  Run as a script, this file
+averaged prediction has the lowest val loss: the app averages them
+(EXPERIMENTS.md: averaging seeds was the largest gain measured).  Run as a script, this file
 re-exports the ONNX model and the fixtures from the weight files already in
 ``export/`` (e.g. after a change of the fixture list)::
 

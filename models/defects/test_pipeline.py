@@ -525,6 +525,33 @@ class TestModel(unittest.TestCase):
         self.assertAlmostEqual(gap["meanSpread"], (0.1 + 0.25) / 2)
         self.assertEqual(spread_check([a], []), {})
 
+    def test_export_is_ranked_by_the_ensembles_val_loss(self):
+        # Variant A: seeds at y+-0.3 (each alone MSE 0.09 in normalised
+        # units, their mean exact).  Variant B: both seeds at y+0.2 (each
+        # 0.04, mean 0.04).  By the mean of the seeds' own losses B wins;
+        # the ensemble the app runs is better for A, which must be chosen.
+        from train import ensemble_val_loss, choose_variant
+        mean, std = np.array([1.0, 2.0]), np.array([2.0, 0.5])
+        val = [{"y": np.array([1.0, 2.0])}, {"y": np.array([3.0, np.nan])}]
+        y = np.array([[1.0, 2.0], [3.0, 0.0]])
+        step = 0.3 * std  # 0.3 in normalised units on both targets
+        a = [y + step, y - step]
+        b = [y + 0.2 * std, y + 0.2 * std]
+        self.assertAlmostEqual(ensemble_val_loss(a[:1], val, mean, std), 0.09)
+        self.assertAlmostEqual(ensemble_val_loss(a, val, mean, std), 0.0)
+        self.assertAlmostEqual(ensemble_val_loss(b, val, mean, std), 0.04)
+        scores = {"A": ensemble_val_loss(a, val, mean, std),
+                  "B": ensemble_val_loss(b, val, mean, std)}
+        self.assertEqual(choose_variant(scores), "A")
+        # Gap off by 0.5 eV = 1 std: squared error 1 on the one finite gap,
+        # averaged over the 3 finite targets (the missing gap is left out,
+        # as in masked_mse, not compared with 0).
+        c = [y + np.array([0.0, 0.5])]
+        self.assertAlmostEqual(ensemble_val_loss(c, val, mean, std), 1 / 3)
+        self.assertTrue(np.isnan(ensemble_val_loss(a, [], mean, std)))
+        self.assertEqual(choose_variant({"plain": float("nan"), "pre": 0.5}), "pre")
+        self.assertEqual(choose_variant({"plain": 0.5, "pre": 0.5}), "plain")
+
     def test_curves_are_kept_one_run_per_line(self):
         from train import train_megnet, pop_curves, write_curves
         data = toy_training_data()
