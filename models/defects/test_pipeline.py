@@ -23,8 +23,11 @@ import sys
 import tempfile
 import unittest
 
-import numpy as np
-import torch
+# One OpenBLAS thread, before numpy and torch load it (train.py says why).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:

@@ -45,8 +45,14 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# One OpenBLAS thread, set before numpy and torch load it: torch.set_num_threads
+# does not reach OpenBLAS's own pool (one thread per core), and beside a GPAW
+# worker those threads fight over the busy core (README "Run times": 2.7-3.5x
+# slower).  It also makes the float rounding the same on every machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
