@@ -46,9 +46,9 @@ import sys
 import time
 
 # One OpenBLAS thread, set before numpy and torch load it: torch.set_num_threads
-# does not reach OpenBLAS's own pool (one thread per core), and beside a GPAW
-# worker those threads fight over the busy core (README "Run times": 2.7-3.5x
-# slower).  It also makes the float rounding the same on every machine.
+# does not reach OpenBLAS's own pool (one thread per core), and when GPAW
+# workers keep the cores busy those threads fight over them (README "Run
+# times": batches 2.7-3.5x slower).  It also makes the float rounding the same on every machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -533,8 +533,8 @@ def ensemble_val_loss(val_preds: list[np.ndarray], val, mean, std) -> float:
     de-normalised predictions on ``val``: the val loss of the ensemble the
     app would run.  It ranks the sparse variants for export, because the
     mean of the members' own val losses lets one bad seed decide (session
-    12: plain seed 2's 0.025 outweighed two seeds at 0.007-0.008, and the
-    plain ensemble was the better one on test)."""
+    12).  With ~76 val structures it is still a noisy choice: EXPERIMENTS.md
+    has how it fared."""
     if not val:
         return float("nan")
     p = (np.mean(np.stack(val_preds), axis=0) - mean) / std
