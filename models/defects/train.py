@@ -539,8 +539,7 @@ def ensemble_val_loss(val_preds: list[np.ndarray], val, mean, std) -> float:
         return float("nan")
     p = (np.mean(np.stack(val_preds), axis=0) - mean) / std
     y = (np.stack([d["y"] for d in val]) - mean) / std
-    ok = np.isfinite(y)
-    return float(((p - np.nan_to_num(y)) ** 2)[ok].sum() / max(ok.sum(), 1))
+    return float(masked_mse(torch.from_numpy(p), torch.from_numpy(y)))
 
 
 def choose_variant(scores: dict[str, float]) -> str:
