@@ -16,8 +16,9 @@ and ``models/defects/fixtures/sparse-graphs.json``: fixed configurations, their
 graphs and this ensemble's outputs (the mean and each member's), which the
 TypeScript tests must reproduce.
 
-``train.py`` calls :func:`export_all` with the seeds of the variant whose
-averaged prediction has the lowest val loss: the app averages them
+``train.py`` calls :func:`export_all` with every sparse seed of both
+variants (plain and pretrained; ``--export best``: one variant's): the app
+averages them
 (EXPERIMENTS.md: averaging seeds was the largest gain measured).  Run as a script, this file
 re-exports the ONNX model and the fixtures from the weight files already in
 ``export/`` (e.g. after a change of the fixture list)::

@@ -555,8 +555,37 @@ class TestModel(unittest.TestCase):
         self.assertEqual(choose_variant({"plain": float("nan"), "pre": 0.5}), "pre")
         self.assertEqual(choose_variant({"plain": 0.5, "pre": 0.5}), "plain")
 
+    def test_export_members_all_or_best(self):
+        from train import ALL_SPARSE, export_members
+        runs = {"plain": ["p0", "p1", "p2"], "pre": ["q0", "q1", "q2"]}
+        scores = {"plain": 0.6, "pre": 0.5}
+        # all: every seed of both variants, in training order, whatever the scores.
+        self.assertEqual(export_members(runs, "all", scores),
+                         (ALL_SPARSE, ["p0", "p1", "p2", "q0", "q1", "q2"]))
+        self.assertEqual(export_members(runs, "best", scores), ("pre", ["q0", "q1", "q2"]))
+        # One variant trained (no xtb set): it is the export under either rule.
+        only = {"plain": ["p0", "p1"]}
+        for rule in ("all", "best"):
+            self.assertEqual(export_members(only, rule, {"plain": 0.6}), ("plain", ["p0", "p1"]))
+        with self.assertRaises(ValueError):
+            export_members(runs, "coin", scores)
+
+    def test_prediction_lines_round_and_keep_nan_as_null(self):
+        from train import prediction_line, write_jsonl
+        line = prediction_line("v", 1, np.array([[1.23456789, np.nan]]),
+                               np.array([[0.1, 2.0], [3.0, 4.0]], np.float32))
+        self.assertEqual(line["val"][0][0], 1.23457)
+        self.assertEqual(line["test"][0][0], 0.1)  # float32 0.1 printed at 6 digits
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "p.jsonl")
+            write_jsonl([line], path)
+            with open(path) as fh:
+                back = json.loads(fh.read())
+        self.assertIsNone(back["val"][0][1])
+        self.assertEqual(back["test"], [[0.1, 2.0], [3.0, 4.0]])
+
     def test_curves_are_kept_one_run_per_line(self):
-        from train import train_megnet, pop_curves, write_curves
+        from train import train_megnet, pop_curves, write_jsonl
         data = toy_training_data()
         _, info = train_megnet(data, data, graph_key="sparse", shape=SMALL,
                                mean=np.zeros(2), std=np.ones(2), seed=0,
@@ -568,7 +597,7 @@ class TestModel(unittest.TestCase):
         self.assertEqual(line["val"][line["best_epoch"]], min(line["val"]))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "c.json")
-            write_curves([line, dict(line, seed=1)], path)
+            write_jsonl([line, dict(line, seed=1)], path)
             with open(path) as fh:
                 rows = [json.loads(x) for x in fh]
         self.assertEqual([r["seed"] for r in rows], [0, 1])

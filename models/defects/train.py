@@ -24,10 +24,13 @@ baselines on the same split, and export an ensemble of seeds for the app.
   val/test configuration is ever seen; xtb labels never enter a test number.
 * **Outputs**: ``models/RESULTS.md`` (table in the shape of the 2DMD paper's),
   ``models/defects/export/results.json``, the per-epoch losses of every run in
-  ``export/curves.json`` and the exported model (export.py): every seed of
-  the sparse variant (plain or pretrained) whose seeds' averaged prediction
-  has the lower val loss (``ensemble_val_loss``), which
-  the app averages and whose spread it reports as an uncertainty.
+  ``export/curves.json``, each seed's val and test predictions in
+  ``export/predictions.jsonl``, and the exported model (export.py): by
+  default (``--export all``) every sparse seed of both variants, plain and
+  pretrained, which the app averages and whose spread it reports as an
+  uncertainty.  ``--export best`` ships only the seeds of the variant whose
+  averaged prediction has the lower val loss (``ensemble_val_loss``); that
+  choice proved no better than a coin on ~76 val structures (EXPERIMENTS.md).
 
 Everything is seeded and single-threaded, so a rerun on the same data gives the
 same numbers.
@@ -74,6 +77,11 @@ RESULTS_JSON = os.path.join(HERE, "export", "results.json")
 # overfitting diagnosis can be redone without re-training (README "Choosing
 # epochs").
 CURVES_JSON = os.path.join(HERE, "export", "curves.json")
+# Each MEGNet seed's de-normalised val and test predictions, one run per
+# line, in the order of results.json's val_ids and test_ids: export rules
+# (which seeds to ship) can then be compared on val across runs without
+# re-training (EXPERIMENTS.md, session 14).
+PREDICTIONS_JSON = os.path.join(HERE, "export", "predictions.jsonl")
 SPLIT_SALT = "lattice-lab-split-v1"
 SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
@@ -85,6 +93,8 @@ MIN_MEANINGFUL = 200  # below this many structures, say the numbers mean little
 # choice, stored in the manifest's shape, and the Setup line quotes it.
 SPARSE_RBF = 50
 PRETRAINED_ROW = "MEGNet, sparse, GFN0-xTB pretrained + DFT fine-tuned"
+# The export candidate made of every sparse seed of every variant.
+ALL_SPARSE = "MEGNet, sparse, plain and pretrained seeds together"
 DEFECT_LABELS = tuple(dict.fromkeys(  # unique, in host order (S_Se is in GaSe and InSe)
     k.label for h in HOSTS.values() for k in h.defect_kinds))
 
@@ -411,7 +421,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "models, columns materials. MEGNet rows are mean ± sample std over "
         f"{args.seeds} seeds; a row \"mean of the seeds' predictions\" is one "
         "number, the MAE of the average of those seeds' predictions (an "
-        "ensemble; the app runs the exported variant's, see Setup). `n/a` "
+        "ensemble; the app runs the exported one, see Setup). `n/a` "
         "where the test set has no structure of that host.",
         "",
         "| structures | " + " | ".join(hosts) + " | all |",
@@ -439,11 +449,16 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "in-plane images, state = host one-hot + concentration; "
         f"{args.blocks} blocks, {args.hidden}/{args.features} widths, "
         f"{SPARSE_RBF} Gaussians."
-        + (f" Exported: all {exported[1]} seeds of \"{exported[0]}\", the sparse "
-           "variant whose seeds' averaged prediction has the lower val loss "
-           "(lower CV loss when val is small, see Training); the app "
-           "predicts their mean and shows their spread (std over the seeds) "
-           "as an uncertainty."
+        + ((f" Exported: all {exported[1]} sparse seeds, plain and pretrained"
+            if exported[0] == ALL_SPARSE else
+            f" Exported: all {exported[1]} seeds of \"{exported[0]}\"")
+           + (", the sparse variant whose seeds' averaged prediction has the "
+              "lower val loss (lower CV loss when val is small, see Training)"
+              if args.export == "best" else
+              " (`--export all`: no choice between variants, which ~76 val "
+              "structures could not make reliably; EXPERIMENTS.md)")
+           + "; the app predicts their mean and shows their spread (std "
+           "over the seeds) as an uncertainty."
            + (" On the test split the mean spread is " + ", ".join(
                f"{c['meanSpread']:.3f} eV ({lab}; error within 1x / 2x the spread "
                f"for {100 * c['within1']:.0f} / {100 * c['within2']:.0f} % of "
@@ -479,8 +494,9 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
            "5-fold cross-validation on the train split (folds by canonical key; "
            + ", ".join(f"{n}: {e}" for n, e in cv_summary.items())
            + "), every seed trains that many epochs and keeps its last weights, "
-           f"the full graph trains its {args.full_max_epochs}-epoch cap, and the "
-           "exported ensemble is the sparse variant with the lower CV loss."
+           f"the full graph trains its {args.full_max_epochs}-epoch cap"
+           + (", and the exported ensemble is the sparse variant with the "
+              "lower CV loss." if args.export == "best" else ".")
            if cv_summary else ""),
         f"* DFT labels: {s.get('code', 'GPAW')} {s.get('gpaw_version', '')}, "
         f"mode {s.get('mode')}, basis {s.get('basis')}, {s.get('xc')}, "
@@ -549,6 +565,28 @@ def choose_variant(scores: dict[str, float]) -> str:
                                       scores[k] if np.isfinite(scores[k]) else 0.0))
 
 
+def export_members(sparse_runs: dict[str, list], rule: str,
+                   selection: dict[str, float]) -> tuple[str, list]:
+    """Which sparse seeds the app ships: (name, runs).  ``all``: every seed
+    of every variant, in training order (one variant alone keeps its name);
+    ``best``: the seeds of ``choose_variant(selection)``."""
+    if rule == "best" or len(sparse_runs) == 1:
+        chosen = choose_variant({k: v for k, v in selection.items() if k in sparse_runs})
+        return chosen, sparse_runs[chosen]
+    if rule != "all":
+        raise ValueError(f"unknown export rule {rule!r}")
+    return ALL_SPARSE, [r for runs in sparse_runs.values() for r in runs]
+
+
+def prediction_line(label: str, seed: int, val_pred, test_pred) -> dict:
+    """One PREDICTIONS_JSON line: a run's de-normalised predictions at 6
+    significant digits (float32 models; ~1e-6 eV), NaN as null."""
+    def short(p):
+        return [[float(f"{v:.6g}") for v in row] for row in np.asarray(p, float)]
+    return {"variant": label, "seed": seed, "val": short(val_pred),
+            "test": short(test_pred)}
+
+
 def ensemble_label(label: str, seeds: int) -> str:
     return f"{label}: mean of the {seeds} seeds' predictions"
 
@@ -564,13 +602,13 @@ def pop_curves(info: dict, label: str, seed: int) -> dict:
             info["selected_on"]: short(info.pop("curve"))}
 
 
-def write_curves(curves: list[dict], path: str = CURVES_JSON) -> None:
+def write_jsonl(rows: list[dict], path: str) -> None:
     """One JSON object per line (JSON Lines): a list with indent=1 would put
     every one of ~8,000 numbers on its own line."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
-        for c in curves:
-            fh.write(json.dumps(finite_or_none(c), allow_nan=False) + "\n")
+        for r in rows:
+            fh.write(json.dumps(finite_or_none(r), allow_nan=False) + "\n")
 
 
 def parse_args(argv=None):
@@ -601,6 +639,11 @@ def parse_args(argv=None):
     p.add_argument("--no-full", action="store_true",
                    help="skip the full-graph MEGNet baseline (the slow one)")
     p.add_argument("--no-export", action="store_true")
+    p.add_argument("--export", choices=("all", "best"), default="all",
+                   help="which sparse seeds the app gets: all (default) = "
+                        "every seed of both variants; best = the seeds of the "
+                        "variant whose averaged prediction has the lower val "
+                        "loss (EXPERIMENTS.md, session 14)")
     p.add_argument("--pretrain", default=PRETRAIN,
                    help="GFN0-xTB pretraining set (default %(default)s; "
                         "used when the file exists)")
@@ -649,6 +692,7 @@ def main(argv=None) -> int:
     # sparse seed: the export is every seed of one variant.
     sparse_runs: dict[str, list] = {}
     curves: list[dict] = []  # written to CURVES_JSON
+    predictions: list[dict] = []  # written to PREDICTIONS_JSON
     # Early stopping needs a val set that can tell epochs apart; below
     # --min-val structures the epoch count is cross-validated instead.
     small_val = len(val) < args.min_val
@@ -704,6 +748,8 @@ def main(argv=None) -> int:
             if pinfo is not None:
                 info["pretraining"] = pinfo
             preds.append(predict(model, test, key, mean, std))
+            val_pred = predict(model, val, key, mean, std)
+            predictions.append(prediction_line(label, seed, val_pred, preds[-1]))
             m = metrics(preds[-1], test)
             info["test_mae"] = m
             info["variant"] = label
@@ -717,7 +763,7 @@ def main(argv=None) -> int:
                   + (f" + {pinfo['seconds']} s pretraining" if pinfo else "") + ")")
             if key == "sparse":
                 sparse_runs.setdefault(label, []).append(
-                    (model, info, preds[-1], predict(model, val, key, mean, std)))
+                    (model, info, preds[-1], val_pred))
         if len(preds) > 1:
             # The seeds disagree by more than the rows' differences (README
             # "Choosing epochs"); averaging them shows what an ensemble buys.
@@ -736,6 +782,10 @@ def main(argv=None) -> int:
     if not args.no_full:
         run_seeds("MEGNet, full structure graph", "full", full_shape,
                   dict(kw, max_epochs=args.full_max_epochs))
+    if len(sparse_runs) > 1:
+        # The default export: what averaging both variants' seeds gives.
+        every = [p for runs in sparse_runs.values() for _, _, p, _ in runs]
+        rows[ensemble_label(ALL_SPARSE, len(every))] = [ensemble_metrics(every, test)]
     ridge_pred, alphas = ridge_baseline(train, val, test, cv=small_val)
     rows["Ridge on defect descriptors"] = [metrics(ridge_pred, test)]
     rows["Training-set mean"] = [metrics(np.tile(mean, (len(test), 1)), test)]
@@ -746,12 +796,20 @@ def main(argv=None) -> int:
     cv_summary = {label: f"{runs[0]['cv']['epochs']} epochs"
                   for label, runs in runs_info.items() if "cv" in runs[0]}
     selection = {lab: export_score(lab) for lab in sparse_runs}
-    chosen = choose_variant(selection)
-    members = sparse_runs[chosen]
+    if len(sparse_runs) > 1 and not small_val:
+        # Scored for the record (results.json), so that the rules can be
+        # compared across runs; choose_variant never sees it.
+        every_val = [v for runs in sparse_runs.values() for _, _, _, v in runs]
+        all_score = ensemble_val_loss(every_val, val, mean, std)
+    else:
+        all_score = None
+    chosen, members = export_members(sparse_runs, args.export, selection)
     spread = spread_check([p for _, _, p, _ in members], test)
-    print("[train] export selection (" + ("mean CV loss" if small_val else
+    print("[train] export candidates (" + ("mean CV loss" if small_val else
           "val loss of the seeds' mean") + "): " + ", ".join(
-          f"{lab!r} {v:.4f}" for lab, v in selection.items()))
+          f"{lab!r} {v:.4f}" for lab, v in selection.items())
+          + (f", all seeds {all_score:.4f}" if all_score is not None else "")
+          + f"; rule --export {args.export}")
     print(f"[train] export: the {len(members)} seeds of {chosen!r}; test spread "
           + ", ".join(f"{t} {c['meanSpread']:.3f} eV (within 2x: "
                       f"{100 * c['within2']:.0f} %, rho {c['spearman']:.2f})"
@@ -764,16 +822,21 @@ def main(argv=None) -> int:
                                                      "std": std.tolist()},
               "runs": runs_info, "ridge_alphas": alphas,
               "exported": {"variant": chosen, "members": len(members),
-                           "selectedBy": "cv_loss" if small_val else "ensemble_val_loss",
-                           "selection": selection, "spread": spread},
+                           "rule": args.export,
+                           "memberVariants": [i["variant"] for _, i, _, _ in members],
+                           "scoredBy": "cv_loss" if small_val else "ensemble_val_loss",
+                           "selection": selection, "allSeedsScore": all_score,
+                           "spread": spread},
               "test_ids": [d["id"] for d in test],
               "val_ids": [d["id"] for d in val]}
     os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
     with open(RESULTS_JSON, "w") as fh:
         json.dump(finite_or_none(report), fh, indent=1, allow_nan=False)
         fh.write("\n")
-    write_curves(curves)
-    print(f"[train] wrote {RESULTS_MD}, {RESULTS_JSON} and {CURVES_JSON}")
+    write_jsonl(curves, CURVES_JSON)
+    write_jsonl(predictions, PREDICTIONS_JSON)
+    print(f"[train] wrote {RESULTS_MD}, {RESULTS_JSON}, {CURVES_JSON} and "
+          f"{PREDICTIONS_JSON}")
 
     if not args.no_export:
         import export
@@ -799,6 +862,9 @@ def main(argv=None) -> int:
             "split": SPLIT_RULE,
             "variant": chosen,
             "seeds": [info["seed"] for _, info, _, _ in members],
+            # Member k's variant (the plain and pretrained seeds share seed
+            # numbers).
+            "memberVariants": [info["variant"] for _, info, _, _ in members],
             # Test MAE of the members' mean (what the app predicts), and of
             # each member alone.
             "testMae": {t: v["all"] for t, v in ensemble_metrics(
@@ -809,10 +875,13 @@ def main(argv=None) -> int:
             # (spread_check): the app quotes it beside each uncertainty.
             "spread": spread,
         }
-        if "pretraining" in members[0][1]:
+        pretrained = sum("pretraining" in info for _, info, _, _ in members)
+        if pretrained:
             training["pretrained"] = (
                 f"GFN0-xTB labels of {len(pre_train)} DFT-train configurations "
-                f"({os.path.relpath(args.pretrain, os.path.dirname(os.path.dirname(HERE)))})")
+                f"({os.path.relpath(args.pretrain, os.path.dirname(os.path.dirname(HERE)))})"
+                + (f", {pretrained} of the {len(members)} models"
+                   if pretrained < len(members) else ""))
         if len(data) < MIN_MEANINGFUL:
             training["warning"] = (f"trained on {len(train)} structures only: "
                                    "predictions are not meaningful yet")
