@@ -570,6 +570,32 @@ class TestModel(unittest.TestCase):
         with self.assertRaises(ValueError):
             export_members(runs, "coin", scores)
 
+    def test_error_report_compares_candidates_from_saved_predictions(self):
+        from train import ALL_SPARSE
+        from errors import candidates, rule_table, worst
+        mean, std = np.zeros(2), np.ones(2)
+        y = np.array([[1.0, 2.0], [3.0, np.nan]])
+        val = test = [{"y": y[0], "id": "a", "rec": {"supercell": [4, 4, 1], "defects": [{"label": "V_S"}]}},
+                      {"y": y[1], "id": "b", "rec": {"supercell": [5, 5, 1], "defects": [{"label": "V_Mo"}]}}]
+        # plain seeds err by +-0.5 (their mean exact); pretrained both +0.1.
+        preds = {("plain", 0): {"val": y + 0.5, "test": y + 0.5},
+                 ("plain", 1): {"val": y - 0.5, "test": y - 0.5},
+                 ("pre", 0): {"val": y + 0.1, "test": y + 0.1},
+                 ("pre", 1): {"val": y + 0.1, "test": y + 0.1},
+                 ("full", 0): {"val": y, "test": y}}
+        cands = candidates(preds, ["plain", "pre"])
+        self.assertEqual(list(cands), ["plain", "pre", ALL_SPARSE])
+        self.assertEqual(len(cands[ALL_SPARSE]), 4)  # the full graph is never a candidate
+        rows = {r["candidate"]: r for r in rule_table(preds, cands, val, test, mean, std)}
+        self.assertAlmostEqual(rows["plain"]["valLoss"], 0.0)
+        self.assertAlmostEqual(rows["pre"]["valLoss"], 0.01)
+        self.assertAlmostEqual(rows[ALL_SPARSE]["formation_energy_per_site_eV"], 0.05)
+        self.assertAlmostEqual(rows["pre"]["gap_eV"], 0.1)  # the NaN gap is left out
+        m = np.array([[1.0, 2.5], [2.0, 0.0]])
+        w = worst(test, m, np.zeros_like(m), "formation_energy_per_site_eV", 1)
+        self.assertEqual((w[0]["id"], w[0]["err"], w[0]["supercell"]), ("b", -1.0, "5x5"))
+        self.assertEqual([r["id"] for r in worst(test, m, m, "gap_eV", 5)], ["a"])
+
     def test_prediction_lines_round_and_keep_nan_as_null(self):
         from train import prediction_line, write_jsonl
         line = prediction_line("v", 1, np.array([[1.23456789, np.nan]]),
