@@ -104,16 +104,28 @@ try {
   if (section(3)) {
     console.log('\n### Sparse-defect MEGNet (the defect editor’s model), one configuration per forward\n');
     // A prediction runs every ensemble member (the app averages them).
-    console.log('| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms per prediction | CPU ms / WebGPU ms |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    // WebGPU twice: every member in one submission (what the lab runs), and
+    // one submission per member (before 2026-12-04), in the same run.
+    console.log('| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms, one submission | WebGPU ms, one submission per member | CPU ms / WebGPU ms (one submission) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   }
   for (const spec of section(3) ? ['MoS2:8x8:V@1', 'MoS2:5x5:V@1,W@0', 'MoS2:3x3:V@1,W@0,Se@2'] : []) {
     const g = sparseDefectGraph(parseDefectSpec(spec).config());
     const graph = { nodes: Array.from(g.nodes.data), nodeCols: g.nodes.cols, dist: Array.from(g.edges.data), src: Array.from(g.src), dst: Array.from(g.dst), state: Array.from(g.state!) };
     const c = await page.evaluate((a) => window.gpuLab.defectModelCpu(a), { graphs: [graph], repeat: 50 });
-    const w = await page.evaluate((a) => window.gpuLab.defectModelGpu(a), { graphs: [graph], repeat: 5 });
-    if ('error' in w) throw new Error(w.error);
-    console.log(`| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.members.length} | ${c.ms.toFixed(2)} | ${w.ms.toFixed(1)} | ${(c.ms / w.ms).toFixed(3)} |`);
+    // The two WebGPU ways alternate over 8 calls (ABBA twice) and each keeps its
+    // best: software WebGPU's timings drift within a run, so one call each,
+    // one after the other, measured the order as much as the method.
+    const best = { one: Infinity, each: Infinity };
+    for (const perMember of [false, true, true, false, false, true, true, false]) {
+      const r = await page.evaluate((a) => window.gpuLab.defectModelGpu(a), { graphs: [graph], repeat: 5, perMember });
+      if ('error' in r) throw new Error(r.error);
+      const k = perMember ? 'each' : 'one';
+      best[k] = Math.min(best[k], r.ms);
+    }
+    const w = { ms: best.one };
+    const wEach = { ms: best.each };
+    console.log(`| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.members.length} | ${c.ms.toFixed(2)} | ${w.ms.toFixed(1)} | ${wEach.ms.toFixed(1)} | ${(c.ms / w.ms).toFixed(3)} |`);
   }
 } finally {
   await browser.close();

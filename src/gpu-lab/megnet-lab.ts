@@ -12,7 +12,7 @@
  */
 import { batchGraphs, type Graph } from '../core/graph/batch';
 import { megnetForward, type MegnetShape, randomMegnet } from '../core/graph/megnet';
-import { matrix } from '../core/graph/types';
+import { type Matrix, matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { forwardEnsemble, GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
 import { loadDefectModel } from '../app/defect-model';
@@ -81,15 +81,24 @@ export const megnetLab = {
    * `ms` is the best of `repeat` forwards of all members (one submission)
    * after a warm-up.
    */
-  async defectModelGpu(a: { graphs: JsonGraph[]; repeat?: number }) {
+  async defectModelGpu(a: { graphs: JsonGraph[]; repeat?: number; perMember?: boolean }) {
     const { device } = await getGpu();
     const model = await loadDefectModel();
     device.pushErrorScope('validation');
     const batch = batchGraphs(a.graphs.map(toGraph));
     const gpus = model.members.map((w) => new GpuMegnet(device, w));
     const topology = new GpuMegnetGraph(device, batch);
-    // Every member in one submission (forwardEnsemble): one GPU round trip per prediction.
-    const forwardAll = async () => (await forwardEnsemble(gpus, topology, batch)).map((y) => Array.from(model.denormalise(y.data)));
+    // Every member in one submission (forwardEnsemble): one GPU round trip
+    // per prediction. `perMember` times the old way, one submission per
+    // member, for the benchmark's comparison.
+    const forwardAll = async () => {
+      let ys: Matrix[];
+      if (a.perMember) {
+        ys = [];
+        for (const gpu of gpus) ys.push(await gpu.forward(topology, batch)); // one after another, as before
+      } else ys = await forwardEnsemble(gpus, topology, batch);
+      return ys.map((y) => Array.from(model.denormalise(y.data)));
+    };
     try {
       await forwardAll(); // warm-up
       const { value: each, ms } = await bestOf(a.repeat ?? 1, forwardAll);
