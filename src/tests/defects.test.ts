@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DefectEditor } from '../core/defects/editor';
-import { writeModel, readModel, ModelFileError } from '../core/defects/model-file';
+import { describeMembers, writeModel, readModel, ModelFileError } from '../core/defects/model-file';
 import { DefectModel } from '../core/defects/predict';
 import { EDGE_CUTOFF, NODE_FEATURES, RepresentationError, sparseDefectGraph, STATE_FEATURES } from '../core/defects/representation';
 import { megnetForward, randomMegnet } from '../core/graph/megnet';
@@ -87,6 +87,15 @@ describe('sparse defect representation', () => {
 });
 
 describe('model files', () => {
+  it('says how the ensemble members differ', () => {
+    const base = { structures: 1, hosts: ['MoS2'], elements: [42, 16], maxDefects: 3 };
+    expect(describeMembers(base)).toBe('trained from different random starts');
+    expect(describeMembers({ ...base, memberVariants: ['plain', 'plain'] })).toBe('trained from different random starts');
+    expect(describeMembers({ ...base, memberVariants: ['plain', 'plain', 'xtb pretrained', 'xtb pretrained', 'xtb pretrained'] }))
+      .toBe('trained from different random starts, 3 of them pretrained on cheaper labels first');
+    expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'] })).toBe('trained from different random starts in 2 ways');
+  });
+
   const meta = {
     name: 'test',
     created: '2026-11-23',

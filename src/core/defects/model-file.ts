@@ -52,10 +52,27 @@ export interface TrainingInfo {
   /** Which training variant the members come from, and their seeds. */
   variant?: string;
   seeds?: number[];
+  /** Per member (same order as `seeds`), the variant it was trained as; a mixed ensemble has more than one. */
+  memberVariants?: string[];
   /** Test MAE (eV) of the members' mean, by target name. */
   testMae?: Record<string, number>;
   /** Per target name, on the test split. */
   spread?: Record<string, SpreadCheck>;
+}
+
+/**
+ * How an ensemble's members differ, for the prediction panel: seeds only, or
+ * also how they were trained (session 14 exports plain and GFN0-xTB
+ * pretrained seeds together).
+ */
+export function describeMembers(training: TrainingInfo): string {
+  const variants = training.memberVariants ?? [];
+  const kinds = new Set(variants).size;
+  if (kinds < 2) return 'trained from different random starts';
+  const pretrained = variants.filter((v) => /pretrain/i.test(v)).length;
+  return pretrained > 0 && pretrained < variants.length
+    ? `trained from different random starts, ${pretrained} of them pretrained on cheaper labels first`
+    : `trained from different random starts in ${kinds} ways`;
 }
 
 export interface ModelManifest {
