@@ -78,8 +78,8 @@ export const megnetLab = {
   /**
    * The app's shipped defect model on WebGPU, a batch of graphs: each
    * member's de-normalised outputs [B, 2] (`members`) and their mean (`y`);
-   * `ms` is the best of `repeat` forwards of all members (one submission)
-   * after a warm-up.
+   * `ms` is the best of `repeat` forwards of all members (one submission,
+   * or one per member with `perMember`) after a warm-up.
    */
   async defectModelGpu(a: { graphs: JsonGraph[]; repeat?: number; perMember?: boolean }) {
     const { device } = await getGpu();
@@ -90,15 +90,14 @@ export const megnetLab = {
     const topology = new GpuMegnetGraph(device, batch);
     // Every member in one submission (forwardEnsemble): one GPU round trip
     // per prediction. `perMember` times the old way, one submission per
-    // member, for the benchmark's comparison.
-    const forwardAll = async () => {
-      let ys: Matrix[];
-      if (a.perMember) {
-        ys = [];
-        for (const gpu of gpus) ys.push(await gpu.forward(topology, batch)); // one after another, as before
-      } else ys = await forwardEnsemble(gpus, topology, batch);
-      return ys.map((y) => Array.from(model.denormalise(y.data)));
+    // member one after another, for the benchmark's comparison.
+    const forwardMembers = async (): Promise<Matrix[]> => {
+      if (!a.perMember) return forwardEnsemble(gpus, topology, batch);
+      const ys: Matrix[] = [];
+      for (const gpu of gpus) ys.push(await gpu.forward(topology, batch));
+      return ys;
     };
+    const forwardAll = async () => (await forwardMembers()).map((y) => Array.from(model.denormalise(y.data)));
     try {
       await forwardAll(); // warm-up
       const { value: each, ms } = await bestOf(a.repeat ?? 1, forwardAll);
