@@ -865,6 +865,9 @@ def main(argv=None) -> int:
             # Member k's variant (the plain and pretrained seeds share seed
             # numbers).
             "memberVariants": [info["variant"] for _, info, _, _ in members],
+            # ... and whether it was pretrained on GFN0-xTB labels (the app
+            # counts these instead of matching variant names).
+            "memberPretrained": ["pretraining" in info for _, info, _, _ in members],
             # Test MAE of the members' mean (what the app predicts), and of
             # each member alone.
             "testMae": {t: v["all"] for t, v in ensemble_metrics(

@@ -94,6 +94,12 @@ describe('model files', () => {
     expect(describeMembers({ ...base, memberVariants: ['plain', 'plain', 'xtb pretrained', 'xtb pretrained', 'xtb pretrained'] }))
       .toBe('trained from different random starts, 3 of them pretrained on cheaper labels first');
     expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'] })).toBe('trained from different random starts in 2 ways');
+    // Explicit flags win over the variant names (names that don't say "pretrain").
+    expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'], memberPretrained: [false, true, true] }))
+      .toBe('trained from different random starts, 2 of them pretrained on cheaper labels first');
+    // Flags of the wrong length are ignored, not half-read.
+    expect(describeMembers({ ...base, memberVariants: ['plain', 'xtb pretrained'], memberPretrained: [true] }))
+      .toBe('trained from different random starts, 1 of them pretrained on cheaper labels first');
   });
 
   const meta = {

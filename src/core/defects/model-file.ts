@@ -54,6 +54,8 @@ export interface TrainingInfo {
   seeds?: number[];
   /** Per member (same order as `seeds`), the variant it was trained as; a mixed ensemble has more than one. */
   memberVariants?: string[];
+  /** Per member (same order as `seeds`), whether it was pretrained on cheaper labels first (train.py after session 16). */
+  memberPretrained?: boolean[];
   /** Test MAE (eV) of the members' mean, by target name. */
   testMae?: Record<string, number>;
   /** Per target name, on the test split. */
@@ -63,13 +65,17 @@ export interface TrainingInfo {
 /**
  * How an ensemble's members differ, for the prediction panel: seeds only, or
  * also how they were trained (session 14 exports plain and GFN0-xTB
- * pretrained seeds together).
+ * pretrained seeds together). Files from before session 16 have no
+ * `memberPretrained` flags; their variant names are matched instead.
  */
 export function describeMembers(training: TrainingInfo): string {
   const variants = training.memberVariants ?? [];
   const kinds = new Set(variants).size;
   if (kinds < 2) return 'trained from different random starts';
-  const pretrained = variants.filter((v) => /pretrain/i.test(v)).length;
+  const flags = training.memberPretrained?.length === variants.length
+    ? training.memberPretrained
+    : variants.map((v) => /pretrain/i.test(v));
+  const pretrained = flags.filter(Boolean).length;
   return pretrained > 0 && pretrained < variants.length
     ? `trained from different random starts, ${pretrained} of them pretrained on cheaper labels first`
     : `trained from different random starts in ${kinds} ways`;
