@@ -176,6 +176,10 @@ function segmentCases(r: () => number): { name: string; lengths: number[]; cols:
 }
 
 test('segmented sum / mean / max, both strategies', async () => {
+  // About 30 GPU round trips and their CPU references on up to 29k rows: a
+  // correctness test, not a timing one, that took over a minute on software
+  // WebGPU while the GPAW generators held both cores (session 16).
+  test.setTimeout(180_000);
   const r = rng(6);
   for (const c of segmentCases(r)) {
     const off = offsetsOf(c.lengths);
@@ -201,6 +205,7 @@ test('segmented sum / mean / max, both strategies', async () => {
 });
 
 test('segmented softmax, both strategies, sums to 1 per segment', async () => {
+  test.setTimeout(120_000); // the same segment layouts: 34 s with both cores busy (session 16)
   const r = rng(7);
   for (const c of [...segmentCases(r), { name: '17 columns', lengths: [3, 0, 300, 1], cols: 17 }]) {
     const off = offsetsOf(c.lengths);
