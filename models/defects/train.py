@@ -845,6 +845,10 @@ def main(argv=None) -> int:
         for d in train:
             elements |= {atomic_numbers[x] for x in d["rec"]["species"]}
             elements |= {x["zOld"] for x in d["config"]["defects"]}
+        # Whether each member was pretrained on GFN0-xTB labels: written per
+        # member (the app counts these instead of matching variant names) and
+        # summed for the `pretrained` line below.
+        member_pretrained = ["pretraining" in info for _, info, _, _ in members]
         training = {
             "structures": len(train),
             "structuresVal": len(val), "structuresTest": len(test),
@@ -865,9 +869,7 @@ def main(argv=None) -> int:
             # Member k's variant (the plain and pretrained seeds share seed
             # numbers).
             "memberVariants": [info["variant"] for _, info, _, _ in members],
-            # ... and whether it was pretrained on GFN0-xTB labels (the app
-            # counts these instead of matching variant names).
-            "memberPretrained": ["pretraining" in info for _, info, _, _ in members],
+            "memberPretrained": member_pretrained,
             # Test MAE of the members' mean (what the app predicts), and of
             # each member alone.
             "testMae": {t: v["all"] for t, v in ensemble_metrics(
@@ -878,7 +880,7 @@ def main(argv=None) -> int:
             # (spread_check): the app quotes it beside each uncertainty.
             "spread": spread,
         }
-        pretrained = sum("pretraining" in info for _, info, _, _ in members)
+        pretrained = sum(member_pretrained)
         if pretrained:
             training["pretrained"] = (
                 f"GFN0-xTB labels of {len(pre_train)} DFT-train configurations "
