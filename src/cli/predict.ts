@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ModelManifest } from '../core/defects/model-file';
+import { describeMembers, type ModelManifest } from '../core/defects/model-file';
 import { DefectModel } from '../core/defects/predict';
 import { formatDefectSpec, parseDefectSpec, SpecError } from '../core/defects/spec';
 
@@ -61,6 +61,8 @@ export function predictJson(arg: string, modelPath: string): unknown[] {
         trainedOn: model.manifest.training.structures,
         members: p.members,
         ...(model.manifest.training.pretrained ? { pretrainedOn: model.manifest.training.pretrained } : {}),
+        // How the members differ (seeds only, or also pretraining), worded as in the prediction panel.
+        ...(p.members > 1 ? { membersDiffer: describeMembers(model.manifest.training) } : {}),
       },
       ms: Number(p.ms.toFixed(3)),
     };
