@@ -124,7 +124,7 @@ describe('CDVAE sampler', () => {
       for (const f of x.frac) for (const v of f) expect(v >= 0 && v < 1).toBe(true);
       expect(Number.isFinite(x.property)).toBe(true);
     }
-  }, 60_000); // three 50-step samplings on WASM: ~4 s under the GPAW generators' load, near the 5 s default
+  }, 60_000); // three 50-step samplings on WASM: 3.8 s under the GPAW generators' load, near the 5 s default
 
   it('rejects absurd requests with a message', async () => {
     await expect(sampleCrystals(model, { n: 0, seed: 1 })).rejects.toThrow(/number of samples/);

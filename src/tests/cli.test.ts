@@ -59,7 +59,7 @@ describe('latticelab convert', () => {
   it('runs as the installed bin', () => {
     const out = execFileSync('node', ['scripts/latticelab.js', 'convert', poscar], { encoding: 'utf8' });
     expect(JSON.parse(out).spaceGroup.symbol).toBe('P -6 m 2');
-  }, 30_000); // a fresh Node process that compiles the TypeScript entry: ~2 s idle, slower under load
+  }, 30_000); // a fresh Node process that compiles the TypeScript entry: 1.9–2.2 s under the generators' load
 });
 
 describe('latticelab neighbors', () => {
@@ -137,9 +137,9 @@ describe('latticelab predict', () => {
   });
 });
 
-// Sampling loads onnxruntime's WASM and runs 50 denoising steps: about 5 s on
-// an idle 2-core machine and more while the GPAW generators share it, so the
-// 5 s default would fail for load, not for a bug.
+// Sampling loads onnxruntime's WASM and runs 50 denoising steps: 4.8–6.0 s on
+// the 2-core machine while the GPAW generators shared it (2026-12-05), past
+// the 5 s default, which would then fail for load, not for a bug.
 describe('latticelab sample', { timeout: 60_000 }, () => {
   it('prints generated crystals as JSON with formula, space group, validity and property', async () => {
     const { code, out, err } = await run(['sample', '--model', 'perov_5', '--n', '2', '--seed', '3', '--steps-per-level', '1', '--format', 'json']);
