@@ -785,7 +785,8 @@ class TestXtbLabels(unittest.TestCase):
         dft = os.path.join(HERE, "data", "dft.jsonl")
         if not os.path.exists(dft):
             self.skipTest("no dataset")
-        recs = [json.loads(line) for line in open(dft) if line.strip()]
+        with open(dft, encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f if line.strip()]
         splits = {r["id"]: train.split_of(r["canonical_key"]) for r in recs if "error" not in r}
         self.assertTrue({"train"} < set(splits.values()), "need records outside train too")
         with tempfile.TemporaryDirectory() as tmp:
@@ -844,7 +845,8 @@ class TestSpinCheck(unittest.TestCase):
             append_jsonl(data, {"id": "GaSe-2", "defects": ["V_Ga", "V_Se"], "error": "x",
                                 "settings": {"maxiter": 100}, "wall_time_s": 3600})
             spin_check.write_results_md(data, md)
-            text = open(md).read()
+            with open(md, encoding="utf-8") as f:
+                text = f.read()
         self.assertIn("kept", text)  # the other pipeline's section survives
         self.assertIn("| hBN-1 | C_B | -0.200 | 1.00 | 3.900 | 3.500 | 3.500 | 4.500 |", text)
         self.assertIn("| GaSe-2 | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
@@ -859,7 +861,8 @@ class TestSpinCheck(unittest.TestCase):
                          "<!-- section:cdvae -->\nold\n<!-- /section:cdvae -->\n")
             update_section("defects", "new defects\n", md)
             update_section("cdvae", "new cdvae", md)
-            text = open(md).read()
+            with open(md, encoding="utf-8") as f:
+                text = f.read()
         # Pipeline sections in ORDER, then the unknown one, kept.
         self.assertLess(text.index("new defects"), text.index("new cdvae"))
         self.assertLess(text.index("new cdvae"), text.index("hand"))
