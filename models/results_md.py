@@ -27,11 +27,14 @@ def update_section(key: str, body: str, path: str = RESULTS_MD) -> None:
     is kept after them in file order: rewriting must never drop numbers."""
     if not re.fullmatch(r"[\w-]+", key):
         raise ValueError(f"bad section key {key!r}")
-    sections = _parse(open(path).read()) if os.path.exists(path) else {}
+    sections = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            sections = _parse(fh.read())
     sections[key] = body if body.endswith("\n") else body + "\n"
     keys = [k for k in ORDER if k in sections] + [k for k in sections if k not in ORDER]
     parts = [HEADER]
     for k in keys:
         parts.append(f"<!-- section:{k} -->\n{sections[k]}<!-- /section:{k} -->\n")
-    with open(path, "w") as fh:
+    with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(parts))
