@@ -785,8 +785,8 @@ class TestXtbLabels(unittest.TestCase):
         dft = os.path.join(HERE, "data", "dft.jsonl")
         if not os.path.exists(dft):
             self.skipTest("no dataset")
-        with open(dft, encoding="utf-8") as f:
-            recs = [json.loads(line) for line in f if line.strip()]
+        from store import read_jsonl
+        recs = list(read_jsonl(dft))
         splits = {r["id"]: train.split_of(r["canonical_key"]) for r in recs if "error" not in r}
         self.assertTrue({"train"} < set(splits.values()), "need records outside train too")
         with tempfile.TemporaryDirectory() as tmp:
