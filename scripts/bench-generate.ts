@@ -52,7 +52,9 @@ async function browserRun(page: Page, provider: 'webgpu' | 'wasm', stepsPerLevel
 }
 
 function pytorchRun(stepsPerLevel: number): Row {
-  const out = execFileSync('/usr/bin/python3', ['models/cdvae/sample.py', '--n', String(N), '--seed', String(SEED), '--steps-per-level', String(stepsPerLevel)], {
+  // cdvae is a package run from models/ (models/cdvae/README.md).
+  const out = execFileSync('/usr/bin/python3', ['-m', 'cdvae.sample', '--n', String(N), '--seed', String(SEED), '--steps-per-level', String(stepsPerLevel)], {
+    cwd: 'models',
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 64 << 20,

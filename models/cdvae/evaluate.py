@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Evaluate a trained CDVAE like the paper's generation task and write the
 table into ``models/RESULTS.md`` (section "cdvae") and
 ``results/<dataset>.json``.
 
-    /usr/bin/python3 models/cdvae/evaluate.py --dataset perov_5 --n 1000
+    cd models && /usr/bin/python3 -m cdvae.evaluate --dataset perov_5 --n 1000
 
 Samples ``--n`` crystals by annealed Langevin dynamics (sample.py), then
 computes (metrics.py) validity, coverage against the held-out test split and
@@ -27,15 +26,11 @@ import time
 import numpy as np
 import torch
 
+from cdvae import data, metrics
+from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, sample
+from cdvae.train import checkpoint_path, model_from_checkpoint
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
-
-import data  # noqa: E402
-import metrics  # noqa: E402
-from sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, sample  # noqa: E402
-from train import checkpoint_path, model_from_checkpoint  # noqa: E402
-
 RESULTS = os.path.join(HERE, "results")
 
 # Xie et al., "Crystal Diffusion Variational Autoencoder for Periodic Material
@@ -152,7 +147,7 @@ def main() -> int:
 
 
 def write_markdown() -> None:
-    from results_md import update_section
+    from mlcore.results_md import update_section
     lines = ["## Crystal generation (CDVAE)", "",
              "Written by `models/cdvae/evaluate.py` from the checkpoints in "
              "`models/cdvae/checkpoints/`. Generation metrics of Xie et al. (ICLR 2022), "

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Export a trained CDVAE for the browser: two ONNX graphs, a manifest and
 parity fixtures.
 
-    /usr/bin/python3 models/cdvae/export.py --dataset perov_5
+    cd models && /usr/bin/python3 -m cdvae.export --dataset perov_5
 
 Writes ``export/<dataset>/``:
 
@@ -35,14 +34,12 @@ import sys
 
 import torch
 
+from cdvae import data
+from cdvae.model import CDVAE, collate, radius_graph_pbc
+from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
+from cdvae.train import checkpoint_path, model_from_checkpoint
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import data  # noqa: E402
-from model import CDVAE, collate, radius_graph_pbc  # noqa: E402
-from sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL  # noqa: E402
-from train import checkpoint_path, model_from_checkpoint  # noqa: E402
-
 OPSET = 17
 FORMAT = "latticelab-cdvae/1"
 PROPERTY_INFO = {

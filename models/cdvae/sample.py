@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from model import CDVAE, cart_to_frac, frac_to_cart, lattice_from_params, radius_graph_pbc
+from cdvae.model import CDVAE, cart_to_frac, frac_to_cart, lattice_from_params, radius_graph_pbc
 
 DEFAULT_STEP_LR = 1e-4
 DEFAULT_STEPS_PER_LEVEL = 10
@@ -116,7 +116,7 @@ def main() -> int:
     import os
     import sys
 
-    from train import load_model
+    from cdvae.train import load_model
 
     p = argparse.ArgumentParser(description="sample crystals from a trained CDVAE")
     p.add_argument("--model", default="perov_5")

@@ -2,25 +2,19 @@
 skipped): geometry, graph, symmetry of the score network, sampling
 helpers, metrics, and that training reduces the loss.
 
-    cd models/cdvae && /usr/bin/python3 -m unittest test_cdvae
+    cd models && /usr/bin/python3 -m unittest cdvae.test_cdvae
 """
 
 import math
-import os
-import sys
 import unittest
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import data  # noqa: E402
-import metrics  # noqa: E402
-from model import (CDVAE, Config, collate, lattice_from_params,  # noqa: E402
-                   min_image_diff, radius_graph_pbc)
-from sample import composition_counts, initial_state, langevin  # noqa: E402
+from cdvae import data, metrics
+from cdvae.model import (CDVAE, Config, collate, lattice_from_params,
+                         min_image_diff, radius_graph_pbc)
+from cdvae.sample import composition_counts, initial_state, langevin
 
 torch.set_num_threads(1)
 

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Train the CDVAE on one crystal dataset, resumably, on the CPU.
 
-    /usr/bin/python3 models/cdvae/train.py --dataset perov_5 --minutes 60
+    cd models && /usr/bin/python3 -m cdvae.train --dataset perov_5 --minutes 60
 
 Every epoch ends with a checkpoint (``checkpoints/<dataset>.pt``: config,
 weights, optimiser, learning-rate state, history and the weights with the
@@ -26,13 +25,10 @@ import time
 import numpy as np
 import torch
 
+from cdvae import data
+from cdvae.model import CDVAE, Config, collate
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import data  # noqa: E402
-from model import CDVAE, Config, collate  # noqa: E402
-
 CHECKPOINTS = os.path.join(HERE, "checkpoints")
 
 

@@ -1,11 +1,10 @@
-#!/usr/bin/python3
 """Writes ``src/core/generate/element-chemistry.ts``: per element the known
 oxidation states, Pauling electronegativity and whether it is a metal, from
 pymatgen's element data (pymatgen/core/periodic_table.json), so that the
 browser's compositional-validity check (validity.ts) and this project's
 Python metrics (metrics.py) use the same numbers.
 
-    /usr/bin/python3 models/cdvae/write_element_data.py
+    cd models && /usr/bin/python3 -m cdvae.write_element_data
 """
 import math
 import os

@@ -1,10 +1,10 @@
-#!/usr/bin/python3
 """Where a finished training run goes wrong, from its files alone (no
 training): how each export candidate would have scored on val and on test,
 and which test structures the exported ensemble misses most.
 
-    /usr/bin/python3 models/defects/errors.py            # the last run
-    /usr/bin/python3 models/defects/errors.py --worst 15 --target gap_eV
+    cd models
+    /usr/bin/python3 -m defects.errors            # the last run
+    /usr/bin/python3 -m defects.errors --worst 15 --target gap_eV
 
 Reads ``export/results.json`` (split ids, normalisation, which seeds were
 exported), ``export/predictions.jsonl`` (each seed's val and test
@@ -24,12 +24,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as train.py
 
 import numpy as np  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from train import (ALL_SPARSE, DATASET, PREDICTIONS_JSON, RESULTS_JSON,  # noqa: E402
-                   TARGETS, ensemble_val_loss, load, masked_mae)
+from defects.train import (ALL_SPARSE, DATASET, PREDICTIONS_JSON,  # noqa: E402
+                           RESULTS_JSON, TARGETS, ensemble_val_loss, load,
+                           masked_mae)
 
 
 def read_predictions(path: str = PREDICTIONS_JSON) -> dict[tuple[str, int], dict]:

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Export a trained sparse MEGNet for the app (REPRESENTATION.md).
 
 Writes, under ``models/defects/export/``:
@@ -23,12 +22,11 @@ averages them
 re-exports the ONNX model and the fixtures from the weight files already in
 ``export/`` (e.g. after a change of the fixture list)::
 
-    /usr/bin/python3 models/defects/export.py
+    cd models && /usr/bin/python3 -m defects.export
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import sys
@@ -36,142 +34,54 @@ import sys
 import numpy as np
 import torch
 
+from defects.featurize import config_from_sites, graph_to_json, sparse_graph
+from defects.hosts import HOSTS
+from mlcore import weights
+from mlcore.megnet import EnsembleGraph, MEGNet
+# named_tensors: the contract's tensor names and layouts (tests use it here).
+from mlcore.weights import named_tensors  # noqa: F401
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from featurize import config_from_sites, graph_to_json, sparse_graph  # noqa: E402
-from megnet import EnsembleGraph, MEGNet  # noqa: E402
-from hosts import HOSTS  # noqa: E402
-
 EXPORT_DIR = os.path.join(HERE, "export")
 FIXTURE_PATH = os.path.join(HERE, "fixtures", "sparse-graphs.json")
 NAME = "megnet-sparse"
-FORMAT = "latticelab-megnet/2"
-#: /1 held one model and no "member" field; /2 adds ensemble members.
-READABLE = ("latticelab-megnet/1", FORMAT)
+REPRESENTATION = "sparse-defect/1"
 TARGETS = ["formation_energy_per_site_eV", "gap_eV"]
 OPSET = 17
 
 
 # ---------------------------------------------------------------------------
-# Weight files
+# Weight files (the format and its reader/writer are mlcore.weights')
 # ---------------------------------------------------------------------------
-
-def _mlp_tensors(prefix: str, mlp) -> list[tuple[str, np.ndarray]]:
-    out = []
-    for k, layer in enumerate(mlp.layers):
-        out.append((f"{prefix}.{k}.w", layer.weight.detach().numpy().T))
-        out.append((f"{prefix}.{k}.b", layer.bias.detach().numpy()))
-    return out
-
-
-def named_tensors(model: MEGNet) -> list[tuple[str, np.ndarray]]:
-    """(contract name, array in the contract's layout), in file order."""
-    t = []
-    t += _mlp_tensors("nodeEncoder", model.nodeEncoder)
-    t += _mlp_tensors("edgeEncoder", model.edgeEncoder)
-    t += _mlp_tensors("stateEncoder", model.stateEncoder)
-    for i, blk in enumerate(model.blocks):
-        for part in ("edge", "node", "state"):
-            t += _mlp_tensors(f"blocks.{i}.{part}", getattr(blk, part))
-    for name in ("set2setNodes", "set2setEdges"):
-        lstm = getattr(model, name).lstm
-        t.append((f"{name}.wIh", lstm.weight_ih.detach().numpy().T))
-        t.append((f"{name}.wHh", lstm.weight_hh.detach().numpy().T))
-        t.append((f"{name}.b", (lstm.bias_ih + lstm.bias_hh).detach().numpy()))
-    t += _mlp_tensors("readout", model.readout)
-    return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in t]
-
 
 def write_weights(models: list[MEGNet], mean, std, training: dict,
                   prefix: str = os.path.join(EXPORT_DIR, NAME),
                   name: str = NAME) -> dict:
     """Write ``prefix.json`` + ``prefix.bin`` for the ensemble ``models`` (all
     of one shape; one model is an ensemble of one); returns the manifest.
-    Member m's tensors carry ``"member": m`` and follow member m-1's."""
-    if not models:
-        raise ValueError("no models to write")
-    os.makedirs(os.path.dirname(prefix), exist_ok=True)
-    tensors, offset, blobs = [], 0, []
-    for m, model in enumerate(models):
-        if model.shape != models[0].shape:
-            raise ValueError("ensemble members differ in shape")
-        for tname, arr in named_tensors(model):
-            tensors.append({"name": tname, "member": m, "shape": list(arr.shape),
-                            "offset": offset})
-            blobs.append(arr.astype("<f4").tobytes())
-            offset += arr.size
-    model = models[0]
-    manifest = {
-        "format": FORMAT,
+    Member m's tensors carry ``"member": m`` and follow member m-1's.
+
+    The defect model's own manifest fields are set here (representation,
+    targets, normalisation, training facts, host lattice parameters);
+    :func:`mlcore.weights.write_weights` adds the rest and the tensors."""
+    return weights.write_weights(models, prefix, {
         "name": name,
-        "created": _dt.date.today().isoformat(),
-        "representation": "sparse-defect/1",
-        "shape": {k: (int(v) if float(v).is_integer() else float(v))
-                  for k, v in model.shape.items()},
-        "set2setSteps": model.set2set_steps,
-        "members": len(models),
+        "representation": REPRESENTATION,
         "targets": TARGETS,
         "normalization": {"mean": [float(x) for x in mean],
                           "std": [float(x) for x in std]},
         "training": training,
         # In-plane lattice parameter (Å) of each host as trained: the app
         # rescales its own hosts to these before building the sparse graph.
-        "hostLattice": {name: float(h.a) for name, h in HOSTS.items()},
-        "tensors": tensors,
-    }
-    with open(prefix + ".bin", "wb") as fh:
-        fh.write(b"".join(blobs))
-    with open(prefix + ".json", "w") as fh:
-        json.dump(manifest, fh, indent=1, allow_nan=False)
-        fh.write("\n")
-    return manifest
-
-
-def _member_model(manifest: dict, arrays: dict) -> MEGNet:
-    """One MEGNet from its tensors by contract name (the app's round trip)."""
-    model = MEGNet(**manifest["shape"], set2setSteps=manifest["set2setSteps"])
-    state = {}
-    for key in model.state_dict():
-        parts = key.split(".")
-        if key == "mu":  # the basis centres are not weights
-            continue
-        if parts[-2] == "lstm":  # set2setX.lstm.{weight_ih,...}
-            s2s, what = parts[0], parts[-1]
-            if what == "weight_ih":
-                state[key] = arrays[f"{s2s}.wIh"].T
-            elif what == "weight_hh":
-                state[key] = arrays[f"{s2s}.wHh"].T
-            elif what == "bias_ih":
-                state[key] = arrays[f"{s2s}.b"]
-            else:  # bias_hh: folded into b
-                state[key] = np.zeros_like(arrays[f"{s2s}.b"])
-        else:  # prefix.layers.k.{weight,bias}
-            i = parts.index("layers")
-            tname = ".".join(parts[:i] + [parts[i + 1]])
-            a = arrays[tname + (".w" if parts[-1] == "weight" else ".b")]
-            state[key] = a.T if parts[-1] == "weight" else a
-    state = {k: torch.tensor(np.ascontiguousarray(v)) for k, v in state.items()}
-    state["mu"] = model.mu
-    model.load_state_dict(state)
-    return model.eval()
+        "hostLattice": {host: float(h.a) for host, h in HOSTS.items()},
+    })
 
 
 def read_weights(prefix: str = os.path.join(EXPORT_DIR, NAME)):
     """Rebuild the ensemble from ``prefix.json`` + ``.bin`` (format /1 or
-    /2).  Returns (list of MEGNets, manifest)."""
-    with open(prefix + ".json") as fh:
-        manifest = json.load(fh)
-    if manifest.get("format") not in READABLE:
-        raise ValueError(f"unknown model format {manifest.get('format')!r}")
-    flat = np.fromfile(prefix + ".bin", dtype="<f4")
-    members = [{} for _ in range(manifest.get("members", 1))]
-    for t in manifest["tensors"]:
-        n = int(np.prod(t["shape"]))
-        members[t.get("member", 0)][t["name"]] = \
-            flat[t["offset"]:t["offset"] + n].reshape(t["shape"])
-    return [_member_model(manifest, a) for a in members], manifest
+    /2; by default the exported defect model).  Returns (list of MEGNets,
+    manifest)."""
+    return weights.read_weights(prefix)
 
 
 # ---------------------------------------------------------------------------
@@ -216,7 +126,7 @@ def onnx_outputs(path: str, g: dict) -> tuple[tuple[np.ndarray, np.ndarray], str
         y, members = sess.run(["y", "members"], feeds)
         return (y, members), "onnxruntime"
     except ImportError:
-        import onnx_numpy
+        from defects import onnx_numpy
         y, members = onnx_numpy.run(path, feeds)[:2]
         return (y, members), "onnx_numpy"
 

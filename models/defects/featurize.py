@@ -25,17 +25,13 @@ int64 [E], ``dist`` float32 [E] (Å), ``state`` float32 [7].
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
+from ase.data import atomic_numbers
+
+from defects.hosts import HOSTS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from ase.data import atomic_numbers  # noqa: E402
-
-from hosts import HOSTS  # noqa: E402
 
 #: Element vocabulary: index -> Z (0 = vacancy).  Order is part of the contract.
 VOCAB = (0, 5, 6, 7, 8, 15, 16, 31, 34, 42, 49, 74, 52, 24, 41, 23)
@@ -246,7 +242,7 @@ def usable(rec: dict) -> bool:
 
 if __name__ == "__main__":
     # Summary of the graphs of the current dataset.
-    from store import load_dataset
+    from defects.store import load_dataset
     path = os.path.join(HERE, "data", "dft.jsonl")
     recs = [r for r in load_dataset(path).values() if usable(r)]
     print(f"{path}: {len(recs)} usable records")

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Resumable generator of a labelled 2D-defect dataset (GPAW single points).
 
 For every sampled defect configuration (see ``sample.py``) it runs one GPAW
@@ -14,23 +13,25 @@ ones with the same settings and storing them in ``references.jsonl``.
 It is resumable: ids already in the output file are skipped, so the same command
 continues where the last run stopped; ``--max-hours`` bounds one run.
 
-Usage (from the repository root; see README.md)::
+Usage (from ``models/``, as a module of the ``defects`` package; see
+README.md)::
 
-    nohup nice -n 19 /usr/bin/python3 models/defects/generate.py \
-        --out models/defects/data/dft.jsonl --max-hours 2 &
+    cd models
+    nohup nice -n 19 /usr/bin/python3 -m defects.generate \
+        --out defects/data/dft.jsonl --max-hours 2 &
     # two MPI ranks (GPAW's domain decomposition), same options:
-    nohup nice -n 19 mpirun -np 2 /usr/bin/python3 models/defects/generate.py \
-        --out models/defects/data/dft.jsonl --max-hours 2 &
+    nohup nice -n 19 mpirun -np 2 /usr/bin/python3 -m defects.generate \
+        --out defects/data/dft.jsonl --max-hours 2 &
     # end-to-end check on a 3x3 MoS2 supercell with one S vacancy:
-    nice -n 19 /usr/bin/python3 models/defects/generate.py --smoke
+    nice -n 19 /usr/bin/python3 -m defects.generate --smoke
     # the same for another host (hBN: 3x3 with one N vacancy):
-    nice -n 19 /usr/bin/python3 models/defects/generate.py --smoke \
+    nice -n 19 /usr/bin/python3 -m defects.generate --smoke \
         --smoke-host hBN --refs /tmp/smoke-refs.jsonl
     # the new hosts:
-    nohup nice -n 19 /usr/bin/python3 models/defects/generate.py \
+    nohup nice -n 19 /usr/bin/python3 -m defects.generate \
         --hosts hBN,BP,GaSe,InSe --max-hours 2 &
 
-Under MPI every rank runs this script; GPAW splits each calculation over the
+Under MPI every rank runs this module; GPAW splits each calculation over the
 ranks, only rank 0 writes files or prints, and the stop decisions are taken on
 rank 0 and broadcast so all ranks always run the same calculations.
 """
@@ -47,20 +48,17 @@ import tempfile
 import time
 import traceback
 
+from defects.hosts import HOSTS, _size
+from defects.references import ELEMENT_REFS, formation_energy
+from defects.sample import Config, sample_config, single_defect_config
+from defects.records import base_record, structure_dict
+from defects.store import append_jsonl, load_dataset, read_jsonl, repair_tail
+
+import gpaw
+from gpaw import GPAW
+from gpaw.mpi import broadcast, world
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from hosts import HOSTS, _size  # noqa: E402
-from references import ELEMENT_REFS, formation_energy  # noqa: E402
-from sample import Config, sample_config, single_defect_config  # noqa: E402
-from records import base_record, structure_dict  # noqa: E402
-from store import (append_jsonl, load_dataset, read_jsonl,  # noqa: E402
-                   repair_tail)
-
-import gpaw  # noqa: E402
-from gpaw import GPAW  # noqa: E402
-from gpaw.mpi import broadcast, world  # noqa: E402
-
 DEFAULT_OUT = os.path.join(HERE, "data", "dft.jsonl")
 DEFAULT_REFS = os.path.join(HERE, "data", "references.jsonl")
 

@@ -7,7 +7,7 @@ of GPAW so the xtb labeller and the tests run without it.
 
 from __future__ import annotations
 
-from sample import Config
+from defects.sample import Config
 
 
 def structure_dict(atoms) -> dict:

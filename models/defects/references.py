@@ -75,7 +75,7 @@ from ase import Atoms
 from ase.build import bulk
 from ase.spacegroup import crystal
 
-from hosts import HOSTS, HoneycombHost
+from defects.hosts import HOSTS, HoneycombHost
 
 
 def formation_energy(cfg, e_defect: float, refs) -> dict:

@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 from ase import Atoms
 
-from hosts import HOSTS, DefectKind, Host, _size
+from defects.hosts import HOSTS, DefectKind, Host, _size
 
 #: Supercell sizes drawn for MoS2/WSe2 (n x n); kept for compatibility, the
 #: per-host sizes are ``hosts.HOSTS[name].supercells``.

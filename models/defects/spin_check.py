@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """What the dataset's non-spin-polarised labels cost on odd-electron defects.
 
 Every label in ``dft.jsonl`` is a spin-restricted GPAW single point (see
@@ -14,10 +13,11 @@ settings otherwise, and writes one line per record to ``spin-check.jsonl``
 energy lowering, magnetic moment, both gaps.  ``--report`` prints the
 per-host summary quoted in README.md.
 
-Usage (from the repository root)::
+Usage (from ``models/``)::
 
-    nice -n 19 /usr/bin/python3 models/defects/spin_check.py --per-host 2
-    /usr/bin/python3 models/defects/spin_check.py --report
+    cd models
+    nice -n 19 /usr/bin/python3 -m defects.spin_check --per-host 2
+    /usr/bin/python3 -m defects.spin_check --report
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from collections import defaultdict
 
 import numpy as np
 
+from defects.store import append_jsonl, load_dataset, read_jsonl
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from store import append_jsonl, load_dataset, read_jsonl  # noqa: E402
-
 DEFAULT_OUT = os.path.join(HERE, "data", "spin-check.jsonl")
 DEFAULT_DATA = os.path.join(HERE, "data", "dft.jsonl")
 
@@ -93,8 +91,8 @@ def initial_moments(cfg, atoms) -> np.ndarray:
 
 
 def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
-    from generate import settings_with, single_point, SinglePointError
-    from sample import sample_config
+    from defects.generate import settings_with, single_point, SinglePointError
+    from defects.sample import sample_config
 
     cfg = sample_config(rec["host"], int(rec["index"]))
     if cfg.id != rec["id"] or cfg.config_hash() != rec["config_hash"]:
@@ -172,8 +170,7 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
     """The ``defects-spin`` section of ``models/RESULTS.md``: one row per
     checked record, failures included."""
     import datetime
-    sys.path.insert(0, os.path.dirname(HERE))
-    from results_md import RESULTS_MD, update_section
+    from mlcore.results_md import RESULTS_MD, update_section
 
     lines = ["## Spin polarisation of odd-electron defect labels", "",
              f"Written by `models/defects/spin_check.py --report --write-results` "

@@ -1,6 +1,6 @@
 """Fast checks of the defect-model pipeline (no GPAW, no dataset needed).
 
-    cd models/defects && /usr/bin/python3 -m unittest test_pipeline -v
+    cd models && /usr/bin/python3 -m unittest defects.test_pipeline -v
 
 * featurisation invariants of REPRESENTATION.md (atom order, symmetric edges,
   zero edges, strict cutoff, feature values, vocabulary);
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import unittest
 
@@ -28,22 +27,23 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import export  # noqa: E402
-from featurize import (HOST_ORDER, VOCAB, config_from_record,  # noqa: E402
-                       config_from_sample, config_from_sites,
-                       full_graph_from_atoms, full_graph_from_record,
-                       periodic_edges, pristine_supercell, sparse_graph)
-from hosts import HOSTS  # noqa: E402
-from megnet import MEGNet, SingleGraph, predict_raw  # noqa: E402
-from references import ELEMENT_REFS  # noqa: E402
-from sample import Config, Defect, sample_config, symmetry_permutations  # noqa: E402
 from ase.data import atomic_numbers  # noqa: E402
 from ase.neighborlist import neighbor_list  # noqa: E402
+
+from defects import export  # noqa: E402
+from defects.featurize import (HOST_ORDER, VOCAB, config_from_record,  # noqa: E402
+                               config_from_sample, config_from_sites,
+                               full_graph_from_atoms, full_graph_from_record,
+                               periodic_edges, pristine_supercell, sparse_graph)
+from defects.hosts import HOSTS  # noqa: E402
+from defects.references import ELEMENT_REFS  # noqa: E402
+from defects.sample import (Config, Defect, sample_config,  # noqa: E402
+                            symmetry_permutations)
+from mlcore.megnet import MEGNet, SingleGraph, predict_raw  # noqa: E402
+
+# This folder: data/ and the committed export/ and fixtures/ are found from
+# here, whatever the working directory.
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 torch.set_num_threads(1)
 SMALL = dict(nodeIn=33, stateIn=7, rbf=6, cutoff=10.0, hidden=8, features=4,
@@ -268,7 +268,7 @@ class TestSampling(unittest.TestCase):
     def test_existing_dataset_records_reproduce(self):
         """Every record already in data/dft.jsonl (read only) is still what
         its (host, index) draws, with the same canonical key."""
-        from store import read_jsonl
+        from defects.store import read_jsonl
         path = os.path.join(HERE, "data", "dft.jsonl")
         recs = [r for r in read_jsonl(path) if "index" in r][:200] \
             if os.path.exists(path) else []
@@ -463,7 +463,7 @@ class TestModel(unittest.TestCase):
         # lr 0: the val loss never improves after epoch 0, the worst case
         # for a plateau.  Patience 2 stops at epoch 3; patience 0 (the
         # default since 2026-12-03) trains all epochs, and both keep epoch 0.
-        from train import train_megnet
+        from defects.train import train_megnet
         data = toy_training_data()
         mean, std = np.zeros(2), np.ones(2)
         common = dict(graph_key="sparse", shape=SMALL, mean=mean, std=std,
@@ -476,7 +476,7 @@ class TestModel(unittest.TestCase):
     def test_weight_decay_shrinks_the_weights(self):
         # Same seed, same batches: the only difference is AdamW's decay
         # term, so the decayed run must end with a smaller weight norm.
-        from train import train_megnet
+        from defects.train import train_megnet
         data = toy_training_data()
         common = dict(graph_key="sparse", shape=SMALL, mean=np.zeros(2),
                       std=np.ones(2), seed=0, max_epochs=5, patience=0,
@@ -492,7 +492,7 @@ class TestModel(unittest.TestCase):
     def test_ensemble_metrics_average_the_predictions(self):
         # Two runs off by +-0.2 eV each: each alone has MAE 0.2, their mean
         # is exact.  A row that averaged the MAEs instead would read 0.2.
-        from train import ensemble_metrics, metrics, TARGETS
+        from defects.train import ensemble_metrics, metrics, TARGETS
         data = [{"y": np.array([1.0, 2.0]), "host": "MoS2"},
                 {"y": np.array([3.0, np.nan]), "host": "hBN"}]
         y = np.array([[1.0, 2.0], [3.0, 0.0]])
@@ -507,7 +507,7 @@ class TestModel(unittest.TestCase):
         # at y+0.3 on structure 1 (spread 0, error 0.3), and y, y+0.5 on
         # structure 2 (spread = error = 0.25).  Spread ranks 1, 0, 2 against
         # error ranks 0, 2, 1: Spearman -0.5.  A missing gap is skipped.
-        from train import spread_check, TARGETS
+        from defects.train import spread_check, TARGETS
         data = [{"y": np.array([1.0, 2.0])}, {"y": np.array([3.0, np.nan])},
                 {"y": np.array([5.0, 1.0])}]
         y = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 1.0]])
@@ -533,7 +533,7 @@ class TestModel(unittest.TestCase):
         # units, their mean exact).  Variant B: both seeds at y+0.2 (each
         # 0.04, mean 0.04).  By the mean of the seeds' own losses B wins;
         # the ensemble the app runs is better for A, which must be chosen.
-        from train import ensemble_val_loss, choose_variant
+        from defects.train import ensemble_val_loss, choose_variant
         mean, std = np.array([1.0, 2.0]), np.array([2.0, 0.5])
         val = [{"y": np.array([1.0, 2.0])}, {"y": np.array([3.0, np.nan])}]
         y = np.array([[1.0, 2.0], [3.0, 0.0]])
@@ -556,7 +556,7 @@ class TestModel(unittest.TestCase):
         self.assertEqual(choose_variant({"plain": 0.5, "pre": 0.5}), "plain")
 
     def test_export_members_all_or_best(self):
-        from train import ALL_SPARSE, export_members
+        from defects.train import ALL_SPARSE, export_members
         runs = {"plain": ["p0", "p1", "p2"], "pre": ["q0", "q1", "q2"]}
         scores = {"plain": 0.6, "pre": 0.5}
         # all: every seed of both variants, in training order, whatever the scores.
@@ -571,8 +571,8 @@ class TestModel(unittest.TestCase):
             export_members(runs, "coin", scores)
 
     def test_error_report_compares_candidates_from_saved_predictions(self):
-        from train import ALL_SPARSE
-        from errors import candidates, rule_table, worst
+        from defects.train import ALL_SPARSE
+        from defects.errors import candidates, rule_table, worst
         mean, std = np.zeros(2), np.ones(2)
         y = np.array([[1.0, 2.0], [3.0, np.nan]])
         val = test = [{"y": y[0], "id": "a", "rec": {"supercell": [4, 4, 1], "defects": [{"label": "V_S"}]}},
@@ -597,7 +597,7 @@ class TestModel(unittest.TestCase):
         self.assertEqual([r["id"] for r in worst(test, m, m, "gap_eV", 5)], ["a"])
 
     def test_prediction_lines_round_and_keep_nan_as_null(self):
-        from train import prediction_line, write_jsonl
+        from defects.train import prediction_line, write_jsonl
         line = prediction_line("v", 1, np.array([[1.23456789, np.nan]]),
                                np.array([[0.1, 2.0], [3.0, 4.0]], np.float32))
         self.assertEqual(line["val"][0][0], 1.23457)
@@ -611,7 +611,7 @@ class TestModel(unittest.TestCase):
         self.assertEqual(back["test"], [[0.1, 2.0], [3.0, 4.0]])
 
     def test_curves_are_kept_one_run_per_line(self):
-        from train import train_megnet, pop_curves, write_jsonl
+        from defects.train import train_megnet, pop_curves, write_jsonl
         data = toy_training_data()
         _, info = train_megnet(data, data, graph_key="sparse", shape=SMALL,
                                mean=np.zeros(2), std=np.ones(2), seed=0,
@@ -760,7 +760,7 @@ class TestXtbLabels(unittest.TestCase):
     """The GFN0-xTB pretraining labeller and the pretraining split."""
 
     def test_parse_output(self):
-        import xtb_label
+        from defects import xtb_label
         r = xtb_label.parse_output(XTB_TAIL, 0, 0.5)
         self.assertAlmostEqual(r["energy"], -140.590880572253 * 27.211386245988, places=6)
         self.assertAlmostEqual(r["gap"], 0.544263896444)
@@ -771,7 +771,7 @@ class TestXtbLabels(unittest.TestCase):
             xtb_label.parse_output(XTB_TAIL, 1, 0.1)
 
     def test_references_are_supercells_for_gamma_only(self):
-        import xtb_label
+        from defects import xtb_label
         mo = ELEMENT_REFS["Mo"].atoms()  # 1-atom bcc cell
         big = xtb_label.repeated_to_min_length(mo)
         self.assertTrue(all(np.linalg.norm(v) >= xtb_label.MIN_PERIODIC_LENGTH for v in big.cell))
@@ -781,11 +781,11 @@ class TestXtbLabels(unittest.TestCase):
         self.assertGreaterEqual(np.linalg.norm(rep.cell[0]), xtb_label.MIN_PERIODIC_LENGTH)
 
     def test_pretraining_uses_train_configurations_only(self):
-        import train
+        from defects import train
         dft = os.path.join(HERE, "data", "dft.jsonl")
         if not os.path.exists(dft):
             self.skipTest("no dataset")
-        from store import read_jsonl
+        from defects.store import read_jsonl
         recs = list(read_jsonl(dft))
         splits = {r["id"]: train.split_of(r["canonical_key"]) for r in recs if "error" not in r}
         self.assertTrue({"train"} < set(splits.values()), "need records outside train too")
@@ -801,7 +801,7 @@ class TestXtbLabels(unittest.TestCase):
 
     @unittest.skipUnless(__import__("shutil").which("xtb"), "xtb not installed")
     def test_xtb_single_point(self):
-        import xtb_label
+        from defects import xtb_label
         r = xtb_label.single_point(HOSTS["hBN"].supercell(2))
         self.assertTrue(np.isfinite(r["energy"]) and r["energy"] < 0)
         self.assertGreater(r["gap"], 3.0)  # hBN is a wide-gap insulator
@@ -812,7 +812,7 @@ class TestSpinCheck(unittest.TestCase):
     (the GPAW run itself is exercised by running the script)."""
 
     def test_picks_cheapest_odd_electron_records_per_host(self):
-        import spin_check
+        from defects import spin_check
         recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": n, "wall_time_s": w}
                 for i, (n, w) in enumerate([(255, 50), (256, 10), (255, 30), (255, 90)])]
         recs.append({"id": "MoS2-0", "host": "MoS2", "n_electrons": 400, "wall_time_s": 1})
@@ -820,7 +820,7 @@ class TestSpinCheck(unittest.TestCase):
         self.assertEqual([r["id"] for r in spin_check.pick(recs, 2)], ["hBN-2", "hBN-0"])
 
     def test_pick_finishes_hosts_already_begun_and_counts_failures(self):
-        import spin_check
+        from defects import spin_check
         recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": 255, "wall_time_s": w}
                 for i, w in enumerate([50, 10, 30, 90])]
         # hBN-1 was tried and failed; a new cheaper record arrived since
@@ -832,8 +832,8 @@ class TestSpinCheck(unittest.TestCase):
         self.assertEqual(spin_check.pick(recs, 2, done), [])
 
     def test_results_section_lists_converged_and_failed_checks(self):
-        import spin_check
-        from store import append_jsonl
+        from defects import spin_check
+        from defects.store import append_jsonl
         with tempfile.TemporaryDirectory() as d:
             data, md = os.path.join(d, "spin.jsonl"), os.path.join(d, "RESULTS.md")
             with open(md, "w") as fh:
@@ -852,8 +852,7 @@ class TestSpinCheck(unittest.TestCase):
         self.assertIn("| GaSe-2 | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
 
     def test_results_md_keeps_sections_it_does_not_know(self):
-        sys.path.insert(0, os.path.dirname(HERE))
-        from results_md import update_section
+        from mlcore.results_md import update_section
         with tempfile.TemporaryDirectory() as d:
             md = os.path.join(d, "RESULTS.md")
             with open(md, "w") as fh:
@@ -870,8 +869,8 @@ class TestSpinCheck(unittest.TestCase):
         self.assertEqual(text.count("<!-- section:"), 3)
 
     def test_initial_moments_follow_the_defect_across_boundaries(self):
-        import spin_check
-        from sample import Config, Defect
+        from defects import spin_check
+        from defects.sample import Config, Defect
         pristine = HOSTS["hBN"].supercell(4)
         n_sites = [i for i, s in enumerate(pristine.get_chemical_symbols()) if s == "N"]
         counts = set()

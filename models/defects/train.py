@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Train the sparse defect MEGNet on the GPAW dataset, compare it with
 baselines on the same split, and export an ensemble of seeds for the app.
 
-    /usr/bin/python3 models/defects/train.py            # train, report, export
+    cd models && /usr/bin/python3 -m defects.train      # train, report, export
 
 * **Split**: by defect configuration, deterministic and stable as the dataset
   grows: ``sha1("lattice-lab-split-v1:" + canonical_key)``, first 8 hex digits
@@ -57,17 +56,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from defects.featurize import (FULL_CUTOFF, FULL_NODE_IN,  # noqa: E402
+                               SPARSE_CUTOFF, SPARSE_NODE_IN, STATE_IN,
+                               config_from_record, full_graph_from_record,
+                               periodic_edges, sparse_graph, usable)
+from defects.hosts import HOSTS  # noqa: E402
+from defects.store import load_dataset  # noqa: E402
+from mlcore.megnet import MEGNet, predict_raw  # noqa: E402
 
-from featurize import (FULL_CUTOFF, FULL_NODE_IN, SPARSE_CUTOFF,  # noqa: E402
-                       SPARSE_NODE_IN, STATE_IN, config_from_record,
-                       full_graph_from_record, periodic_edges, sparse_graph,
-                       usable)
-from hosts import HOSTS  # noqa: E402
-from megnet import MEGNet, predict_raw  # noqa: E402
-from store import load_dataset  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 DATASET = os.path.join(HERE, "data", "dft.jsonl")
 PRETRAIN = os.path.join(HERE, "data", "xtb.jsonl")
@@ -506,8 +503,7 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         "references (see `models/defects/README.md`). Γ-only gaps are "
         "labels of this dataset, not converged band gaps.",
     ]
-    sys.path.insert(0, os.path.dirname(HERE))
-    from results_md import update_section
+    from mlcore.results_md import update_section
     update_section("defects", "\n".join(lines) + "\n", RESULTS_MD)
 
 
@@ -839,7 +835,7 @@ def main(argv=None) -> int:
           f"{PREDICTIONS_JSON}")
 
     if not args.no_export:
-        import export
+        from defects import export
         from ase.data import atomic_numbers
         elements = set()  # every element present in a training structure
         for d in train:

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """GFN0-xTB labels for a pretraining set, kept apart from the DFT labels.
 
 Why: a GPAW single point costs 2-5 min per structure on one core here, so the
@@ -31,10 +30,11 @@ Records go to ``data/xtb.jsonl`` (one JSON line each, the DFT record's fields
 plus ``method``), references to ``data/xtb-references.jsonl``.  Resumable:
 ids already in the file are skipped.
 
-Usage (repository root)::
+Usage (from ``models/``)::
 
-    nice /usr/bin/python3 models/defects/xtb_label.py --max-id 600
-    nice /usr/bin/python3 models/defects/xtb_label.py --compare   # vs DFT
+    cd models
+    nice /usr/bin/python3 -m defects.xtb_label --max-id 600
+    nice /usr/bin/python3 -m defects.xtb_label --compare   # vs DFT
 """
 
 from __future__ import annotations
@@ -52,15 +52,13 @@ import time
 
 import numpy as np
 
+from defects.hosts import HOSTS, _size
+from defects.records import base_record
+from defects.references import ELEMENT_REFS, formation_energy
+from defects.sample import Config, sample_config
+from defects.store import append_jsonl, load_dataset, read_jsonl, repair_tail
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from hosts import HOSTS, _size  # noqa: E402
-from records import base_record  # noqa: E402
-from references import ELEMENT_REFS, formation_energy  # noqa: E402
-from sample import Config, sample_config  # noqa: E402
-from store import append_jsonl, load_dataset, read_jsonl, repair_tail  # noqa: E402
-
 DEFAULT_OUT = os.path.join(HERE, "data", "xtb.jsonl")
 DEFAULT_REFS = os.path.join(HERE, "data", "xtb-references.jsonl")
 DFT = os.path.join(HERE, "data", "dft.jsonl")

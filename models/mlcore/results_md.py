@@ -1,4 +1,4 @@
-"""``models/RESULTS.md`` is shared by several pipelines (defects, cdvae);
+"""``models/RESULTS.md`` is shared by several pipelines (defects, cdvae, properties);
 each one rewrites only its own section, delimited by HTML comments, so that
 retraining one model never erases another's numbers."""
 
@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import re
 
-RESULTS_MD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-ORDER = ("defects", "defects-spin", "cdvae")
+# models/RESULTS.md: one folder up from this package.
+RESULTS_MD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "RESULTS.md")
+ORDER = ("defects", "defects-spin", "cdvae", "properties")
 HEADER = ("# Model results\n\nEach section is written by its pipeline's script; "
           "rerun the script to refresh it.\n")
 
