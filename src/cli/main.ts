@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { FORMATS, type FormatId, ParseError, readStructures, writeStructures } from '../core/formats/index';
+import { elementBySymbol } from '../core/elements';
 import { formula, reducedFormula } from '../core/formula';
 import type { Structure } from '../core/structure';
 import { analyzeSymmetry } from '../core/symmetry';
@@ -31,6 +32,12 @@ Commands:
       sparse-representation MEGNet, as JSON. SPEC is HOST:NxN:EDITS, e.g.
       MoS2:5x5:V@1,W@0 (V@site: vacancy; El@site: substitution; sites index
       the pristine supercell); FILE holds {"spec": ...} or a list of them.
+  properties FILE... [--backend cpu|webgpu] [--model PATH]
+      Formation energy (eV/atom), band gap (eV) and energy above hull
+      (eV/atom) of every structure in the files (every frame of a
+      multi-frame XYZ) from the project's full-graph MEGNet: one JSON line
+      per structure with the ensemble's spread and any reason the structure
+      lies outside the training data.
   sample [--model NAME|DIR] [--n N] [--seed S] [--steps-per-level K] [--format cif|json] [-o OUT]
       Generate N crystals (default 8, seed 1) with a CDVAE trained by the
       project (default model perov_5; see models/cdvae), by annealed
@@ -176,6 +183,59 @@ async function convert(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function properties(args: string[], io: Io): Promise<number> {
+  const backend = takeOption(args, '--backend') ?? 'cpu';
+  const modelPath = takeOption(args, '--model', '-m');
+  if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError('--backend must be cpu or webgpu');
+  if (!args.length) throw new UsageError('properties needs at least one input file');
+  const { loadPropertyModel, propertiesRecord, CLI_BATCH } = await import('./properties');
+  const model = loadPropertyModel(modelPath);
+  let predictBatch = async (batch: Structure[]) => model.predict(batch);
+  if (backend === 'webgpu') {
+    try {
+      const gpu = await getGpu(await nodeGpu());
+      const { GpuPropertyModel } = await import('../gpu/property-model');
+      const onGpu = new GpuPropertyModel(model, gpu);
+      predictBatch = (batch) => onGpu.predict(batch);
+    } catch (e) {
+      if (e instanceof GpuUnavailable) {
+        io.err(`latticelab: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
+  let failed = 0;
+  for (const file of args) {
+    let read: Structure[] | null;
+    try {
+      read = readInput(file, io);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      io.err(`latticelab: ${e.message}\n`);
+      read = null;
+    }
+    if (!read) {
+      failed++;
+      continue;
+    }
+    for (let k = 0; k < read.length; k += CLI_BATCH) {
+      const batch = read.slice(k, k + CLI_BATCH);
+      const unknown = batch.flatMap((s, i) => s.species.filter((x) => !elementBySymbol(x)).map((x) => `${file}: structure ${k + i}: unknown element ${x}`));
+      if (unknown.length) {
+        io.err(`latticelab: ${unknown[0]}\n`);
+        failed++;
+        break;
+      }
+      const t0 = performance.now();
+      const predictions = await predictBatch(batch);
+      const ms = (performance.now() - t0) / batch.length;
+      predictions.forEach((p, i) => io.out(JSON.stringify(propertiesRecord(file, k + i, batch[i], p, backend, ms)) + '\n'));
+    }
+  }
+  return failed ? 1 : 0;
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const args = [...argv];
   const command = args.shift();
@@ -194,6 +254,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.out(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
         return 0;
       }
+      case 'properties':
+        return await properties(args, io);
       case 'sample': {
         const model = takeOption(args, '--model', '-m') ?? 'perov_5';
         const n = Number(takeOption(args, '--n', '-n') ?? 8);
@@ -229,7 +291,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError'))) {
+    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError'))) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }

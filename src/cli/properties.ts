@@ -1,0 +1,54 @@
+/**
+ * `latticelab properties FILE... [--backend cpu|webgpu] [--model PATH]`:
+ * formation energy, band gap and energy above the hull of every structure
+ * in the files (any format `convert` reads; every frame of a multi-frame
+ * XYZ), from the project's full-graph MEGNet, one JSON line per structure.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type PropertyManifest, PropertyModel, type PropertyPrediction } from '../core/properties/model';
+import type { Structure } from '../core/structure';
+import { formula } from '../core/formula';
+
+export const DEFAULT_PROPERTY_MODEL = fileURLToPath(new URL('../../models/properties/export/megnet-properties.json', import.meta.url));
+
+/** Structures per batch: bounds the memory of the CPU path, amortises a GPU submission. */
+export const CLI_BATCH = 64;
+
+export class PropertiesInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PropertiesInputError';
+  }
+}
+
+export function loadPropertyModel(manifestPath: string = DEFAULT_PROPERTY_MODEL): PropertyModel {
+  if (!existsSync(manifestPath)) throw new PropertiesInputError(`no model at ${manifestPath} (train and export one: see models/properties/README.md)`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PropertyManifest;
+  const bin = readFileSync(manifestPath.replace(/\.json$/, '.bin'));
+  return new PropertyModel(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+}
+
+const round = (x: number) => Number(x.toFixed(4));
+
+/** One output line: the structure, every property with its spread and unit, and the warnings. */
+export function propertiesRecord(file: string, index: number, s: Structure, p: PropertyPrediction, backend: string, ms: number): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const v of p.values) {
+    values[v.key] = round(v.value);
+    if (v.spread !== null) values[`${v.key}Spread`] = round(v.spread);
+  }
+  return {
+    file,
+    index,
+    title: s.title,
+    formula: formula(s.species, s.occupancy),
+    numSites: s.numSites,
+    ...values,
+    units: Object.fromEntries(p.values.map((v) => [v.key, v.unit])),
+    members: p.members,
+    outOfDomain: p.outOfDomain,
+    backend,
+    msPerStructure: round(ms),
+  };
+}
