@@ -123,6 +123,23 @@ export class Library {
     return removed;
   }
 
+  /**
+   * Replaces records that already exist (e.g. with predictions added), all
+   * or nothing; a record deleted in the meantime is not brought back.
+   */
+  async updateStructures(records: StructureRecord[]): Promise<number> {
+    let written = 0;
+    await this.write(`save ${records.length} prediction${records.length === 1 ? '' : 's'}`, async (tx) => {
+      const store = tx.objectStore('structures');
+      for (const r of records) {
+        if (!(await store.getKey(r.id))) continue;
+        await store.put(r);
+        written++;
+      }
+    });
+    return written;
+  }
+
   /** Puts back a record removed by deleteStructure (undo). */
   async restoreStructure(record: StructureRecord): Promise<void> {
     await this.write('restore the structure', async (tx) => {

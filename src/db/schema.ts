@@ -32,6 +32,21 @@ export interface StructureRecord {
   spaceGroupSymbol: string | null;
   createdAt: number;
   data: StructureJson;
+  /** The property model's prediction ("Predict all"); absent until predicted. No index: searched in memory. */
+  predicted?: PredictedSummary;
+}
+
+/** What "Predict all" stores with a record (db/predictions.ts); spreads are null for a single model. */
+export interface PredictedSummary {
+  /** Model name from its manifest, and when it ran (ms since 1970). */
+  model: string;
+  at: number;
+  eform: number;
+  gap: number;
+  ehull: number;
+  eformSpread: number | null;
+  gapSpread: number | null;
+  ehullSpread: number | null;
 }
 
 export interface MetaRecord {

@@ -8,8 +8,13 @@ import type { StructureRecord } from './schema';
  *   MoS2        anything else: substring of name, formula or space group
  *   sg:194      space group number (sg:P6_3/mmc matches the symbol)
  *   n:3  n<10  n>=48   number of sites
+ *   eform<-1  gap>1  ehull<=0.05   predicted properties ("Predict all");
+ *               a structure not yet predicted matches none of these
  */
-export type Summary = Pick<StructureRecord, 'name' | 'formula' | 'reducedFormula' | 'elements' | 'numSites' | 'spaceGroupNumber' | 'spaceGroupSymbol' | 'createdAt'>;
+export type Summary = Pick<StructureRecord, 'name' | 'formula' | 'reducedFormula' | 'elements' | 'numSites' | 'spaceGroupNumber' | 'spaceGroupSymbol' | 'createdAt' | 'predicted'>;
+
+const compare = (op: string, x: number, v: number): boolean =>
+  op === '<' ? x < v : op === '>' ? x > v : op === '<=' ? x <= v : op === '>=' ? x >= v : x === v;
 
 type Test = (r: Summary) => boolean;
 
@@ -18,8 +23,13 @@ function parseTerm(term: string): Test {
   if (sites) {
     const [, op, v] = sites;
     const n = Number(v);
-    return (r) =>
-      op === '<' ? r.numSites < n : op === '>' ? r.numSites > n : op === '<=' ? r.numSites <= n : op === '>=' ? r.numSites >= n : r.numSites === n;
+    return (r) => compare(op, r.numSites, n);
+  }
+  const predicted = /^(eform|gap|ehull)\s*(<=|>=|<|>|=|:)\s*(-?\d+(?:\.\d*)?|-?\.\d+)$/i.exec(term);
+  if (predicted) {
+    const key = predicted[1].toLowerCase() as 'eform' | 'gap' | 'ehull';
+    const v = Number(predicted[3]);
+    return (r) => r.predicted !== undefined && compare(predicted[2], r.predicted[key], v);
   }
   const sg = /^sg:(.+)$/i.exec(term);
   if (sg) {
@@ -42,7 +52,10 @@ export function matchesQuery(r: Summary, query: string): boolean {
   return terms.map(parseTerm).every((t) => t(r));
 }
 
-export type SortKey = 'name' | 'formula' | 'numSites' | 'spaceGroupNumber' | 'createdAt';
+export type SortKey = 'name' | 'formula' | 'numSites' | 'spaceGroupNumber' | 'createdAt' | 'eform' | 'gap' | 'ehull';
+
+/** Records without a prediction sort after those with one, in either direction. */
+const UNPREDICTED = Number.POSITIVE_INFINITY;
 
 export function sortRecords<T extends Summary>(list: T[], key: SortKey, descending = false): T[] {
   const cmp = (a: T, b: T): number => {
@@ -57,8 +70,19 @@ export function sortRecords<T extends Summary>(list: T[], key: SortKey, descendi
         return (a.spaceGroupNumber ?? 0) - (b.spaceGroupNumber ?? 0);
       case 'createdAt':
         return a.createdAt - b.createdAt;
+      case 'eform':
+      case 'gap':
+      case 'ehull': {
+        const x = a.predicted?.[key] ?? UNPREDICTED;
+        const y = b.predicted?.[key] ?? UNPREDICTED;
+        return x === y ? 0 : x < y ? -1 : 1;
+      }
     }
   };
   const sorted = [...list].sort((a, b) => cmp(a, b) || a.name.localeCompare(b.name));
-  return descending ? sorted.reverse() : sorted;
+  if (!descending) return sorted;
+  // Reversed, but structures without a prediction stay at the end.
+  const isPredictedKey = key === 'eform' || key === 'gap' || key === 'ehull';
+  const reversed = sorted.reverse();
+  return isPredictedKey ? [...reversed.filter((r) => r.predicted), ...reversed.filter((r) => !r.predicted)] : reversed;
 }

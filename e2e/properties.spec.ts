@@ -1,0 +1,95 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/**
+ * Predicted crystal properties in the right column, from the full-graph
+ * MEGNet running in the property worker.
+ */
+async function openBuiltin(page: Page, query: string, name: RegExp): Promise<void> {
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('search').fill(query);
+  await page.getByTestId('structure-list').getByRole('option', { name }).getByRole('button').first().click();
+}
+
+test('opening Si shows three predicted properties with units and spread, computed off the page thread', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  await openBuiltin(page, 'Si', /^Silicon/);
+  await expect(page.getByTestId('formula')).toContainText('Si');
+  const values = page.getByTestId('props-values');
+  await expect(values).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('props-eform')).toHaveText(/^-?\d+\.\d{3}( ± \d+\.\d{3})? eV\/atom$/);
+  await expect(page.getByTestId('props-gap')).toHaveText(/^\d+\.\d{3}( ± \d+\.\d{3})? eV$/);
+  await expect(page.getByTestId('props-ehull')).toHaveText(/^\d+\.\d{3}( ± \d+\.\d{3})? eV\/atom$/);
+  await expect(page.getByTestId('props-latency')).toContainText(/ms on the (CPU|GPU \(WebGPU\))/);
+  await expect(page.getByTestId('props-warning')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('a monolayer is predicted with a warning that the model knows bulk crystals only', async ({ page }) => {
+  await page.goto('/');
+  await openBuiltin(page, 'MoS2', /monolayer/);
+  await expect(page.getByTestId('props-values')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('props-warning')).toContainText(/bulk crystals/);
+});
+
+/** A multi-frame extended XYZ of `n` small cubic binaries with varied lattice constants. */
+function manyCrystals(n: number): string {
+  const pairs = [
+    ['Na', 'Cl'],
+    ['Mg', 'O'],
+    ['Cs', 'Cl'],
+    ['Li', 'F'],
+    ['K', 'Br'],
+    ['Ca', 'S'],
+  ];
+  let out = '';
+  for (let k = 0; k < n; k++) {
+    const [a, b] = pairs[k % pairs.length];
+    const L = (3.2 + 0.02 * k).toFixed(3);
+    out += `2\nLattice="${L} 0 0 0 ${L} 0 0 0 ${L}" Properties=species:S:1:pos:R:3 pbc="T T T" name=c${k}\n${a} 0 0 0\n${b} ${(Number(L) / 2).toFixed(3)} ${(Number(L) / 2).toFixed(3)} ${(Number(L) / 2).toFixed(3)}\n`;
+  }
+  return out;
+}
+
+test('Predict all runs over an imported dataset with progress, survives a reload, is searchable and plotted', async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('file-input').setInputFiles({ name: 'binaries.xyz', mimeType: 'chemical/x-xyz', buffer: Buffer.from(manyCrystals(240)) });
+  await expect(page.getByTestId('message-info')).toContainText('Imported 240 structures');
+  const list = page.getByTestId('structure-list');
+
+  await page.getByTestId('predict-all').click();
+  // Progress is visible while it runs (the worker keeps the page responsive), then every record has its numbers.
+  await expect(page.getByTestId('predict-progress')).toBeVisible();
+  await expect(page.getByTestId('search')).toBeEditable();
+  await expect(page.getByTestId('predict-progress')).toHaveCount(0, { timeout: 120_000 });
+  await expect(page.getByTestId('message-info').last()).toContainText(/Predicted 240 structures \((CPU|WebGPU)/);
+  await expect(list.getByTestId('record-prediction')).toHaveCount(240);
+
+  await page.reload();
+  await expect(list.getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await expect(list.getByTestId('record-prediction')).toHaveCount(240);
+  await expect(page.getByTestId('predict-all')).toHaveText('Predict all');
+
+  // Search by predicted value: every match satisfies it, and the complement is the rest.
+  await page.getByTestId('search').fill('eform<-1.5');
+  const below = Number((await page.getByTestId('count').innerText()).split(' / ')[0]);
+  await page.getByTestId('search').fill('eform>=-1.5');
+  const above = Number((await page.getByTestId('count').innerText()).split(' / ')[0]);
+  expect(below + above).toBe(240);
+  await page.getByTestId('search').fill('');
+
+  await page.getByTestId('plot-toggle').click();
+  const plot = page.getByTestId('property-plot');
+  await expect(plot).toHaveAttribute('data-points', /"id"/);
+  const points = JSON.parse((await plot.getAttribute('data-points'))!) as { id: string; x: number; y: number }[];
+  await plot.click({ position: { x: points[7].x, y: points[7].y } });
+  await expect(list.getByRole('option', { selected: true })).toHaveCount(1);
+  const opened = await list.getByRole('option', { selected: true }).locator('.name').innerText();
+  await expect(page.getByTestId('structure-title')).toHaveText(opened);
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,125 @@
+/**
+ * The property worker: loads the crystal-property MEGNet once and runs it
+ * off the page's thread, so a 200-atom crystal or a whole dataset never
+ * freezes the page. Requests are served one at a time, in batches, with
+ * progress after each batch and a cancel honoured between batches.
+ *
+ * Backend 'auto' is measured, not guessed: the first time a batch of a given
+ * size class arrives, it runs on the CPU and (twice, the first to compile
+ * the pipelines) on WebGPU, and the faster path serves that size class from
+ * then on. A software adapter (SwiftShader) usually loses to the CPU here;
+ * a hardware GPU wins on large batches (bench/RESULTS.md).
+ */
+/// <reference lib="webworker" />
+import manifestUrl from '../../../models/properties/export/megnet-properties.json?url';
+import binUrl from '../../../models/properties/export/megnet-properties.bin?url';
+import { type PropertyManifest, PropertyModel, type PropertyPrediction } from '../../core/properties/model';
+import type { Structure } from '../../core/structure';
+import { getGpu } from '../../gpu/device';
+import type { GpuPropertyModel } from '../../gpu/property-model';
+import { type Backend, fromData, type Reply, type Request } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let model: Promise<PropertyModel> | null = null;
+let gpuModel: Promise<GpuPropertyModel | null> | null = null;
+let gpuProblem = '';
+/** Per size class ('single', 'batch'): the backend calibration chose, and its measurement. */
+const chosen = new Map<string, { backend: Backend; why: string }>();
+const cancelled = new Set<number>();
+let queue: Promise<void> = Promise.resolve();
+
+function loadModel(): Promise<PropertyModel> {
+  model ??= (async () => {
+    const [m, b] = await Promise.all([fetch(manifestUrl), fetch(binUrl)]);
+    if (!m.ok || !b.ok) throw new Error(`could not load the property model (HTTP ${m.ok ? b.status : m.status})`);
+    return new PropertyModel((await m.json()) as PropertyManifest, await b.arrayBuffer());
+  })().catch((e: unknown) => {
+    model = null;
+    throw e;
+  });
+  return model;
+}
+
+function loadGpu(m: PropertyModel): Promise<GpuPropertyModel | null> {
+  gpuModel ??= (async () => {
+    try {
+      const gpu = await getGpu(self.navigator.gpu);
+      const { GpuPropertyModel } = await import('../../gpu/property-model');
+      return new GpuPropertyModel(m, gpu);
+    } catch (e) {
+      gpuProblem = (e as Error).message;
+      return null;
+    }
+  })();
+  return gpuModel;
+}
+
+const post = (r: Reply) => self.postMessage(r);
+
+async function timed<T>(f: () => Promise<T> | T): Promise<[T, number]> {
+  const t0 = performance.now();
+  const out = await f();
+  return [out, performance.now() - t0];
+}
+
+/** Runs one batch on the chosen backend, calibrating the size class on first use. */
+async function runBatch(m: PropertyModel, batch: Structure[], pref: Request & { kind: 'predict' }): Promise<{ out: PropertyPrediction[]; backend: Backend; why: string }> {
+  if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'CPU chosen' };
+  const gpu = await loadGpu(m);
+  if (pref.backend === 'webgpu') {
+    if (!gpu) return { out: m.predict(batch), backend: 'cpu', why: `WebGPU unavailable (${gpuProblem}); ran on the CPU` };
+    return { out: await gpu.predict(batch), backend: 'webgpu', why: `WebGPU chosen (${gpu.gpu.adapterName})` };
+  }
+  if (!gpu) return { out: m.predict(batch), backend: 'cpu', why: `no WebGPU (${gpuProblem})` };
+  const size = batch.length === 1 ? 'single' : 'batch';
+  const known = chosen.get(size);
+  if (known) return { out: known.backend === 'cpu' ? m.predict(batch) : await gpu.predict(batch), ...known };
+  // Each path runs once untimed first: the CPU's JIT and the GPU's pipeline
+  // compilation and weight upload are one-off costs, not the steady state.
+  m.predict(batch);
+  const [out, cpuMs] = await timed(() => m.predict(batch));
+  await gpu.predict(batch);
+  const [, gpuMs] = await timed(() => gpu.predict(batch));
+  const backend: Backend = gpuMs < cpuMs ? 'webgpu' : 'cpu';
+  const per = (ms: number) => `${(ms / batch.length).toFixed(1)} ms`;
+  const why = `${backend === 'cpu' ? 'CPU' : 'WebGPU'} chosen by a measurement on ${gpu.gpu.adapterName}: CPU ${per(cpuMs)}, WebGPU ${per(gpuMs)} per structure at batch ${batch.length}`;
+  chosen.set(size, { backend, why });
+  return { out, backend, why };
+}
+
+async function serve(req: Request & { kind: 'predict' }): Promise<void> {
+  const t0 = performance.now();
+  try {
+    const m = await loadModel();
+    const structures = req.structures.map(fromData);
+    let backend: Backend = 'cpu';
+    let why = '';
+    let computeMs = 0;
+    for (let k = 0; k < structures.length; k += req.batch) {
+      if (cancelled.has(req.id)) break;
+      const batch = structures.slice(k, k + req.batch);
+      const t1 = performance.now();
+      const r = await runBatch(m, batch, req);
+      computeMs += performance.now() - t1;
+      ({ backend, why } = r);
+      post({ id: req.id, kind: 'progress', done: k + batch.length, total: structures.length, predictions: r.out });
+      // Let a cancel message in between batches.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    const stopped = cancelled.delete(req.id);
+    post({ id: req.id, kind: 'done', backend, why, msPerStructure: computeMs / Math.max(1, structures.length), ms: performance.now() - t0, cancelled: stopped });
+  } catch (e) {
+    cancelled.delete(req.id);
+    post({ id: req.id, kind: 'error', message: (e as Error).message });
+  }
+}
+
+self.onmessage = (ev: MessageEvent<Request>) => {
+  const req = ev.data;
+  if (req.kind === 'cancel') {
+    cancelled.add(req.id);
+    return;
+  }
+  queue = queue.then(() => serve(req));
+};
