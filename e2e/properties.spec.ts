@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { waitForServiceWorker } from './service-worker';
 
 /**
  * Predicted crystal properties in the right column, from the full-graph
@@ -24,6 +25,16 @@ test('opening Si shows three predicted properties with units and spread, compute
   await expect(page.getByTestId('props-latency')).toContainText(/ms on the (CPU|GPU \(WebGPU\))/);
   await expect(page.getByTestId('props-warning')).toHaveCount(0);
   expect(errors).toEqual([]);
+});
+
+test('predictions work offline: the worker and the model weights are precached', async ({ page, context }) => {
+  await page.goto('/');
+  await waitForServiceWorker(page);
+  await context.setOffline(true);
+  await page.reload();
+  await openBuiltin(page, 'Cu', /^Copper/);
+  await expect(page.getByTestId('props-eform')).toHaveText(/eV\/atom$/, { timeout: 30_000 });
+  await context.setOffline(false);
 });
 
 test('a monolayer is predicted with a warning that the model knows bulk crystals only', async ({ page }) => {
