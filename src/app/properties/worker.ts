@@ -11,35 +11,21 @@
  * a hardware GPU wins on large batches (bench/RESULTS.md).
  */
 /// <reference lib="webworker" />
-import manifestUrl from '../../../models/properties/export/megnet-properties.json?url';
-import binUrl from '../../../models/properties/export/megnet-properties.bin?url';
-import { type PropertyManifest, PropertyModel, type PropertyPrediction } from '../../core/properties/model';
+import type { PropertyModel, PropertyPrediction } from '../../core/properties/model';
 import type { Structure } from '../../core/structure';
 import { getGpu } from '../../gpu/device';
 import type { GpuPropertyModel } from '../../gpu/property-model';
+import { loadPropertyModel as loadModel } from './load-model';
 import { type Backend, fromData, type Reply, type Request } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let model: Promise<PropertyModel> | null = null;
 let gpuModel: Promise<GpuPropertyModel | null> | null = null;
 let gpuProblem = '';
 /** Per size class ('single', 'batch'): the backend calibration chose, and its measurement. */
 const chosen = new Map<string, { backend: Backend; why: string }>();
 const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
-
-function loadModel(): Promise<PropertyModel> {
-  model ??= (async () => {
-    const [m, b] = await Promise.all([fetch(manifestUrl), fetch(binUrl)]);
-    if (!m.ok || !b.ok) throw new Error(`could not load the property model (HTTP ${m.ok ? b.status : m.status})`);
-    return new PropertyModel((await m.json()) as PropertyManifest, await b.arrayBuffer());
-  })().catch((e: unknown) => {
-    model = null;
-    throw e;
-  });
-  return model;
-}
 
 function loadGpu(m: PropertyModel): Promise<GpuPropertyModel | null> {
   gpuModel ??= (async () => {

@@ -1,0 +1,23 @@
+/**
+ * The project's crystal-property MEGNet, shipped with the app (files from
+ * models/properties/export/, written by `python3 -m properties.export`) and
+ * precached by the service worker like every other asset. Loaded once per
+ * context (the property worker, the GPU lab page).
+ */
+import manifestUrl from '../../../models/properties/export/megnet-properties.json?url';
+import binUrl from '../../../models/properties/export/megnet-properties.bin?url';
+import { type PropertyManifest, PropertyModel } from '../../core/properties/model';
+
+let loading: Promise<PropertyModel> | null = null;
+
+export function loadPropertyModel(): Promise<PropertyModel> {
+  loading ??= (async () => {
+    const [m, b] = await Promise.all([fetch(manifestUrl), fetch(binUrl)]);
+    if (!m.ok || !b.ok) throw new Error(`could not load the property model (HTTP ${m.ok ? b.status : m.status})`);
+    return new PropertyModel((await m.json()) as PropertyManifest, await b.arrayBuffer());
+  })().catch((e: unknown) => {
+    loading = null;
+    throw e;
+  });
+  return loading;
+}
