@@ -10,9 +10,9 @@ import type { SegmentReduce } from '../core/graph/segment';
 import type { Activation } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { concat, type ConcatBlock, dense, gather, gaussianExpand, type SegmentStrategy, segmentReduce, segmentSoftmax } from '../gpu/graph/kernels';
-import { GraphRun } from '../gpu/graph/run';
+import { GraphRun } from '../gpu/runtime/run';
 import { GpuSet2Set } from '../gpu/graph/set2set';
-import { GpuSegments, type GpuTensor, upload } from '../gpu/graph/tensor';
+import { GpuSegments, type GpuTensor, upload } from '../gpu/runtime/tensor';
 
 interface Timed {
   ms: number;

@@ -13,9 +13,9 @@ import { buildCellGrid, type CellGrid } from '../core/neighbors/cells';
 import { neighborListCpu } from '../core/neighbors/cpu';
 import { NeighborListError, type EdgeList, type NeighborInput } from '../core/neighbors/types';
 import { getGpu, GpuUnavailable, type GpuContext } from './device';
-import { pipeline } from './graph/pipelines';
-import { GraphRun, Params } from './graph/run';
-import { GpuTensor, TENSOR_USAGE, upload } from './graph/tensor';
+import { pipeline } from './runtime/pipelines';
+import { GraphRun, Params } from './runtime/run';
+import { GpuTensor, TENSOR_USAGE, upload } from './runtime/tensor';
 
 /** The request is valid but too large for this GPU (buffer limits, memory); the CPU may still manage. */
 export class GpuLimitError extends NeighborListError {

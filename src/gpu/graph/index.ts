@@ -1,5 +1,3 @@
-/** WebGPU graph-network primitives: tensors, the single-submission run, kernels, Set2Set. */
-export * from './tensor';
-export * from './run';
+/** WebGPU graph-network primitives (kernels, Set2Set) on the shared runtime (../runtime/). */
 export * from './kernels';
 export * from './set2set';

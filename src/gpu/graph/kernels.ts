@@ -9,9 +9,9 @@
 import type { GaussianBasis } from '../../core/graph/rbf';
 import type { SegmentReduce } from '../../core/graph/segment';
 import type { Activation } from '../../core/graph/types';
-import { pipeline } from './pipelines';
-import { type GraphRun, Params } from './run';
-import type { GpuSegments, GpuTensor } from './tensor';
+import { pipeline } from '../runtime/pipelines';
+import { type GraphRun, Params } from '../runtime/run';
+import type { GpuSegments, GpuTensor } from '../runtime/tensor';
 
 const WG = 256; // workgroup size of the one-thread-per-element kernels
 const TILE = 32; // output tile edge of dense.wgsl

@@ -10,9 +10,9 @@ import type { GraphBatch } from '../../core/graph/batch';
 import { megnetInputs, type MegnetWeights, type Mlp } from '../../core/graph/megnet';
 import type { Activation, Matrix } from '../../core/graph/types';
 import { addInPlace, concat, copyColumns, dense, gaussianExpand, segmentReduce } from './kernels';
-import { GraphRun } from './run';
+import { GraphRun } from '../runtime/run';
 import { GpuSet2Set } from './set2set';
-import { GpuSegments, type GpuTensor, upload, uploadMatrix } from './tensor';
+import { GpuSegments, type GpuTensor, upload, uploadMatrix } from '../runtime/tensor';
 
 interface GpuLayer {
   w: GpuTensor;

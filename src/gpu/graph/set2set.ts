@@ -18,8 +18,8 @@
 import { type LstmWeights, lstmHidden } from '../../core/graph/set2set';
 import { matrix } from '../../core/graph/types';
 import { dense, lstmCell, rowDot, type SegmentStrategy, segmentReduce, segmentSoftmax } from './kernels';
-import type { GraphRun } from './run';
-import { type GpuSegments, type GpuTensor, uploadMatrix, upload } from './tensor';
+import type { GraphRun } from '../runtime/run';
+import { type GpuSegments, type GpuTensor, uploadMatrix, upload } from '../runtime/tensor';
 
 export class GpuSet2Set {
   readonly hidden: number;
