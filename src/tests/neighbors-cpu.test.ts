@@ -7,10 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { Lattice } from '../core/lattice';
 import type { Mat3, Vec3 } from '../core/math3';
-import { neighborListCpu } from '../core/neighbors/cpu';
+import { buildCellGrid } from '../core/neighbors/cells';
+import { INSERTION_SORT_MAX, neighborListCpu } from '../core/neighbors/cpu';
 import { reducePeriodicBasis } from '../core/neighbors/reduce';
 import { NeighborListError, type EdgeList, type NeighborInput } from '../core/neighbors/types';
-import { crossUnit, type Pbc, randomCell, randomFrac, rng } from './neighbor-cases';
+import { adversarialCases, crossUnit, type Pbc, randomCell, randomFrac, rng } from './neighbor-cases';
 
 /** Naive reference: every pair, every image a sphere of radius rc can reach, in float64. */
 function naive(input: NeighborInput): Map<string, number> {
@@ -61,6 +62,75 @@ function keyDistance(input: NeighborInput, key: string): number {
 }
 
 const TOL = 1e-5;
+
+/**
+ * The plain cell-list walk, as the GPU kernels do it: every atom visits its
+ * whole stencil, keeps the hits and sorts them by (dst, image). The CPU
+ * backend visits each pair once and mirrors it; its output must be this
+ * one bit for bit.
+ */
+function fullStencilWalk(input: NeighborInput): EdgeList {
+  const g = buildCellGrid(input);
+  const [[a0, a1, a2], [b0, b1, b2], [c0, c1, c2]] = g.lattice.matrix;
+  const T = g.toInput;
+  const rc2 = g.cutoff * g.cutoff;
+  const [n0, n1, n2] = g.bins;
+  const edges: { i: number; j: number; img: number[]; v: number[]; d: number }[] = [];
+  for (let i = 0; i < g.n; i++) {
+    const p = [Math.floor(g.binOf[i] / (n1 * n2)), Math.floor(g.binOf[i] / n2) % n1, g.binOf[i] % n2];
+    const hits: (typeof edges)[number][] = [];
+    const axis = (k: number, d: number): [number, number] | null => {
+      const u = p[k] + d;
+      if (!g.periodic[k]) return u < 0 || u >= g.bins[k] ? null : [u, 0];
+      const im = Math.floor(u / g.bins[k]);
+      return [u - im * g.bins[k], im];
+    };
+    for (let d0 = -g.reach[0]; d0 <= g.reach[0]; d0++) {
+      for (let d1 = -g.reach[1]; d1 <= g.reach[1]; d1++) {
+        for (let d2 = -g.reach[2]; d2 <= g.reach[2]; d2++) {
+          const u = [axis(0, d0), axis(1, d1), axis(2, d2)];
+          if (u.some((x) => x === null)) continue;
+          const [[k0, i0], [k1, i1], [k2, i2]] = u as [number, number][];
+          const cell = (k0 * n1 + k1) * n2 + k2;
+          for (let s = g.cellStart[cell]; s < g.cellStart[cell + 1]; s++) {
+            const j = g.order[s];
+            if (j === i && i0 === 0 && i1 === 0 && i2 === 0) continue;
+            const f0 = g.wrapped[3 * j] - g.wrapped[3 * i] + i0;
+            const f1 = g.wrapped[3 * j + 1] - g.wrapped[3 * i + 1] + i1;
+            const f2 = g.wrapped[3 * j + 2] - g.wrapped[3 * i + 2] + i2;
+            const v = [f0 * a0 + f1 * b0 + f2 * c0, f0 * a1 + f1 * b1 + f2 * c1, f0 * a2 + f1 * b2 + f2 * c2];
+            const d2sq = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+            if (!(d2sq < rc2 && d2sq > 0)) continue;
+            const m = [i0, i1, i2].map((x, k) => x + g.shift[3 * i + k] - g.shift[3 * j + k]);
+            const img = [0, 1, 2].map((c) => m[0] * T[0][c] + m[1] * T[1][c] + m[2] * T[2][c]);
+            hits.push({ i, j, img, v, d: Math.sqrt(d2sq) });
+          }
+        }
+      }
+    }
+    hits.sort((x, y) => x.j - y.j || x.img[0] - y.img[0] || x.img[1] - y.img[1] || x.img[2] - y.img[2]);
+    edges.push(...hits);
+  }
+  return {
+    count: edges.length,
+    src: Int32Array.from(edges, (e) => e.i),
+    dst: Int32Array.from(edges, (e) => e.j),
+    image: Int32Array.from(edges.flatMap((e) => e.img)),
+    vec: Float32Array.from(edges.flatMap((e) => e.v)),
+    dist: Float32Array.from(edges, (e) => e.d),
+  };
+}
+
+/** Bit for bit (Object.is, so also the sign of zero in the float columns). */
+function expectIdentical(got: EdgeList, want: EdgeList, name: string): void {
+  expect(got.count, `${name}: edge count`).toBe(want.count);
+  for (const key of ['src', 'dst', 'image', 'vec', 'dist'] as const) {
+    const a = got[key];
+    const b = want[key];
+    expect(a.length, `${name}: ${key} length`).toBe(b.length);
+    for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) throw new Error(`${name}: ${key}[${k}] is ${a[k]}, the full walk has ${b[k]}`);
+  }
+}
 
 /** Same edge set (up to float ties at the cutoff), same distances and vectors, sorted order. */
 function expectMatches(input: NeighborInput, got: EdgeList): void {
@@ -241,6 +311,51 @@ describe('neighborListCpu', () => {
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: [[0, NaN, 0]], cutoff: 1 })).toThrow(/site 0/);
     expect(() => neighborListCpu({ lattice: [[1, 0, 0], [2, 0, 0], [0, 0, 1]], pbc: [true, true, true], frac: [[0, 0, 0]], cutoff: 1 })).toThrow(/lattice/);
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: new Float64Array(4), cutoff: 1 })).toThrow(/divisible by 3/);
+  });
+
+  // The backend walks each pair once and writes the reverse edge from it; these inputs cover
+  // both kinds of each path: short and long neighbour lists (insertion sort up to
+  // INSERTION_SORT_MAX pairs of an atom, Array.prototype.sort above), one image per pair and
+  // several (cells thinner than 2 r_c, reverse edges put in image order afterwards), the
+  // identity and a reduced basis, unwrapped coordinates and coincident atoms, and atoms on
+  // lattice sites, whose vectors have components that are exactly zero: +0 both ways, so the
+  // reverse vector is not simply −vec there.
+  it('is bit for bit the full-stencil walk (each pair walked once, both directions written)', { timeout: 60_000 }, () => {
+    const cases: { name: string; input: NeighborInput }[] = adversarialCases(100).map((c) => ({ name: c.name, input: c.input }));
+    const sites = (cells: Vec3, basis: Vec3[]): Vec3[] =>
+      Array.from({ length: cells[0] * cells[1] * cells[2] }, (_, c) => [Math.floor(c / (cells[1] * cells[2])), Math.floor(c / cells[2]) % cells[1], c % cells[2]]).flatMap((o) =>
+        basis.map((b) => [0, 1, 2].map((k) => (o[k] + b[k]) / cells[k]) as Vec3),
+      );
+    const fcc: Vec3[] = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+    const cu: Mat3 = [[3.615 * 4, 0, 0], [0, 3.615 * 4, 0], [0, 0, 3.615 * 3]];
+    cases.push({ name: 'fcc Cu 4x4x3', input: { lattice: cu, pbc: [true, true, true], frac: sites([4, 4, 3], fcc), cutoff: 3.2 } });
+    cases.push({ name: 'fcc Cu 4x4x3 slab', input: { lattice: cu, pbc: [true, true, false], frac: sites([4, 4, 3], fcc), cutoff: 4 } });
+    cases.push({ name: 'fcc Cu cell, r_c of several cells', input: { lattice: Lattice.cubic(3.615).matrix, pbc: [true, true, true], frac: fcc, cutoff: 6 } });
+    const graphene = Lattice.fromParameters(2.46 * 5, 2.46 * 5, 20, 90, 90, 120).matrix;
+    cases.push({ name: 'graphene 5x5', input: { lattice: graphene, pbc: [true, true, false], frac: sites([5, 5, 1], [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5]]), cutoff: 3 } });
+    cases.push({ name: 'lattice sites in a 170° cell', input: { lattice: Lattice.fromParameters(4, 4, 5, 90, 90, 170).matrix, pbc: [true, true, true], frac: [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0]], cutoff: 6 } });
+    const r = rng(12);
+    const dense = { lattice: Lattice.cubic(12).matrix, pbc: [true, true, true] as Pbc, frac: randomFrac(r, 300), cutoff: 7 };
+    cases.push({ name: 'long lists, one bin', input: dense });
+    cases.push({ name: 'long lists, 27 bins', input: { lattice: Lattice.cubic(21.5).matrix, pbc: [true, true, true], frac: randomFrac(r, 1200), cutoff: 7 } });
+    cases.push({ name: 'two bins per axis: two images of a pair', input: { lattice: Lattice.cubic(7).matrix, pbc: [true, true, true], frac: randomFrac(r, 60), cutoff: 3.4 } });
+    const twice = randomFrac(r, 50);
+    cases.push({ name: 'coincident atoms', input: { lattice: randomCell(r, 6, 9), pbc: [true, false, true], frac: [...twice, ...twice.slice(0, 10)], cutoff: 4 } });
+    for (let t = 0; t < 12; t++) {
+      const lattice = randomCell(r, 2 + 6 * r(), 6 + 12 * r());
+      const pbc = [r() < 0.8, r() < 0.8, r() < 0.8] as Pbc;
+      const frac = randomFrac(r, 1 + Math.floor(r() * 200)).map((f) => f.map((x) => x + Math.floor(r() * 5) - 2) as Vec3);
+      cases.push({ name: `random ${t}`, input: { lattice, pbc, frac, cutoff: 1 + 7 * r() } });
+    }
+    let long = 0;
+    for (const { name, input } of cases) {
+      const got = neighborListCpu(input);
+      expectIdentical(got, fullStencilWalk(input), name);
+      const perSrc = new Map<number, number>();
+      for (let e = 0; e < got.count; e++) if (got.dst[e] >= got.src[e]) perSrc.set(got.src[e], (perSrc.get(got.src[e]) ?? 0) + 1);
+      if ([...perSrc.values()].some((c) => c > INSERTION_SORT_MAX)) long++;
+    }
+    expect(long, 'inputs with lists longer than INSERTION_SORT_MAX').toBeGreaterThanOrEqual(2);
   });
 
   it('returns an empty list for no atoms or nothing in range', () => {

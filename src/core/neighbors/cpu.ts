@@ -1,119 +1,103 @@
 /**
  * CPU reference neighbour list: the cell list of ./cells.ts walked in
  * float64 (output vectors and distances rounded to float32). The WebGPU
- * kernels visit the same candidates in the same way, so this is both the
- * fallback backend and the oracle the GPU is tested against.
+ * kernels walk every atom's full stencil of the same grid; this walk gives
+ * exactly the output of that full walk in float64 (same edges, same order,
+ * same bits), so it is both the fallback backend and the oracle the GPU is
+ * tested against.
+ *
+ * For speed it examines each unordered pair once and writes both directions:
+ *  - Atom a looks, in the bins of its stencil, only at atoms b ≥ a (b = a in
+ *    other images than its own): each bin lists its atoms in increasing
+ *    index, so that is a suffix of the bin. The stencil is symmetric, so the
+ *    pair (a, b, n) is in a's stencil exactly when (b, a, −n) is in b's.
+ *  - The reverse edge b → a gets −image and the same distance, and its
+ *    vector is computed as the full walk from b computes it,
+ *    ((w_a − w_b) − n) · L: that is −vec bit for bit except where a
+ *    component is zero (IEEE rounding is symmetric under negation, but
+ *    exact cancellation gives +0 both ways, which negating would turn
+ *    into −0), and its squared distance is the same number.
+ *  - Order: the edges of atom s with dst < s are the reverse edges written
+ *    while walking a = dst < s, which happens in increasing a, so a stable
+ *    scatter by src puts them in dst order; its edges with dst ≥ s come from
+ *    its own walk and are sorted there (insertion sort, as there are few);
+ *    several images of one pair (cells thinner than 2 r_c) are put in image
+ *    order afterwards.
+ * Coordinates are copied into bin order so each bin is read contiguously,
+ * and the bins and lattice images to visit are tabulated per axis once.
  */
 import { buildCellGrid, type CellGrid } from './cells';
 import { MAX_EDGES, NeighborListError, type EdgeList, type NeighborInput } from './types';
 
-/** Growable output columns (typed arrays doubled on demand). */
-class EdgeBuffer {
+/** Neighbour lists at most this long are insertion-sorted; longer ones use Array.prototype.sort. */
+export const INSERTION_SORT_MAX = 48;
+
+const tooMany = () => new NeighborListError(`the neighbour list has more than ${MAX_EDGES.toLocaleString('en-US')} edges; use a smaller cutoff or fewer atoms`);
+
+/**
+ * The pairs found by the walk, in the order found (by increasing a): for
+ * each, b, the image of b seen from a (caller's basis), the vectors a → b
+ * and b → a and the distance, already in float32.
+ */
+class PairBuffer {
   count = 0;
-  src: Int32Array;
-  dst: Int32Array;
+  b: Int32Array;
   image: Int32Array;
   vec: Float32Array;
+  back: Float32Array;
   dist: Float32Array;
 
   constructor(capacity: number) {
-    const c = Math.max(16, Math.ceil(capacity));
-    this.src = new Int32Array(c);
-    this.dst = new Int32Array(c);
+    const c = Math.max(64, Math.min(MAX_EDGES, Math.ceil(capacity)));
+    this.b = new Int32Array(c);
     this.image = new Int32Array(3 * c);
     this.vec = new Float32Array(3 * c);
+    this.back = new Float32Array(3 * c);
     this.dist = new Float32Array(c);
   }
 
-  reserve(extra: number): void {
-    const need = this.count + extra;
-    if (need <= this.src.length) return;
-    if (need > MAX_EDGES) {
-      throw new NeighborListError(`the neighbour list has more than ${MAX_EDGES.toLocaleString('en-US')} edges; use a smaller cutoff or fewer atoms`);
-    }
-    const c = Math.min(MAX_EDGES, Math.max(need, 2 * this.src.length));
-    const grow = <T extends Int32Array | Float32Array>(a: T, n: number, make: (n: number) => T): T => {
-      const b = make(n);
+  grow(): void {
+    // Each pair is at least one edge.
+    if (this.count >= MAX_EDGES) throw tooMany();
+    const c = Math.min(MAX_EDGES, 2 * this.b.length);
+    const grow = <T extends Int32Array | Float32Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
-    this.src = grow(this.src, c, (n) => new Int32Array(n));
-    this.dst = grow(this.dst, c, (n) => new Int32Array(n));
-    this.image = grow(this.image, 3 * c, (n) => new Int32Array(n));
-    this.vec = grow(this.vec, 3 * c, (n) => new Float32Array(n));
-    this.dist = grow(this.dist, c, (n) => new Float32Array(n));
-  }
-
-  finish(): EdgeList {
-    const n = this.count;
-    return {
-      count: n,
-      src: this.src.slice(0, n),
-      dst: this.dst.slice(0, n),
-      image: this.image.slice(0, 3 * n),
-      vec: this.vec.slice(0, 3 * n),
-      dist: this.dist.slice(0, n),
-    };
+    this.b = grow(this.b, new Int32Array(c));
+    this.image = grow(this.image, new Int32Array(3 * c));
+    this.vec = grow(this.vec, new Float32Array(3 * c));
+    this.back = grow(this.back, new Float32Array(3 * c));
+    this.dist = grow(this.dist, new Float32Array(c));
   }
 }
 
-/** Scratch space for one atom's neighbours before they are sorted. */
-class Segment {
-  n = 0;
-  j = new Int32Array(64);
-  img = new Int32Array(192);
-  v = new Float64Array(192);
-  d = new Float64Array(64);
-  idx: number[] = [];
-
-  push(j: number, i0: number, i1: number, i2: number, x: number, y: number, z: number, d: number): void {
-    if (this.n === this.j.length) {
-      const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-        const b = make(2 * a.length);
-        b.set(a);
-        return b;
-      };
-      this.j = grow(this.j, (n) => new Int32Array(n));
-      this.img = grow(this.img, (n) => new Int32Array(n));
-      this.v = grow(this.v, (n) => new Float64Array(n));
-      this.d = grow(this.d, (n) => new Float64Array(n));
-    }
-    const k = this.n++;
-    this.j[k] = j;
-    this.img[3 * k] = i0;
-    this.img[3 * k + 1] = i1;
-    this.img[3 * k + 2] = i2;
-    this.v[3 * k] = x;
-    this.v[3 * k + 1] = y;
-    this.v[3 * k + 2] = z;
-    this.d[k] = d;
-  }
-
-  /** Appends the segment to `out` as edges of `src`, sorted by (dst, image). */
-  flush(src: number, out: EdgeBuffer): void {
-    const { j, img } = this;
-    const idx = this.idx;
-    idx.length = this.n;
-    for (let k = 0; k < this.n; k++) idx[k] = k;
-    idx.sort((a, b) => j[a] - j[b] || img[3 * a] - img[3 * b] || img[3 * a + 1] - img[3 * b + 1] || img[3 * a + 2] - img[3 * b + 2]);
-    out.reserve(this.n);
-    let e = out.count;
-    for (const k of idx) {
-      out.src[e] = src;
-      out.dst[e] = j[k];
-      for (let c = 0; c < 3; c++) {
-        out.image[3 * e + c] = img[3 * k + c];
-        out.vec[3 * e + c] = this.v[3 * k + c];
+/**
+ * Per axis, the bins to visit from each bin: for bin p and offset d ∈ [−m, m]
+ * (entry p · (2m + 1) + d + m), the bin u mod n of the unwrapped bin
+ * u = p + d (−1 when u is outside a non-periodic axis) and the lattice
+ * image floor(u / n) (0 along non-periodic axes).
+ */
+function axisTable(bins: number, reach: number, periodic: boolean): { bin: Int32Array; image: Int32Array } {
+  const width = 2 * reach + 1;
+  const bin = new Int32Array(bins * width);
+  const image = new Int32Array(bins * width);
+  for (let p = 0; p < bins; p++) {
+    for (let d = -reach; d <= reach; d++) {
+      const u = p + d;
+      const e = p * width + d + reach;
+      if (periodic) {
+        const i = Math.floor(u / bins);
+        bin[e] = u - i * bins;
+        image[e] = i;
+      } else {
+        bin[e] = u < 0 || u >= bins ? -1 : u;
+        image[e] = 0;
       }
-      out.dist[e] = this.d[k];
-      e++;
     }
-    out.count = e;
-    this.n = 0;
   }
+  return { bin, image };
 }
-
-const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
 /** Neighbour list on the CPU; see EdgeList for the output contract. */
 export function neighborListCpu(input: NeighborInput): EdgeList {
@@ -121,72 +105,238 @@ export function neighborListCpu(input: NeighborInput): EdgeList {
   return walkGrid(grid);
 }
 
-/** Visits every atom's candidate bins (see cells.ts for why this finds each (j, image) once). */
+/**
+ * Finds every pair (a, b ≥ a, image) within the cutoff once (see the header
+ * and cells.ts for why the stencil meets each (b, image) once), then writes
+ * both directions in (src, dst, image) order.
+ */
 export function walkGrid(grid: CellGrid): EdgeList {
   const { n, wrapped: w, shift, bins, reach, periodic, binOf, cellStart, order } = grid;
   const [[a0, a1, a2], [b0, b1, b2], [c0, c1, c2]] = grid.lattice.matrix;
   const rc2 = grid.cutoff * grid.cutoff;
   const [[t00, t01, t02], [t10, t11, t12], [t20, t21, t22]] = grid.toInput;
+  const identity = t00 === 1 && t11 === 1 && t22 === 1 && t01 === 0 && t02 === 0 && t10 === 0 && t12 === 0 && t20 === 0 && t21 === 0;
   const [n0, n1, n2] = bins;
-  const out = new EdgeBuffer(grid.estimatedEdges * 1.1);
-  const seg = new Segment();
 
-  for (let i = 0; i < n; i++) {
-    const flat = binOf[i];
+  // Coordinates and shifts in bin order: bin c holds slots cellStart[c] .. cellStart[c + 1].
+  const ws = new Float64Array(3 * n);
+  const ss = new Int32Array(3 * n);
+  for (let s = 0; s < n; s++) {
+    const j = order[s];
+    ws[3 * s] = w[3 * j];
+    ws[3 * s + 1] = w[3 * j + 1];
+    ws[3 * s + 2] = w[3 * j + 2];
+    ss[3 * s] = shift[3 * j];
+    ss[3 * s + 1] = shift[3 * j + 1];
+    ss[3 * s + 2] = shift[3 * j + 2];
+  }
+  const w0 = 2 * reach[0] + 1, w1 = 2 * reach[1] + 1, w2 = 2 * reach[2] + 1;
+  const { bin: bin0, image: img0 } = axisTable(n0, reach[0], periodic[0]);
+  const { bin: bin1, image: img1 } = axisTable(n1, reach[1], periodic[1]);
+  const { bin: bin2, image: img2 } = axisTable(n2, reach[2], periodic[2]);
+
+  // 1. The walk: pairs of atom a are pairs[pairStart[a] .. pairStart[a + 1]).
+  const pairs = new PairBuffer(grid.estimatedEdges * 0.55 + 16);
+  const pairStart = new Int32Array(n + 1);
+  /** Edges b → a with a < b, per b. */
+  const lower = new Int32Array(n);
+  let edges = 0;
+  for (let a = 0; a < n; a++) {
+    pairStart[a] = pairs.count;
+    const flat = binOf[a];
     const p2 = flat % n2;
     const p1 = Math.floor(flat / n2) % n1;
     const p0 = Math.floor(flat / (n1 * n2));
-    const wi0 = w[3 * i], wi1 = w[3 * i + 1], wi2 = w[3 * i + 2];
-    const si0 = shift[3 * i], si1 = shift[3 * i + 1], si2 = shift[3 * i + 2];
-    for (let d0 = -reach[0]; d0 <= reach[0]; d0++) {
-      const u0 = p0 + d0;
-      let k0 = u0;
-      let i0 = 0;
-      if (periodic[0]) {
-        i0 = floorDiv(u0, n0);
-        k0 = u0 - i0 * n0;
-      } else if (u0 < 0 || u0 >= n0) continue;
-      for (let d1 = -reach[1]; d1 <= reach[1]; d1++) {
-        const u1 = p1 + d1;
-        let k1 = u1;
-        let i1 = 0;
-        if (periodic[1]) {
-          i1 = floorDiv(u1, n1);
-          k1 = u1 - i1 * n1;
-        } else if (u1 < 0 || u1 >= n1) continue;
-        for (let d2 = -reach[2]; d2 <= reach[2]; d2++) {
-          const u2 = p2 + d2;
-          let k2 = u2;
-          let i2 = 0;
-          if (periodic[2]) {
-            i2 = floorDiv(u2, n2);
-            k2 = u2 - i2 * n2;
-          } else if (u2 < 0 || u2 >= n2) continue;
-          const cell = (k0 * n1 + k1) * n2 + k2;
-          const self = i0 === 0 && i1 === 0 && i2 === 0;
-          for (let s = cellStart[cell], end = cellStart[cell + 1]; s < end; s++) {
-            const j = order[s];
-            if (self && j === i) continue;
-            // Fractional difference in the wrapped frame, then to Å.
-            const f0 = w[3 * j] - wi0 + i0;
-            const f1 = w[3 * j + 1] - wi1 + i1;
-            const f2 = w[3 * j + 2] - wi2 + i2;
+    const wa0 = w[3 * a], wa1 = w[3 * a + 1], wa2 = w[3 * a + 2];
+    const sa0 = shift[3 * a], sa1 = shift[3 * a + 1], sa2 = shift[3 * a + 2];
+    for (let e0 = p0 * w0, end0 = e0 + w0; e0 < end0; e0++) {
+      const k0 = bin0[e0];
+      if (k0 < 0) continue;
+      const i0 = img0[e0];
+      for (let e1 = p1 * w1, end1 = e1 + w1; e1 < end1; e1++) {
+        const k1 = bin1[e1];
+        if (k1 < 0) continue;
+        const i1 = img1[e1];
+        const row = (k0 * n1 + k1) * n2;
+        for (let e2 = p2 * w2, end2 = e2 + w2; e2 < end2; e2++) {
+          const k2 = bin2[e2];
+          if (k2 < 0) continue;
+          const i2 = img2[e2];
+          const cell = row + k2;
+          const end = cellStart[cell + 1];
+          let s = cellStart[cell];
+          if (s === end || order[end - 1] < a) continue;
+          // First slot with an atom ≥ a (bins list their atoms in increasing index).
+          if (order[s] < a) {
+            let hi = end - 1;
+            while (hi - s > 1) {
+              const mid = (s + hi) >>> 1;
+              if (order[mid] < a) s = mid;
+              else hi = mid;
+            }
+            s = hi;
+          }
+          // The atom itself only in other images than its own.
+          if (order[s] === a && i0 === 0 && i1 === 0 && i2 === 0) s++;
+          for (; s < end; s++) {
+            // Fractional difference in the wrapped frame, then to Å (as the full walk and the GPU do).
+            const f0 = ws[3 * s] - wa0 + i0;
+            const f1 = ws[3 * s + 1] - wa1 + i1;
+            const f2 = ws[3 * s + 2] - wa2 + i2;
             const x = f0 * a0 + f1 * b0 + f2 * c0;
             const y = f0 * a1 + f1 * b1 + f2 * c1;
             const z = f0 * a2 + f1 * b2 + f2 * c2;
-            const d2sq = x * x + y * y + z * z;
-            if (d2sq < rc2 && d2sq > 0) {
-              // Report the image against the original (unwrapped) positions, in the caller's basis.
-              const m0 = i0 + si0 - shift[3 * j];
-              const m1 = i1 + si1 - shift[3 * j + 1];
-              const m2 = i2 + si2 - shift[3 * j + 2];
-              seg.push(j, m0 * t00 + m1 * t10 + m2 * t20, m0 * t01 + m1 * t11 + m2 * t21, m0 * t02 + m1 * t12 + m2 * t22, x, y, z, Math.sqrt(d2sq));
+            const d2 = x * x + y * y + z * z;
+            if (d2 < rc2 && d2 > 0) {
+              if (pairs.count === pairs.b.length) pairs.grow();
+              const k = pairs.count++;
+              const b = order[s];
+              pairs.b[k] = b;
+              if (b !== a) {
+                lower[b]++;
+                edges += 2;
+              } else edges++;
+              if (edges > MAX_EDGES) throw tooMany();
+              // The image against the original (unwrapped) positions, in the caller's basis.
+              const m0 = i0 + sa0 - ss[3 * s];
+              const m1 = i1 + sa1 - ss[3 * s + 1];
+              const m2 = i2 + sa2 - ss[3 * s + 2];
+              const img = pairs.image;
+              if (identity) {
+                img[3 * k] = m0;
+                img[3 * k + 1] = m1;
+                img[3 * k + 2] = m2;
+              } else {
+                img[3 * k] = m0 * t00 + m1 * t10 + m2 * t20;
+                img[3 * k + 1] = m0 * t01 + m1 * t11 + m2 * t21;
+                img[3 * k + 2] = m0 * t02 + m1 * t12 + m2 * t22;
+              }
+              const v = pairs.vec;
+              v[3 * k] = x;
+              v[3 * k + 1] = y;
+              v[3 * k + 2] = z;
+              // b → a as the walk from b would compute it (its image of a is −i; the same bits as −x, −y, −z except signed zeros).
+              const g0 = wa0 - ws[3 * s] - i0;
+              const g1 = wa1 - ws[3 * s + 1] - i1;
+              const g2 = wa2 - ws[3 * s + 2] - i2;
+              const r = pairs.back;
+              r[3 * k] = g0 * a0 + g1 * b0 + g2 * c0;
+              r[3 * k + 1] = g0 * a1 + g1 * b1 + g2 * c1;
+              r[3 * k + 2] = g0 * a2 + g1 * b2 + g2 * c2;
+              pairs.dist[k] = Math.sqrt(d2);
             }
           }
         }
       }
     }
-    seg.flush(i, out);
   }
-  return out.finish();
+  pairStart[n] = pairs.count;
+
+  // 2. Where each atom's edges go: first those to lower indices, then its own pairs.
+  const src = new Int32Array(edges);
+  const dst = new Int32Array(edges);
+  const image = new Int32Array(3 * edges);
+  const vec = new Float32Array(3 * edges);
+  const dist = new Float32Array(edges);
+  const next = new Int32Array(n);
+  for (let s = 0, e = 0; s < n; s++) {
+    next[s] = e;
+    e += lower[s] + pairStart[s + 1] - pairStart[s];
+  }
+  const { b: pb, image: pi, vec: pv, back: pr, dist: pd } = pairs;
+
+  // 3. Reverse edges b → a, in increasing a within each b.
+  for (let a = 0; a < n; a++) {
+    for (let k = pairStart[a], end = pairStart[a + 1]; k < end; k++) {
+      const b = pb[k];
+      if (b === a) continue;
+      const e = next[b]++;
+      src[e] = b;
+      dst[e] = a;
+      image[3 * e] = -pi[3 * k];
+      image[3 * e + 1] = -pi[3 * k + 1];
+      image[3 * e + 2] = -pi[3 * k + 2];
+      vec[3 * e] = pr[3 * k];
+      vec[3 * e + 1] = pr[3 * k + 1];
+      vec[3 * e + 2] = pr[3 * k + 2];
+      dist[e] = pd[k];
+    }
+  }
+
+  // 4. Each atom's own pairs a → b ≥ a, sorted by (b, image). Keys are unique: each (b, image) is met once.
+  let perm = new Int32Array(64);
+  const idx: number[] = [];
+  const before = (q: number, k: number) => {
+    if (pb[q] !== pb[k]) return pb[q] < pb[k];
+    if (pi[3 * q] !== pi[3 * k]) return pi[3 * q] < pi[3 * k];
+    if (pi[3 * q + 1] !== pi[3 * k + 1]) return pi[3 * q + 1] < pi[3 * k + 1];
+    return pi[3 * q + 2] < pi[3 * k + 2];
+  };
+  for (let a = 0; a < n; a++) {
+    const first = pairStart[a];
+    const count = pairStart[a + 1] - first;
+    if (count === 0) continue;
+    if (count > perm.length) perm = new Int32Array(2 * count);
+    if (count <= INSERTION_SORT_MAX) {
+      for (let k = first; k < first + count; k++) {
+        let p = k - first;
+        while (p > 0 && !before(perm[p - 1], k)) {
+          perm[p] = perm[p - 1];
+          p--;
+        }
+        perm[p] = k;
+      }
+    } else {
+      idx.length = count;
+      for (let p = 0; p < count; p++) idx[p] = first + p;
+      idx.sort((q, k) => pb[q] - pb[k] || pi[3 * q] - pi[3 * k] || pi[3 * q + 1] - pi[3 * k + 1] || pi[3 * q + 2] - pi[3 * k + 2]);
+      for (let p = 0; p < count; p++) perm[p] = idx[p];
+    }
+    let e = next[a];
+    for (let p = 0; p < count; p++, e++) {
+      const k = perm[p];
+      src[e] = a;
+      dst[e] = pb[k];
+      image[3 * e] = pi[3 * k];
+      image[3 * e + 1] = pi[3 * k + 1];
+      image[3 * e + 2] = pi[3 * k + 2];
+      vec[3 * e] = pv[3 * k];
+      vec[3 * e + 1] = pv[3 * k + 1];
+      vec[3 * e + 2] = pv[3 * k + 2];
+      dist[e] = pd[k];
+    }
+  }
+
+  // 5. Several images of one pair among the reverse edges (cells thinner than 2 r_c): they
+  // are adjacent (all written while walking their dst); put them in image order.
+  const multiImage = [0, 1, 2].some((k) => periodic[k] && 2 * reach[k] + 1 > bins[k]);
+  if (multiImage) sortImageRuns(src, dst, image, vec, dist);
+
+  return { count: edges, src, dst, image, vec, dist };
+}
+
+/** Sorts each run of edges with equal (src, dst) by image, in place (runs are short). */
+function sortImageRuns(src: Int32Array, dst: Int32Array, image: Int32Array, vec: Float32Array, dist: Float32Array): void {
+  const less = (p: number, q: number) =>
+    image[3 * p] !== image[3 * q] ? image[3 * p] < image[3 * q] : image[3 * p + 1] !== image[3 * q + 1] ? image[3 * p + 1] < image[3 * q + 1] : image[3 * p + 2] < image[3 * q + 2];
+  const swap = (p: number, q: number) => {
+    for (let c = 0; c < 3; c++) {
+      const i = image[3 * p + c];
+      image[3 * p + c] = image[3 * q + c];
+      image[3 * q + c] = i;
+      const v = vec[3 * p + c];
+      vec[3 * p + c] = vec[3 * q + c];
+      vec[3 * q + c] = v;
+    }
+    const d = dist[p];
+    dist[p] = dist[q];
+    dist[q] = d;
+  };
+  const n = src.length;
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && src[end] === src[start] && dst[end] === dst[start]) end++;
+    for (let k = start + 1; k < end; k++) for (let p = k; p > start && less(p, p - 1); p--) swap(p, p - 1);
+    start = end;
+  }
 }
