@@ -237,7 +237,9 @@ def write_results(ev: dict, baselines: dict | None, cks: list[dict], data: dict)
         f"standardised targets; {len(cks)} members from seeds "
         + ", ".join(str(c["seed"]) for c in cks) + ", each the best epoch on val: "
         + "; ".join(f"seed {c['seed']} epoch {c['state'].get('best_epoch')} of {c['state']['epoch']} "
-                    f"({c['state']['seconds'] / 60:.0f} min)" for c in cks) + ".",
+                    f"({c['state']['seconds'] / 60:.0f} min)" for c in cks) + "."
+        + "".join(f" Seed {c['seed']} continued at lr {x['lr']:g} from epoch {x['epoch'] + 1}."
+                  for c in cks for x in c["state"].get("lr_changes", [])),
         "",
         "### Test split, MAE (rows scored)",
         "",

@@ -122,6 +122,8 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N training crystals only (smoke tests)")
     ap.add_argument("--resume", action="store_true", help="continue from checkpoints/member-<seed>.pt")
+    ap.add_argument("--set-lr", type=float, default=None,
+                    help="after --resume, continue at this learning rate (e.g. a last stretch at a lower rate when the time is short)")
     ap.add_argument("--out", default=CHECKPOINTS)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -148,6 +150,10 @@ def main(argv=None) -> None:
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=8, min_lr=1e-5)
     if args.resume and os.path.exists(path) and "scheduler" in ck:
         sched.load_state_dict(ck["scheduler"])
+    if args.set_lr is not None:
+        for g in opt.param_groups:
+            g["lr"] = args.set_lr
+        state.setdefault("lr_changes", []).append({"epoch": state["epoch"], "lr": args.set_lr})
     ymean, ystd = torch.tensor(mean).float(), torch.tensor(std).float()
     train, val = Batches(data, train_idx), Batches(data, val_idx)
     best = ck["best_model"] if args.resume and os.path.exists(path) else None
