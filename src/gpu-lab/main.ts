@@ -9,6 +9,8 @@ import { megnetLab } from './megnet-lab';
 import { neighborsLab } from './neighbors-lab';
 import { onnxLab } from './onnx-lab';
 import { primitivesLab } from './primitives-lab';
+import { propertiesLab } from './properties-lab';
+import { propertyParityLab } from './property-parity-lab';
 
 const lab = {
   async info(): Promise<{ adapter: string; software: boolean } | { error: string }> {
@@ -23,6 +25,8 @@ const lab = {
   ...megnetLab,
   ...onnxLab,
   ...primitivesLab,
+  ...propertiesLab,
+  ...propertyParityLab,
 };
 
 declare global {

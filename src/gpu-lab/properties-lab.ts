@@ -1,0 +1,176 @@
+/**
+ * Throughput of the crystal-property MEGNet ensemble in the browser, for
+ * `npm run bench:properties` (scripts/bench-properties.ts): the shipped
+ * weights (models/properties/export/), the crystals the Python bench
+ * sampled (models/properties/bench.py), on the TypeScript CPU path
+ * (PropertyModel.forwardMembers) and in WGSL (forwardEnsemble, as
+ * GpuPropertyModel runs it).
+ *
+ * Graphs are built once, before any timing (their build time is reported
+ * on its own), and batched once per batch size, also untimed, as the
+ * Python side times pre-built batches. One timed pass runs the whole sample
+ * in batches of the given size:
+ *  - CPU: forwardMembers(batch), every member plus the de-normalisation;
+ *  - WGSL: what GpuPropertyModel.forwardMembers does after building the
+ *    batch: upload its topology, every member in one submission
+ *    (forwardEnsemble, which also uploads the features), read back,
+ *    de-normalise. The members' weights are uploaded once, beforehand.
+ * Structures/s = sample size / the best of up to `repeat` passes after a
+ * warm-up on the first two batches (which also compiles the WGSL
+ * pipelines); a setting stops repeating once its timed passes add up to
+ * `budgetMs` (at least one pass), the rule models/properties/bench.py
+ * follows too.
+ */
+import { batchGraphs, type Graph, type GraphBatch } from '../core/graph/batch';
+import type { Mat3, Vec3 } from '../core/math3';
+import { loadPropertyModel as loadModel } from '../app/properties/load-model';
+import { Structure } from '../core/structure';
+import { getGpu } from '../gpu/device';
+import { forwardEnsemble, GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
+import { bestOf } from './timing';
+
+/** Batches run as the warm-up before the timed passes (models/properties/bench.py: WARMUP). */
+const WARMUP = 2;
+
+export interface JsonCrystal {
+  id: string;
+  lattice: number[][];
+  species: string[];
+  frac: number[][];
+}
+
+export interface PropertiesBenchArgs {
+  crystals: JsonCrystal[];
+  /** Batch sizes; each must divide the number of crystals. */
+  batches: number[];
+  repeat: number;
+  /** Stop repeating once the timed passes of a setting add up to this many ms. */
+  budgetMs: number;
+  backends: ('cpu' | 'webgpu')[];
+}
+
+export interface PropertiesBenchRun {
+  backend: 'cpu' | 'webgpu';
+  batch: number;
+  /** Best pass over the whole sample, ms. */
+  ms: number;
+  /** Passes timed (fewer than `repeat` when the budget ran out). */
+  passes: number;
+  structuresPerSecond: number;
+}
+
+/**
+ * Warm-up on the first batches, then up to `repeat` timed passes over all
+ * of them (stopping once they add up to `budgetMs`): the best pass's ms, the
+ * number of passes and the last pass's outputs.
+ */
+async function timePasses<B, Y>(batches: B[], run: (b: B) => Y | Promise<Y>, repeat: number, budgetMs: number): Promise<{ value: Y[]; ms: number; passes: number }> {
+  for (const b of batches.slice(0, WARMUP)) await run(b);
+  let ms = Infinity;
+  let total = 0;
+  let passes = 0;
+  let value: Y[] = [];
+  while (passes < repeat && (passes === 0 || total < budgetMs)) {
+    const t0 = performance.now();
+    const out: Y[] = [];
+    for (const b of batches) out.push(await run(b));
+    const dt = performance.now() - t0;
+    value = out;
+    ms = Math.min(ms, dt);
+    total += dt;
+    passes++;
+  }
+  return { value, ms, passes };
+}
+
+/** Ensemble mean per structure, [structure][target], from each batch's per-member outputs. */
+function ensembleMeans(perBatch: Float64Array[][], targets: number): number[][] {
+  const out: number[][] = [];
+  for (const each of perBatch) {
+    const graphs = each[0].length / targets;
+    for (let g = 0; g < graphs; g++) {
+      out.push(Array.from({ length: targets }, (_, t) => each.reduce((a, y) => a + y[g * targets + t], 0) / each.length));
+    }
+  }
+  return out;
+}
+
+export const propertiesLab = {
+  async propertiesBench(a: PropertiesBenchArgs) {
+    const model = await loadModel();
+    const T = model.manifest.targets.length;
+    const n = a.crystals.length;
+    const bad = a.batches.find((b) => b < 1 || n % b !== 0);
+    if (bad !== undefined) return { error: `batch ${bad} does not divide the ${n} crystals` };
+    const structures = a.crystals.map((c) => new Structure({ lattice: c.lattice as Mat3, species: c.species, frac: c.frac as Vec3[], title: c.id }));
+
+    // Graphs: neighbour list + one-hot per crystal (best of `repeat` after a warm-up), untimed below.
+    structures.slice(0, Math.min(n, 16)).forEach((s) => model.graph(s));
+    const { value: graphs, ms: msGraphs } = await bestOf(a.repeat, () => structures.map((s) => model.graph(s)));
+    const edges = graphs.reduce((k, g) => k + g.edges.rows, 0);
+    const atoms = graphs.reduce((k, g) => k + g.nodes.rows, 0);
+    const batchesOf = (size: number): GraphBatch[] => {
+      const out: GraphBatch[] = [];
+      for (let k = 0; k < n; k += size) out.push(batchGraphs(graphs.slice(k, k + size) as Graph[]));
+      return out;
+    };
+
+    const runs: PropertiesBenchRun[] = [];
+    const predictions: Partial<Record<'cpu' | 'webgpu', number[][]>> = {};
+    let adapter = '';
+
+    if (a.backends.includes('cpu')) {
+      for (const size of a.batches) {
+        const { value, ms, passes } = await timePasses(batchesOf(size), (b) => model.forwardMembers(b), a.repeat, a.budgetMs);
+        runs.push({ backend: 'cpu', batch: size, ms, passes, structuresPerSecond: (1000 * n) / ms });
+        predictions.cpu = ensembleMeans(value, T);
+      }
+    }
+
+    if (a.backends.includes('webgpu')) {
+      let gpu;
+      try {
+        gpu = await getGpu();
+      } catch (e) {
+        return { error: `no WebGPU: ${(e as Error).message}` };
+      }
+      const { device } = gpu;
+      adapter = gpu.adapterName;
+      device.pushErrorScope('validation');
+      const members = model.members.map((w) => new GpuMegnet(device, w));
+      try {
+        for (const size of a.batches) {
+          // GpuPropertyModel.forwardMembers after its graph building.
+          const forward = async (batch: GraphBatch) => {
+            const g = new GpuMegnetGraph(device, batch);
+            try {
+              const ys = await forwardEnsemble(members, g, batch);
+              return ys.map((y) => model.denormalise(y.data));
+            } finally {
+              g.destroy();
+            }
+          };
+          const { value, ms, passes } = await timePasses(batchesOf(size), forward, a.repeat, a.budgetMs);
+          runs.push({ backend: 'webgpu', batch: size, ms, passes, structuresPerSecond: (1000 * n) / ms });
+          predictions.webgpu = ensembleMeans(value, T);
+        }
+        const error = await device.popErrorScope();
+        if (error) return { error: `WebGPU validation error: ${error.message}` };
+      } finally {
+        members.forEach((m) => m.destroy());
+      }
+    }
+
+    return {
+      members: model.members.length,
+      created: model.manifest.created,
+      crystals: n,
+      meanAtoms: atoms / n,
+      meanEdges: edges / n,
+      msGraphs,
+      adapter,
+      runs,
+      predictions,
+    };
+  },
+};
