@@ -19,16 +19,12 @@ import { vacuumGaps, VACUUM_ANGSTROM } from '../core/properties/model';
 import { elementBySymbol } from '../core/elements';
 import { Structure } from '../core/structure';
 import { builtinById } from '../core/library/builtins';
-import type { Mat3, Vec3 } from '../core/math3';
+import type { Vec3 } from '../core/math3';
+import type { FixtureCrystal } from '../gpu-lab/property-parity-lab';
 
-interface Crystal {
+/** A crystal of models/properties/fixtures/crystal-graphs.json: its graph and PyTorch's outputs. */
+interface Crystal extends FixtureCrystal {
   label: string;
-  lattice: Mat3;
-  species: string[];
-  frac: Vec3[];
-  src: number[];
-  dst: number[];
-  dist: number[];
   y: number[];
   members: number[][];
 }
