@@ -24,7 +24,7 @@ test('opening Si shows three predicted properties with units and spread, compute
   await expect(page.getByTestId('props-gap')).toHaveText(/^\d+\.\d{3} ± \d+\.\d{3} eV$/);
   await expect(page.getByTestId('props-ehull')).toHaveText(/^\d+\.\d{3} ± \d+\.\d{3} eV\/atom$/);
   await expect(page.getByTestId('props-latency')).toContainText(/3 models/);
-  await expect(page.getByTestId('props-latency')).toContainText(/ms on the (CPU|GPU \(WebGPU\))/);
+  await expect(page.getByTestId('props-latency')).toContainText(/ms on the (CPU \(WebAssembly\)|GPU \(WebGPU\))/);
   await expect(page.getByTestId('props-warning')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
@@ -36,6 +36,8 @@ test('predictions work offline: the worker and the model weights are precached',
   await page.reload();
   await openBuiltin(page, 'Cu', /^Copper/);
   await expect(page.getByTestId('props-eform')).toHaveText(/eV\/atom$/, { timeout: 30_000 });
+  // The fast CPU path (onnxruntime's WASM build and the ONNX trunk) came from the precache too.
+  await expect(page.getByTestId('props-latency')).toContainText(/ms on the (CPU \(WebAssembly\)|GPU \(WebGPU\))/);
   await context.setOffline(false);
 });
 
@@ -80,7 +82,7 @@ test('Predict all runs over an imported dataset with progress, survives a reload
   await expect(page.getByTestId('predict-progress')).toBeVisible();
   await expect(page.getByTestId('search')).toBeEditable();
   await expect(page.getByTestId('predict-progress')).toHaveCount(0, { timeout: 120_000 });
-  await expect(page.getByTestId('message-info').last()).toContainText(/Predicted 240 structures \((CPU|WebGPU)/);
+  await expect(page.getByTestId('message-info').last()).toContainText(/Predicted 240 structures \((CPU, WebAssembly|WebGPU)/);
   await expect(list.getByTestId('record-prediction')).toHaveCount(240);
 
   await page.reload();

@@ -5,14 +5,17 @@
  * test-split crystals, at batch 1, 16 and 256, in one run:
  *  - PyTorch on the CPU with 1 and 2 threads (models/properties/bench.py,
  *    which also picks the seeded sample and writes its structures);
- *  - the TypeScript CPU path (PropertyModel.forwardMembers) in Chromium;
+ *  - the TypeScript reference (PropertyModel.forwardMembers) in Chromium;
+ *  - the fast CPU path the app uses (OrtPropertyPath: the trunk on
+ *    onnxruntime-web's WASM provider, one thread) in Chromium;
  *  - WGSL (forwardEnsemble, as GpuPropertyModel runs it) on the adapter at
  *    hand: on SwiftShader (software WebGPU) expect it to be slow.
  * Graph building (neighbour list, one-hot, batching) is excluded on both
  * sides; the page's graph-build time is printed on its own. Each figure is
  * the sample size over the best of up to 3 passes over it after a warm-up
  * on its first two batches; a figure stops repeating once its passes add
- * up to 60 s (the slow paths on a software adapter get one pass).
+ * up to 60 s (the slow paths on a software adapter get one pass, cut at
+ * the budget: then the figure is the crystals done over their time).
  * Prints one Markdown table (with ratios to PyTorch 1 thread) and a check
  * that all paths predict the same values; copy it into bench/RESULTS.md
  * with the date and adapter. Progress goes to stderr.
@@ -80,8 +83,8 @@ try {
     await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
     const info = await page.evaluate(() => window.gpuLab.info());
     const adapter = 'error' in info ? `none (${info.error})` : `${info.adapter}${info.software ? ' (software)' : ''}`;
-    log('TypeScript CPU in Chromium …');
-    const cpu = await page.evaluate((a) => window.gpuLab.propertiesBench(a), { crystals, batches, repeat, budgetMs: 1000 * budget, backends: ['cpu' as const] });
+    log('TypeScript reference and WASM in Chromium …');
+    const cpu = await page.evaluate((a) => window.gpuLab.propertiesBench(a), { crystals, batches, repeat, budgetMs: 1000 * budget, backends: ['cpu' as const, 'wasm' as const] });
     if ('error' in cpu) throw new Error(cpu.error);
     let gpu: typeof cpu | null = null;
     if (!('error' in info)) {
@@ -103,12 +106,16 @@ try {
         `(${(cpu.msGraphs / s.n).toFixed(2)} ms each, ${((1000 * s.n) / cpu.msGraphs).toFixed(0)} structures/s). ` +
         `Each figure: the sample size over the best of up to ${repeat} pass${repeat > 1 ? 'es' : ''} over the sample (fewer once they add up to ${budget} s), after a warm-up on its first two batches.\n`,
     );
-    type Cell = { structuresPerSecond: number; passes: number } | undefined;
-    const browserRow = (label: string, runs: PropertiesBenchRun[] | undefined) => ({ label, cell: (b: number): Cell => runs?.find((r) => r.batch === b) });
+    type Cell = { structuresPerSecond: number; passes: number; structures?: number } | undefined;
+    const browserRow = (label: string, runs: PropertiesBenchRun[] | undefined, backend: PropertiesBenchRun['backend']) => ({
+      label,
+      cell: (b: number): Cell => runs?.find((r) => r.batch === b && r.backend === backend),
+    });
     const rows = [
       ...[1, 2].map((t) => ({ label: `PyTorch CPU, ${t} thread${t > 1 ? 's' : ''}`, cell: (b: number): Cell => torch.results.find((r) => r.threads === t && r.batch === b) })),
-      browserRow('TypeScript CPU (Chromium)', cpu.runs),
-      browserRow(`WGSL (${gpu ? gpu.adapter : 'no WebGPU'})`, gpu?.runs),
+      browserRow('TypeScript reference (Chromium)', cpu.runs, 'cpu'),
+      browserRow('WASM: ONNX trunk on onnxruntime-web, 1 thread (Chromium; the app’s CPU path)', cpu.runs, 'wasm'),
+      browserRow(`WGSL (${gpu ? gpu.adapter : 'no WebGPU'})`, gpu?.runs, 'webgpu'),
     ].map((r) => ({ ...r, rate: (b: number) => r.cell(b)?.structuresPerSecond }));
     const base = rows[0];
     const fmt = (x: number | undefined) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -124,11 +131,17 @@ try {
     for (const r of rows) console.log(`| ${r.label} | ${batches.map((b) => fmt(r.rate(b))).join(' | ')} | ${batches.map((b) => ratio(r.rate(b), b)).join(' | ')} |`);
 
     // Same crystals, same weights: the ensemble means should agree to float32 rounding.
+    // (Over the crystals each path finished: a pass cut at the budget covers fewer.)
     const maxDiff = (p: number[][] | undefined) => (p ? Math.max(...p.flatMap((row, i) => row.map((y, t) => Math.abs(y - torch.predictions[i][t])))) : NaN);
-    const diffs = [`TypeScript CPU ${maxDiff(cpu.predictions.cpu).toExponential(1)}`];
-    if (gpu) diffs.push(`WGSL ${maxDiff(gpu.predictions.webgpu).toExponential(1)}`);
+    const diffs = [`TypeScript reference ${maxDiff(cpu.predictions.cpu).toExponential(1)}`, `WASM ${maxDiff(cpu.predictions.wasm).toExponential(1)}`];
+    if (gpu) diffs.push(`WGSL ${maxDiff(gpu.predictions.webgpu).toExponential(1)} (${gpu.predictions.webgpu?.length ?? 0} crystals)`);
     const short = rows.flatMap((r) => batches.flatMap((b) => ((r.cell(b)?.passes ?? repeat) < repeat ? [`${r.label} batch ${b}: ${r.cell(b)!.passes}`] : [])));
     if (short.length) console.log(`\nFewer passes (the ${budget} s budget): ${short.join('; ')}.`);
+    const cut = rows.flatMap((r) => batches.flatMap((b) => {
+      const c = r.cell(b);
+      return c?.structures !== undefined && c.structures < s.n ? [`${r.label} batch ${b}: ${c.structures} of ${s.n}`] : [];
+    }));
+    if (cut.length) console.log(`\nOne pass cut at the budget (figure = crystals done / their time): ${cut.join('; ')}.`);
     console.log(`\nLargest |ensemble mean − PyTorch| over the sample and the three targets: ${diffs.join(', ')}.`);
   } finally {
     await browser.close();

@@ -126,7 +126,7 @@ def onnx_outputs(path: str, g: dict) -> tuple[tuple[np.ndarray, np.ndarray], str
         y, members = sess.run(["y", "members"], feeds)
         return (y, members), "onnxruntime"
     except ImportError:
-        from defects import onnx_numpy
+        from mlcore import onnx_numpy
         y, members = onnx_numpy.run(path, feeds)[:2]
         return (y, members), "onnx_numpy"
 

@@ -185,6 +185,17 @@ class MEGNet(nn.Module):
         """Raw (normalised) outputs [B, outputs] for a batch of B graphs:
         node_graph / edge_graph give each node's / edge's graph index."""
         B = state.shape[0]
+        v, e, u = self.trunk(nodes, src, dst, dist, state, node_graph, edge_graph, ops)
+        readout = torch.cat([
+            self.set2setNodes(v, node_graph, ops, B),
+            self.set2setEdges(e, edge_graph, ops, B),
+            u], dim=1)
+        return self.readout(readout)
+
+    def trunk(self, nodes, src, dst, dist, state, node_graph, edge_graph, ops=ScatterOps):
+        """Node, edge and state features after the last block (what
+        ``megnet_onnx.trunk_graph`` exports)."""
+        B = state.shape[0]
         v = self.nodeEncoder(nodes)
         e = self.edgeEncoder(self.rbf(dist))
         u = self.stateEncoder(state)
@@ -195,11 +206,7 @@ class MEGNet(nn.Module):
             u1 = blk.state(torch.cat([u, ops.graph_mean(v1, node_graph, B),
                                       ops.graph_mean(e1, edge_graph, B)], dim=1))
             e, v, u = e1 + e, v1 + v, u1 + u
-        readout = torch.cat([
-            self.set2setNodes(v, node_graph, ops, B),
-            self.set2setEdges(e, edge_graph, ops, B),
-            u], dim=1)
-        return self.readout(readout)
+        return v, e, u
 
 
 class SingleGraph(nn.Module):

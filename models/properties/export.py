@@ -9,6 +9,8 @@ the validation split) and writes
   ``latticelab-megnet/2`` format (``mlcore/weights.py``), representation
   ``crystal-full/1`` (``graphs.py``), with what the app needs to say when a
   structure is outside the training data (elements, largest cell);
+* ``export/megnet-properties-trunk.onnx``: the members' encoders and blocks
+  as one ONNX graph for onnxruntime-web's WASM provider (``export_trunk.py``);
 * ``fixtures/crystal-graphs.json``: a few crystals (triclinic, one atom, 50+
   atoms, a slab with vacuum), their graphs and the ensemble's outputs, which
   the TypeScript CPU reference and the WGSL kernels must reproduce;
@@ -304,7 +306,9 @@ def main(argv=None) -> None:
     # The app reads exactly what was written: check the round trip.
     back, _ = read_weights(prefix)
     write_fixtures(back, mean, std, data)
-    print(f"wrote {prefix}.json/.bin ({len(models)} members) and {FIXTURES}")
+    from .export_trunk import write_trunk  # imports this module: not at the top
+    trunk = write_trunk(prefix)
+    print(f"wrote {prefix}.json/.bin ({len(models)} members), {trunk} and {FIXTURES}")
     if ev:
         os.makedirs(RESULTS, exist_ok=True)
         with open(os.path.join(RESULTS, "ensemble.json"), "w", encoding="utf-8") as fh:

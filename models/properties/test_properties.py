@@ -146,5 +146,44 @@ class TestExport(unittest.TestCase):
             self.assertEqual(sorted(zip(src.tolist(), dst.tolist())), sorted(zip(c["src"], c["dst"])))
 
 
+class TestTrunkOnnx(unittest.TestCase):
+    """The ONNX trunk of the app's fast CPU path (mlcore/megnet_onnx.py),
+    run by the numpy interpreter, against PyTorch's ``MEGNet.trunk``."""
+
+    def test_matches_pytorch_on_a_batch_with_an_edgeless_graph(self):
+        from mlcore import onnx_numpy
+        from mlcore.megnet_onnx import trunk_feeds, trunk_graph
+        torch.manual_seed(3)
+        models = [MEGNet(**dict(SHAPE, hidden=16, features=8)).eval() for _ in range(2)]
+        d = toy_data()
+        # Graphs 0 and 1 of the toy data, then a one-node graph with no
+        # edges; edges deliberately not sorted by destination.
+        z = np.concatenate([d["z"], [26]])
+        src, dst = d["src"][::-1], d["dst"][::-1]
+        feeds = trunk_feeds(node_features(z), src, dst, d["dist"][::-1], np.zeros((3, STATE_IN)),
+                            [0, 0, 0, 1, 1, 2], [1, 1, 0, 0, 0, 0])
+        outs = onnx_numpy.run(trunk_graph(models), feeds)
+        self.assertEqual(len(outs), 6)
+        t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in feeds.items()}
+        for k, m in enumerate(models):
+            with torch.no_grad():
+                ref = m.trunk(t["nodes"], t["src"], t["dst"], t["dist"], t["state"], t["node_graph"], t["edge_graph"])
+            for r, got in zip(ref, outs[3 * k:3 * k + 3]):
+                np.testing.assert_allclose(got, r.numpy(), atol=2e-5, rtol=1e-5)
+        # The edgeless graph's state saw zero-edge means, not NaN.
+        self.assertTrue(np.isfinite(outs[2][2]).all())
+
+    @unittest.skipUnless(os.path.exists(os.path.join(EXPORT, NAME + "-trunk.onnx")), "no exported trunk")
+    def test_shipped_trunk_belongs_to_the_shipped_weights(self):
+        import hashlib
+
+        import onnx
+        trunk = onnx.load(os.path.join(EXPORT, NAME + "-trunk.onnx"))
+        props = {p.key: p.value for p in trunk.metadata_props}
+        with open(os.path.join(EXPORT, NAME + ".bin"), "rb") as fh:
+            self.assertEqual(props["weights_sha256"], hashlib.sha256(fh.read()).hexdigest(),
+                             "run: cd models && python3 -m properties.export_trunk")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -32,7 +32,7 @@ Commands:
       sparse-representation MEGNet, as JSON. SPEC is HOST:NxN:EDITS, e.g.
       MoS2:5x5:V@1,W@0 (V@site: vacancy; El@site: substitution; sites index
       the pristine supercell); FILE holds {"spec": ...} or a list of them.
-  properties FILE... [--backend cpu|webgpu] [--model PATH]
+  properties FILE... [--backend wasm|cpu|webgpu] [--model PATH]
       Formation energy (eV/atom), band gap (eV) and energy above hull
       (eV/atom) of every structure in the files (every frame of a
       multi-frame XYZ) from the project's full-graph MEGNet: one JSON line
@@ -184,13 +184,17 @@ async function convert(args: string[], io: Io): Promise<number> {
 }
 
 async function properties(args: string[], io: Io): Promise<number> {
-  const backend = takeOption(args, '--backend') ?? 'cpu';
+  const backend = takeOption(args, '--backend') ?? 'wasm';
   const modelPath = takeOption(args, '--model', '-m');
-  if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError('--backend must be cpu or webgpu');
+  if (backend !== 'cpu' && backend !== 'wasm' && backend !== 'webgpu') throw new UsageError('--backend must be wasm, cpu or webgpu');
   if (!args.length) throw new UsageError('properties needs at least one input file');
-  const { loadPropertyModel, propertiesRecord, CLI_BATCH } = await import('./properties');
+  const { loadPropertyModel, openOrtPropertyPath, propertiesRecord, CLI_BATCH } = await import('./properties');
   const model = loadPropertyModel(modelPath);
   let predictBatch = async (batch: Structure[]) => model.predict(batch);
+  if (backend === 'wasm') {
+    const fast = await openOrtPropertyPath(model, modelPath);
+    predictBatch = (batch) => fast.predict(batch);
+  }
   if (backend === 'webgpu') {
     try {
       const gpu = await getGpu(await nodeGpu());

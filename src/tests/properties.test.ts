@@ -147,8 +147,20 @@ describe('latticelab properties', () => {
     for (const l of lines) {
       expect(typeof l.eform).toBe('number');
       expect(l.units).toEqual({ eform: 'eV/atom', gap: 'eV', ehull: 'eV/atom' });
-      expect(l.backend).toBe('cpu');
+      expect(l.backend).toBe('wasm');
     }
+  });
+
+  it('gives the same numbers on the WASM path (default) and the TypeScript reference (--backend cpu)', async () => {
+    const nacl = fileURLToPath(new URL('../../e2e/fixtures/NaCl.cif', import.meta.url));
+    const run = async (extra: string[]) => {
+      const { out, io: sink } = io();
+      expect(await main(['properties', nacl, ...extra], sink)).toBe(0);
+      return JSON.parse(out.join('')) as Record<string, number | string>;
+    };
+    const [fast, reference] = [await run([]), await run(['--backend', 'cpu'])];
+    expect([fast.backend, reference.backend]).toEqual(['wasm', 'cpu']);
+    for (const k of ['eform', 'gap', 'ehull']) expect(Math.abs((fast[k] as number) - (reference[k] as number))).toBeLessThanOrEqual(1e-4);
   });
 
   it('names a malformed file and its line, exits 1, and still predicts the good ones', async () => {

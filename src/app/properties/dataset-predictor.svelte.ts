@@ -14,6 +14,7 @@ import { recordStructure } from '../../db/records';
 import type { StructureRecord } from '../../db/schema';
 import type { AppState } from '../store.svelte';
 import { type BatchResult, propertyWorker } from './client.svelte';
+import { BACKEND_SHORT } from './protocol';
 
 /** Structures per worker batch: large enough to amortise a GPU submission, small enough for progress every second or so. */
 export const DATASET_BATCH = 16;
@@ -94,7 +95,7 @@ export class DatasetPredictor {
       await saving;
       this.last = { backend: r.backend, why: r.why, msPerStructure: r.msPerStructure, cancelled: r.cancelled, count: saved, skipped };
       if (storageError) this.app.notify('error', `${storageError} ${saved} prediction${saved === 1 ? ' was' : 's were'} saved before that.`);
-      else this.app.notify('info', `${r.cancelled ? 'Cancelled: ' : ''}Predicted ${saved} structure${saved === 1 ? '' : 's'} (${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}, ${r.msPerStructure.toFixed(1)} ms each)${skipped ? `; ${skipped} skipped` : ''}.`);
+      else this.app.notify('info', `${r.cancelled ? 'Cancelled: ' : ''}Predicted ${saved} structure${saved === 1 ? '' : 's'} (${BACKEND_SHORT[r.backend]}, ${r.msPerStructure.toFixed(1)} ms each)${skipped ? `; ${skipped} skipped` : ''}.`);
     } catch (e) {
       await saving;
       this.app.notify('error', `Prediction stopped: ${(e as Error).message}. ${saved} prediction${saved === 1 ? ' was' : 's were'} saved.`);

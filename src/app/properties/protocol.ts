@@ -15,7 +15,22 @@ export interface StructureData {
   occupancy?: number[];
 }
 
-export type Backend = 'cpu' | 'webgpu';
+/**
+ * 'cpu': the TypeScript reference (megnet.ts); 'wasm': the ensemble's trunk
+ * on onnxruntime-web's WASM provider (SIMD), same numbers, several times
+ * faster; 'webgpu': the WGSL kernels.
+ */
+export type Backend = 'cpu' | 'wasm' | 'webgpu';
+
+/** How the panel names a backend ("… ms on the CPU (WebAssembly)"). */
+export const BACKEND_LABEL: Record<Backend, string> = {
+  cpu: 'CPU (TypeScript reference)',
+  wasm: 'CPU (WebAssembly)',
+  webgpu: 'GPU (WebGPU)',
+};
+
+/** The short form for notifications. */
+export const BACKEND_SHORT: Record<Backend, string> = { cpu: 'CPU', wasm: 'CPU, WebAssembly', webgpu: 'WebGPU' };
 export type BackendPreference = 'auto' | Backend;
 
 export type Request =

@@ -4,24 +4,30 @@
  * freezes the page. Requests are served one at a time, in batches, with
  * progress after each batch and a cancel honoured between batches.
  *
- * Backend 'auto' is measured, not guessed: the first time a batch of a given
- * size class arrives, it runs on the CPU and (twice, the first to compile
- * the pipelines) on WebGPU, and the faster path serves that size class from
- * then on. A software adapter (SwiftShader) usually loses to the CPU here;
- * a hardware GPU wins on large batches (bench/RESULTS.md).
+ * The CPU side is the fast path (the ensemble's trunk on onnxruntime-web's
+ * WASM provider, core/properties/ort-path.ts), or the TypeScript reference
+ * where that cannot load. Backend 'auto' is measured, not guessed: the first
+ * time a batch of a given size class arrives, it runs on that CPU path and
+ * (twice, the first to compile the pipelines) on WebGPU, and the faster path
+ * serves that size class from then on. A software adapter (SwiftShader)
+ * loses to the CPU here; a hardware GPU may win on large batches
+ * (bench/RESULTS.md).
  */
 /// <reference lib="webworker" />
 import type { PropertyModel, PropertyPrediction } from '../../core/properties/model';
 import type { Structure } from '../../core/structure';
 import { getGpu } from '../../gpu/device';
 import type { GpuPropertyModel } from '../../gpu/property-model';
-import { loadPropertyModel as loadModel } from './load-model';
+import type { OrtPropertyPath } from '../../core/properties/ort-path';
+import { loadOrtPropertyPath, loadPropertyModel as loadModel } from './load-model';
 import { type Backend, fromData, type Reply, type Request } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let gpuModel: Promise<GpuPropertyModel | null> | null = null;
 let gpuProblem = '';
+let wasmPath: Promise<OrtPropertyPath | null> | null = null;
+let wasmProblem = '';
 /** Per size class ('single', 'batch'): the backend calibration chose, and its measurement. */
 const chosen = new Map<string, { backend: Backend; why: string }>();
 const cancelled = new Set<number>();
@@ -41,6 +47,29 @@ function loadGpu(m: PropertyModel): Promise<GpuPropertyModel | null> {
   return gpuModel;
 }
 
+function loadWasm(m: PropertyModel): Promise<OrtPropertyPath | null> {
+  wasmPath ??= loadOrtPropertyPath(m).catch((e: unknown) => {
+    wasmProblem = (e as Error).message;
+    console.warn(`property model: the WebAssembly path failed to load (${wasmProblem}); using the TypeScript reference`);
+    return null;
+  });
+  return wasmPath;
+}
+
+interface CpuPath {
+  backend: 'cpu' | 'wasm';
+  predict(batch: Structure[]): Promise<PropertyPrediction[]>;
+  /** Why it is not the fast path, when it is not. */
+  note: string;
+}
+
+/** The fastest CPU path that loads: WebAssembly, else the TypeScript reference. */
+async function cpuPath(m: PropertyModel): Promise<CpuPath> {
+  const wasm = await loadWasm(m);
+  if (wasm) return { backend: 'wasm', predict: (b) => wasm.predict(b), note: '' };
+  return { backend: 'cpu', predict: async (b) => m.predict(b), note: `; WebAssembly path unavailable (${wasmProblem})` };
+}
+
 const post = (r: Reply) => self.postMessage(r);
 
 async function timed<T>(f: () => Promise<T> | T): Promise<[T, number]> {
@@ -51,25 +80,28 @@ async function timed<T>(f: () => Promise<T> | T): Promise<[T, number]> {
 
 /** Runs one batch on the chosen backend, calibrating the size class on first use. */
 async function runBatch(m: PropertyModel, batch: Structure[], pref: Request & { kind: 'predict' }): Promise<{ out: PropertyPrediction[]; backend: Backend; why: string }> {
-  if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'CPU chosen' };
+  if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'TypeScript reference chosen' };
+  const cpu = await cpuPath(m);
+  if (pref.backend === 'wasm') return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebAssembly chosen${cpu.note}` };
   const gpu = await loadGpu(m);
   if (pref.backend === 'webgpu') {
-    if (!gpu) return { out: m.predict(batch), backend: 'cpu', why: `WebGPU unavailable (${gpuProblem}); ran on the CPU` };
+    if (!gpu) return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebGPU unavailable (${gpuProblem}); ran on the CPU${cpu.note}` };
     return { out: await gpu.predict(batch), backend: 'webgpu', why: `WebGPU chosen (${gpu.gpu.adapterName})` };
   }
-  if (!gpu) return { out: m.predict(batch), backend: 'cpu', why: `no WebGPU (${gpuProblem})` };
+  if (!gpu) return { out: await cpu.predict(batch), backend: cpu.backend, why: `no WebGPU (${gpuProblem})${cpu.note}` };
   const size = batch.length === 1 ? 'single' : 'batch';
   const known = chosen.get(size);
-  if (known) return { out: known.backend === 'cpu' ? m.predict(batch) : await gpu.predict(batch), ...known };
+  if (known) return { out: known.backend === 'webgpu' ? await gpu.predict(batch) : await cpu.predict(batch), ...known };
   // Each path runs once untimed first: the CPU's JIT and the GPU's pipeline
   // compilation and weight upload are one-off costs, not the steady state.
-  m.predict(batch);
-  const [out, cpuMs] = await timed(() => m.predict(batch));
+  await cpu.predict(batch);
+  const [out, cpuMs] = await timed(() => cpu.predict(batch));
   await gpu.predict(batch);
   const [, gpuMs] = await timed(() => gpu.predict(batch));
-  const backend: Backend = gpuMs < cpuMs ? 'webgpu' : 'cpu';
+  const backend: Backend = gpuMs < cpuMs ? 'webgpu' : cpu.backend;
   const per = (ms: number) => `${(ms / batch.length).toFixed(1)} ms`;
-  const why = `${backend === 'cpu' ? 'CPU' : 'WebGPU'} chosen by a measurement on ${gpu.gpu.adapterName}: CPU ${per(cpuMs)}, WebGPU ${per(gpuMs)} per structure at batch ${batch.length}`;
+  const cpuName = cpu.backend === 'wasm' ? 'CPU (WebAssembly)' : 'CPU';
+  const why = `${backend === 'webgpu' ? 'WebGPU' : cpuName} chosen by a measurement on ${gpu.gpu.adapterName}: ${cpuName} ${per(cpuMs)}, WebGPU ${per(gpuMs)} per structure at batch ${batch.length}${cpu.note}`;
   chosen.set(size, { backend, why });
   return { out, backend, why };
 }

@@ -74,7 +74,15 @@ function addInPlace(a: Matrix, b: Matrix): void {
   for (let i = 0; i < a.data.length; i++) a.data[i] += b.data[i];
 }
 
-export function megnetForward(w: MegnetWeights, batch: GraphBatch): Matrix {
+/** Node, edge and state features after the last block: what the readout reads. */
+export interface MegnetTrunk {
+  v: Matrix;
+  e: Matrix;
+  u: Matrix;
+}
+
+/** The encoders and the blocks (the expensive part: dense layers over every edge). */
+export function megnetTrunk(w: MegnetWeights, batch: GraphBatch): MegnetTrunk {
   const { distances, state } = megnetInputs(batch);
   let v = mlp(batch.nodes, w.nodeEncoder);
   let e = mlp(gaussianExpand(distances, w.basis), w.edgeEncoder);
@@ -88,12 +96,30 @@ export function megnetForward(w: MegnetWeights, batch: GraphBatch): Matrix {
     addInPlace(u1, u);
     [e, v, u] = [e1, v1, u1];
   }
+  return { v, e, u };
+}
+
+/**
+ * Set2Set over nodes and edges, then the readout MLP. Cheap next to the
+ * trunk, so the fast CPU path (megnet-ort.ts) runs the trunk elsewhere and
+ * this reference here.
+ */
+export function megnetReadout(w: MegnetWeights, batch: GraphBatch, { v, e, u }: MegnetTrunk): Matrix {
+  const B = batch.graphs;
+  const F = u.cols;
+  if (v.rows !== batch.nodes.rows || e.rows !== batch.edges.rows || u.rows !== B || v.cols !== F || e.cols !== F) {
+    throw new RangeError(`MEGNet readout: trunk [${v.rows}, ${v.cols}] / [${e.rows}, ${e.cols}] / [${u.rows}, ${u.cols}] does not fit a batch of ${B} graphs, ${batch.nodes.rows} nodes, ${batch.edges.rows} edges`);
+  }
   const readout = concatCols([
     set2set(v, batch.nodeOffsets, w.set2setNodes, w.set2setSteps),
     set2set(e, batch.edgeGraphOffsets, w.set2setEdges, w.set2setSteps),
     u,
   ]);
   return mlp(readout, w.readout, 'none');
+}
+
+export function megnetForward(w: MegnetWeights, batch: GraphBatch): Matrix {
+  return megnetReadout(w, batch, megnetTrunk(w, batch));
 }
 
 /** Deterministic PRNG (mulberry32), so random weights are reproducible in tests and benchmarks. */

@@ -8,7 +8,7 @@
  * against it.
  */
 import { batchGraphs, type Graph, type GraphBatch } from '../graph/batch';
-import { megnetForward, type MegnetWeights } from '../graph/megnet';
+import { megnetForward, megnetReadout, type MegnetTrunk, type MegnetWeights } from '../graph/megnet';
 import { readModel, type WeightManifest } from '../graph/weights-file';
 import { elementBySymbol } from '../elements';
 import type { Structure } from '../structure';
@@ -140,6 +140,12 @@ export class PropertyModel {
   /** Every member's de-normalised outputs for one batch: [member][graph · targets + t]. */
   forwardMembers(batch: GraphBatch): Float64Array[] {
     return this.members.map((w) => this.denormalise(megnetForward(w, batch).data));
+  }
+
+  /** The same from trunks computed elsewhere (the ONNX fast path): Set2Set and readout here. */
+  readoutMembers(batch: GraphBatch, trunks: readonly MegnetTrunk[]): Float64Array[] {
+    if (trunks.length !== this.members.length) throw new RangeError(`${trunks.length} trunks for ${this.members.length} members`);
+    return this.members.map((w, k) => this.denormalise(megnetReadout(w, batch, trunks[k]).data));
   }
 
   denormalise(raw: Float32Array): Float64Array {

@@ -1,8 +1,9 @@
-"""A tiny numpy interpreter for the ONNX graph that ``export.py`` writes.
+"""A tiny numpy interpreter for the ONNX graph that ``defects/export.py`` and
+``mlcore/megnet_onnx.py`` write.
 
 Debian has no onnxruntime package (and there is no pip here), and onnx 1.12
 has no reference evaluator, so this runs the exported graph node by node with
-numpy.  It implements only the ~26 operators our export uses, with ONNX
+numpy.  It implements only the ~28 operators our export uses, with ONNX
 semantics, and refuses any other operator.  What it checks: that the exported
 graph has no shapes frozen at trace time (it runs other N and E than the
 tracing example) and that a graph with zero edges flows through every op.
@@ -67,6 +68,15 @@ def run(model, feeds: dict) -> list[np.ndarray]:
         elif op in ("Exp", "Log", "Abs", "Neg", "Tanh"):
             y = {"Exp": np.exp, "Log": np.log, "Abs": np.abs,
                  "Neg": np.negative, "Tanh": np.tanh}[op](x[0])
+        elif op == "Relu":
+            y = np.maximum(x[0], 0)
+        elif op == "ScatterND":  # opset 16+: reduction none or add
+            y = x[0].copy()
+            idx = tuple(np.moveaxis(x[1], -1, 0))
+            if a.get("reduction", b"none") in (b"add", "add"):
+                np.add.at(y, idx, x[2])
+            else:
+                y[idx] = x[2]
         elif op == "Sigmoid":
             y = 1.0 / (1.0 + np.exp(-x[0]))
         elif op == "Clip":
@@ -79,8 +89,8 @@ def run(model, feeds: dict) -> list[np.ndarray]:
             y = _gemm(*x, **a)
         elif op == "Gather":
             y = np.take(x[0], x[1], axis=a.get("axis", 0))
-        elif op == "Shape":
-            y = np.array(x[0].shape, dtype=np.int64)
+        elif op == "Shape":  # opset 15+: start / end attributes
+            y = np.array(x[0].shape, dtype=np.int64)[a.get("start", 0):a.get("end", None)]
         elif op == "ConstantOfShape":
             v = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
             y = np.full(tuple(int(s) for s in x[0]), v.reshape(-1)[0], dtype=v.dtype)
