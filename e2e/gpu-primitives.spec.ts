@@ -313,4 +313,7 @@ test('a whole MEGNet forward (3 blocks, Set2Set) matches the CPU reference on Mo
   expect([out.rows, out.cols]).toEqual([2, 2]);
   // Three blocks of 64-wide matmuls, means over ~20 edges, Set2Set: float32 drift stays far below 1e-4.
   compare('megnet outputs', out.y, ref.data, 1e-4);
+  // The topology is fixed between runs, so a repeated forward builds no bind group (run.ts caches them).
+  expect(out.bindGroups.reused).toBeGreaterThan(20);
+  expect(out.bindGroups.built).toBe(0);
 });

@@ -2,10 +2,12 @@
 // float32 row-major. Tiled matmul: each workgroup computes a 32x32 tile of Y,
 // staging 32x32 tiles of X and W in workgroup memory so every global value
 // is read once per tile instead of once per output. 8x8 threads each own a
-// 4x4 block of outputs (rows ty + 8i, columns tx + 8j: the strided layout
-// makes neighbouring threads touch neighbouring addresses when loading and
-// storing). More outputs per thread means fewer barriers per flop, which is
-// what costs most on software WebGPU.
+// 4x4 block of outputs: 4 consecutive rows, 4 consecutive columns, held as
+// four vec4 accumulators in named variables. Named vectors rather than an
+// indexed array matter: a compiler that cannot prove the indices constant
+// (SwiftShader's, here) keeps an indexed array in memory, and the kernel
+// ran at 2-4 % of the adapter's FMA rate that way (bench/RESULTS.md). The W
+// tile is stored as vec4 column quads, so one load feeds four FMAs per row.
 
 struct Params {
   m: u32,
@@ -23,8 +25,8 @@ struct Params {
 
 const T: u32 = 32u;  // tile edge (rows, columns and depth)
 
-var<workgroup> xs: array<f32, 1024>;  // [T rows][T depth]
-var<workgroup> ws: array<f32, 1024>;  // [T depth][T cols]
+var<workgroup> xs: array<f32, 1024>;        // [T rows][T depth]
+var<workgroup> ws: array<vec4<f32>, 256>;   // [T depth][T / 4 column quads]
 
 // log(1 + t) for t in [0, 1] without losing t when it is tiny (WGSL has no
 // log1p): the ratio log(u) / (u - 1) cancels the rounding of u = 1 + t.
@@ -49,52 +51,67 @@ fn activate(v: f32, act: u32) -> f32 {
   }
 }
 
+fn store_row(r: u32, c0: u32, v: vec4<f32>) {
+  if (r >= p.m) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let c = c0 + j;
+    if (c >= p.n) { return; }
+    var o = v[j];
+    if (p.has_bias != 0u) { o += b[c]; }
+    y[r * p.n + c] = activate(o, p.act);
+  }
+}
+
 @compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * T;
   let col0 = wg.x * T;
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  let r = lid.y * 4u;  // this thread's first row within the tile
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   for (var k0 = 0u; k0 < p.k; k0 += T) {
-    // 64 threads load 1024 values of each tile, 16 each; out-of-range
+    // 64 threads load each 1024-value tile, 16 values each; out-of-range
     // entries are zero so the inner loop needs no bounds checks.
     for (var t = 0u; t < 16u; t++) {
       let e = li + t * 64u;
-      let r = e / T;
-      let c = e % T;
+      let er = e / T;
+      let ec = e % T;
       var xv = 0.0;
-      if (row0 + r < p.m && k0 + c < p.k) { xv = x[(row0 + r) * p.k + k0 + c]; }
+      if (row0 + er < p.m && k0 + ec < p.k) { xv = x[(row0 + er) * p.k + k0 + ec]; }
       xs[e] = xv;
-      var wv = 0.0;
-      if (k0 + r < p.k && col0 + c < p.n) { wv = w[(k0 + r) * p.n + col0 + c]; }
-      ws[e] = wv;
+    }
+    for (var t = 0u; t < 4u; t++) {
+      let q = li + t * 64u;     // quad index in the W tile
+      let kr = q / (T / 4u);    // depth row
+      let c = col0 + (q % (T / 4u)) * 4u;
+      var wv = vec4<f32>(0.0);
+      if (k0 + kr < p.k) {
+        let base = (k0 + kr) * p.n;
+        if (c < p.n) { wv.x = w[base + c]; }
+        if (c + 1u < p.n) { wv.y = w[base + c + 1u]; }
+        if (c + 2u < p.n) { wv.z = w[base + c + 2u]; }
+        if (c + 3u < p.n) { wv.w = w[base + c + 3u]; }
+      }
+      ws[q] = wv;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < T; kk++) {
-      var a: array<f32, 4>;
-      var bw: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = xs[(lid.y + 8u * i) * T + kk];
-        bw[i] = ws[kk * T + lid.x + 8u * i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(a[i], bw[j], acc[i * 4u + j]); }
-      }
+      let bq = ws[kk * (T / 4u) + lid.x];
+      acc0 = fma(vec4<f32>(xs[r * T + kk]), bq, acc0);
+      acc1 = fma(vec4<f32>(xs[(r + 1u) * T + kk]), bq, acc1);
+      acc2 = fma(vec4<f32>(xs[(r + 2u) * T + kk]), bq, acc2);
+      acc3 = fma(vec4<f32>(xs[(r + 3u) * T + kk]), bq, acc3);
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y + 8u * i;
-    if (r >= p.m) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x + 8u * j;
-      if (c >= p.n) { continue; }
-      var v = acc[i * 4u + j];
-      if (p.has_bias != 0u) { v += b[c]; }
-      y[r * p.n + c] = activate(v, p.act);
-    }
-  }
+  let c0 = col0 + lid.x * 4u;
+  store_row(row0 + r, c0, acc0);
+  store_row(row0 + r + 1u, c0, acc1);
+  store_row(row0 + r + 2u, c0, acc2);
+  store_row(row0 + r + 3u, c0, acc3);
 }

@@ -6,6 +6,9 @@
 // MEGNet's edge update needs: [v[src], v[dst], e, u[edgeGraph]].
 // An index outside [0, src_rows) gives 0 rather than reading out of bounds.
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   rows: u32,
   cols: u32,
@@ -20,9 +23,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.rows * p.cols) { return; }
   let r = i / p.cols;
   let f = i % p.cols;

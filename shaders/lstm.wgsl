@@ -4,6 +4,9 @@
 // can land straight in the first half of Set2Set's q* = [q, r].
 //   c' = sig(f) c + sig(i) tanh(g),  h = sig(o) tanh(c')
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   rows: u32,
   hidden: u32,
@@ -25,9 +28,9 @@ fn sigmoid(v: f32) -> f32 {
 // implementations that build tanh from exp away from overflow.
 fn tanh_safe(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.rows * p.hidden) { return; }
   let r = i / p.hidden;
   let j = i % p.hidden;

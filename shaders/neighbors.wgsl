@@ -18,6 +18,8 @@
 // reference.
 
 override FILL: bool = false;
+// Atoms (threads) per workgroup (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 64u;
 
 struct Params {
   a: vec4f,          // lattice rows (Å); w unused
@@ -72,9 +74,9 @@ fn unwrap(u: i32, nb: i32, periodic: bool) -> vec2i {
   return vec2i(u, 0);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
   let n0 = i32(p.n0);
   let n1 = i32(p.n1);

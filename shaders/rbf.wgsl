@@ -2,6 +2,9 @@
 // with mu_j = mu0 + j * step. One thread per output element; the centres are
 // computed rather than read so the kernel needs no parameter buffer.
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   count: u32,    // number of distances E
   k: u32,        // number of centres K
@@ -14,10 +17,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> d: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  // 2-D grid so more than 65535 * 256 elements can be covered.
-  let i = gid.x + gid.y * nwg.x * 256u;
+  // 2-D grid so more than 65535 * WG elements can be covered.
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.count * p.k) { return; }
   let e = i / p.k;
   let j = i % p.k;

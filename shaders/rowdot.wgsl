@@ -4,6 +4,9 @@
 // query can be the first half of Set2Set's q* = [q, r] in place. One
 // thread per row: F is small (32-128) and rows are many.
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   rows: u32,
   cols: u32,
@@ -17,9 +20,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * 256u;
+  let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
   let q0 = u32(seg[r]) * p.q_stride + p.q_offset;
   var acc = 0.0;

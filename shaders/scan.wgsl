@@ -1,27 +1,28 @@
-// Exclusive prefix sum of u32 values, in place, in blocks of 1024 (256
-// threads x 4 values). `scan_blocks` scans each block and writes its total
+// Exclusive prefix sum of u32 values, in place, in blocks of 4 * WG values
+// (WG threads x 4 values; 1024 at WG = 256). `scan_blocks` scans each block and writes its total
 // to sums[block]; the driver scans `sums` the same way (recursively, so any
 // length works) and `add_blocks` adds each block's scanned total back.
 // Used to turn per-atom neighbour counts into output offsets.
 
 struct Params {
   n: u32,       // values
-  blocks: u32,  // blocks of 1024 (the dispatch grid may hold a few more)
+  blocks: u32,  // blocks of 4 * WG (the dispatch grid may hold a few more)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> sums: array<u32>;
 
-const WG: u32 = 256u;
+// Threads per workgroup (src/gpu/runtime/workgroup.ts); a block is 4 * WG values.
+override WG: u32 = 256u;
 const PER: u32 = 4u;
-var<workgroup> partial: array<u32, 256>;
+var<workgroup> partial: array<u32, WG>;
 
 fn block_index(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.x + wid.y * nwg.x;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn scan_blocks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let block = block_index(wid, nwg);
   if (block >= p.blocks) { return; }  // workgroup-uniform, so the barriers below stay in uniform control flow
@@ -36,7 +37,7 @@ fn scan_blocks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) 
     v[q] = total;
     total += x;
   }
-  // ... then the 256 thread totals are scanned (Hillis-Steele, inclusive).
+  // ... then the WG thread totals are scanned (Hillis-Steele, inclusive).
   partial[lid.x] = total;
   workgroupBarrier();
   for (var step = 1u; step < WG; step *= 2u) {
@@ -54,7 +55,7 @@ fn scan_blocks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) 
   if (lid.x == WG - 1u) { sums[block] = partial[WG - 1u]; }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn add_blocks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let block = block_index(wid, nwg);
   if (block >= p.blocks) { return; }

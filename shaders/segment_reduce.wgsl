@@ -14,6 +14,9 @@
 //               memory combines the partials. Best for few long segments
 //               (nodes -> graphs, one big structure).
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   segments: u32,
   cols: u32,
@@ -47,9 +50,9 @@ fn finish(acc: f32, n: u32) -> f32 {
   return acc;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.segments * p.cols) { return; }
   let s = i / p.cols;
   let f = i % p.cols;
@@ -60,11 +63,11 @@ fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   out[s * p.out_stride + p.out_offset + f] = finish(acc, b - a);
 }
 
-// Features per workgroup (a power of two <= 256); LANES threads share each feature.
+// Features per workgroup (a power of two <= WG); LANES threads share each feature.
 override FX: u32 = 8u;
-override LANES: u32 = 256u / FX;
+override LANES: u32 = WG / FX;
 
-var<workgroup> partial: array<f32, 256>;  // [LANES][FX]
+var<workgroup> partial: array<f32, WG>;  // [LANES][FX]
 
 @compute @workgroup_size(FX, LANES)
 fn per_group(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,

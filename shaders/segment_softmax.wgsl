@@ -7,6 +7,9 @@
 // no atomics. Rows outside every segment are not written (the offsets must
 // cover all rows).
 
+// Threads per workgroup: set for every kernel in one place (src/gpu/runtime/workgroup.ts).
+override WG: u32 = 256u;
+
 struct Params {
   segments: u32,
   cols: u32,
@@ -19,9 +22,9 @@ struct Params {
 
 const LOWEST: f32 = -0x1.fffffep+127f;  // lowest finite f32
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.segments * p.cols) { return; }
   let s = i / p.cols;
   let f = i % p.cols;
@@ -36,9 +39,9 @@ fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 }
 
 override FX: u32 = 1u;
-override LANES: u32 = 256u / FX;
+override LANES: u32 = WG / FX;
 
-var<workgroup> partial: array<f32, 256>;  // [LANES][FX]
+var<workgroup> partial: array<f32, WG>;  // [LANES][FX]
 
 @compute @workgroup_size(FX, LANES)
 fn per_group(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -5,6 +5,7 @@
  * own module; nothing here is used by the app itself.
  */
 import { getGpu } from '../gpu/device';
+import { kernelsLab } from './kernels-lab';
 import { megnetLab } from './megnet-lab';
 import { neighborsLab } from './neighbors-lab';
 import { onnxLab } from './onnx-lab';
@@ -21,6 +22,7 @@ const lab = {
       return { error: (e as Error).message };
     }
   },
+  ...kernelsLab,
   ...neighborsLab,
   ...megnetLab,
   ...onnxLab,

@@ -15,6 +15,7 @@ import { megnetForward, type MegnetShape, randomMegnet } from '../core/graph/meg
 import { type Matrix, matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
 import { forwardEnsemble, GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
+import { bindGroupStats } from '../gpu/runtime/run';
 import { loadDefectModel } from '../app/defect-model';
 import { meanAndSpread } from '../core/defects/predict';
 import { bestOf } from './timing';
@@ -57,9 +58,14 @@ export const megnetLab = {
     try {
       await model.forward(topology, batch); // warm-up: compiles the pipelines
       const { value: y, ms } = await bestOf(a.repeat ?? 3, () => model.forward(topology, batch));
+      // Once more, counting bind groups: with the topology fixed, all are cached (run.ts).
+      const before = { ...(bindGroupStats.get(device) ?? { built: 0, reused: 0 }) };
+      await model.forward(topology, batch);
+      const after = bindGroupStats.get(device) ?? { built: 0, reused: 0 };
+      const bindGroups = { built: after.built - before.built, reused: after.reused - before.reused };
       const error = await device.popErrorScope();
       if (error) return { error: `WebGPU validation error: ${error.message}` };
-      return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms, msTopology, nodes: batch.nodes.rows, edges: batch.edges.rows };
+      return { y: Array.from(y.data), rows: y.rows, cols: y.cols, ms, msTopology, nodes: batch.nodes.rows, edges: batch.edges.rows, bindGroups };
     } finally {
       topology.destroy();
       model.destroy();

@@ -52,7 +52,10 @@ async function acquire(gpu: GPU | undefined): Promise<GpuContext> {
   const { adapterName, software } = describeAdapter(adapter.info);
   // Ask for the adapter's storage limits: the neighbour list and graph
   // kernels bind several large buffers at once.
+  // Timestamp queries (GPU time per run, GraphRun.gpuMs) where offered.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   const device = await adapter.requestDevice({
+    requiredFeatures,
     requiredLimits: {
       maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

@@ -14,6 +14,7 @@ import { neighborListCpu } from '../core/neighbors/cpu';
 import { NeighborListError, type EdgeList, type NeighborInput } from '../core/neighbors/types';
 import { getGpu, GpuUnavailable, type GpuContext } from './device';
 import { pipeline } from './runtime/pipelines';
+import { NEIGHBORS_WG, SCAN_BLOCK } from './runtime/workgroup';
 import { GraphRun, Params } from './runtime/run';
 import { GpuTensor, TENSOR_USAGE, upload } from './runtime/tensor';
 
@@ -25,8 +26,6 @@ export class GpuLimitError extends NeighborListError {
   }
 }
 
-const ATOMS_PER_GROUP = 64; // workgroup size of neighbors.wgsl
-const SCAN_BLOCK = 1024; // values per workgroup of scan.wgsl
 
 /** Appends an in-place exclusive prefix sum of the first n values of `data` to the run. */
 function encodeScan(run: GraphRun, data: GpuTensor, n: number): void {
@@ -112,7 +111,7 @@ export async function neighborListGpu(input: NeighborInput, gpu: GpuContext, tim
   tick('grid');
   const empty: EdgeList = { count: 0, src: new Int32Array(0), dst: new Int32Array(0), image: new Int32Array(0), vec: new Float32Array(0), dist: new Float32Array(0) };
   if (n === 0) return empty;
-  const groups = (run: GraphRun) => run.grid(Math.ceil(n / ATOMS_PER_GROUP));
+  const groups = (run: GraphRun) => run.grid(Math.ceil(n / NEIGHBORS_WG));
 
   return checked(device, async () => {
     const inputs = uploadGrid(device, grid);

@@ -10,10 +10,10 @@ import type { GaussianBasis } from '../../core/graph/rbf';
 import type { SegmentReduce } from '../../core/graph/segment';
 import type { Activation } from '../../core/graph/types';
 import { pipeline } from '../runtime/pipelines';
+import { ELEMENTWISE_WG as WG } from '../runtime/workgroup';
 import { type GraphRun, Params } from '../runtime/run';
 import type { GpuSegments, GpuTensor } from '../runtime/tensor';
 
-const WG = 256; // workgroup size of the one-thread-per-element kernels
 const TILE = 32; // output tile edge of dense.wgsl
 
 const ACT_CODE: Record<Activation, number> = { none: 0, softplus: 1, silu: 2, relu: 3 };

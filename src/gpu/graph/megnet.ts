@@ -19,8 +19,16 @@ interface GpuLayer {
   b: GpuTensor;
 }
 
-/** Graph topology on the GPU, reusable across forwards of graphs with the same bonds. */
+/**
+ * Graph topology on the GPU, reusable across forwards of graphs with the
+ * same bonds, and the buffers of the model's inputs (node features,
+ * distances, state), rewritten in place by each forward: a fixed topology
+ * then binds the same buffers every time (run.ts caches bind groups).
+ */
 export class GpuMegnetGraph {
+  readonly nodes: GpuTensor;
+  readonly distances: GpuTensor;
+  readonly state: GpuTensor;
   readonly src: GpuTensor;
   readonly dst: GpuTensor;
   readonly nodeGraph: GpuTensor;
@@ -29,7 +37,14 @@ export class GpuMegnetGraph {
   readonly nodesByGraph: GpuSegments;
   readonly edgesByGraph: GpuSegments;
 
-  constructor(device: GPUDevice, batch: GraphBatch) {
+  constructor(
+    readonly device: GPUDevice,
+    batch: GraphBatch,
+  ) {
+    const { distances, state } = megnetInputs(batch);
+    this.nodes = uploadMatrix(device, batch.nodes, 'megnet nodes');
+    this.distances = upload(device, distances, distances.length, 1, 'megnet distances');
+    this.state = uploadMatrix(device, state, 'megnet state');
     this.src = upload(device, batch.src, batch.src.length, 1, 'megnet src');
     this.dst = upload(device, batch.dst, batch.dst.length, 1, 'megnet dst');
     this.nodeGraph = upload(device, batch.nodeGraph, batch.nodeGraph.length, 1, 'megnet node graph');
@@ -39,8 +54,20 @@ export class GpuMegnetGraph {
     this.edgesByGraph = new GpuSegments(device, batch.edgeGraphOffsets);
   }
 
+  /** Writes a batch's inputs (same shapes as the topology's batch) for the next forward. */
+  writeInputs(batch: GraphBatch): void {
+    const { distances, state } = megnetInputs(batch);
+    const put = (t: GpuTensor, data: Float32Array, what: string) => {
+      if (data.length !== t.length) throw new RangeError(`GpuMegnetGraph: ${what} has ${data.length} values, the graph ${t.length}`);
+      if (data.length) this.device.queue.writeBuffer(t.buffer, 0, data as Float32Array<ArrayBuffer>);
+    };
+    put(this.nodes, batch.nodes.data, 'node features');
+    put(this.distances, distances, 'distances');
+    put(this.state, state.data, 'state');
+  }
+
   destroy(): void {
-    for (const t of [this.src, this.dst, this.nodeGraph, this.edgeGraph]) t.destroy();
+    for (const t of [this.nodes, this.distances, this.state, this.src, this.dst, this.nodeGraph, this.edgeGraph]) t.destroy();
     for (const s of [this.edgesByNode, this.nodesByGraph, this.edgesByGraph]) s.destroy();
   }
 }
@@ -153,23 +180,18 @@ export async function forwardEnsemble(models: readonly GpuMegnet[], g: GpuMegnet
   if (models.length === 0) return [];
   const device = models[0].device;
   if (models.some((m) => m.device !== device)) throw new Error('forwardEnsemble: the models live on different devices');
-  const { distances, state } = megnetInputs(batch);
+  if (g.device !== device) throw new Error('forwardEnsemble: the graph lives on another device');
+  g.writeInputs(batch);
   const run = new GraphRun(device, models.length > 1 ? `megnet forward x${models.length}` : 'megnet forward');
-  const n = uploadMatrix(device, batch.nodes);
-  const d = upload(device, distances, distances.length, 1);
-  const s = uploadMatrix(device, state);
-  try {
-    // encode() leaves its inputs alone, so every member reads the same n, d, s;
-    // each output stays allocated until its read is scheduled.
-    const pending = models.map((m) => {
-      const out = m.encode(run, g, n, d, s);
-      return run.readF32(out).then((data): Matrix => ({ data, rows: out.rows, cols: out.cols }));
-    });
-    await run.submit();
-    return await Promise.all(pending);
-  } finally {
-    n.destroy();
-    d.destroy();
-    s.destroy();
-  }
+  // encode() leaves its inputs alone, so every member reads the same nodes,
+  // distances and state; each output stays allocated until its read is scheduled.
+  const pending = models.map((m) => {
+    const out = m.encode(run, g, g.nodes, g.distances, g.state);
+    const read = run.readF32(out).then((data): Matrix => ({ data, rows: out.rows, cols: out.cols }));
+    // The copy to the readback buffer is encoded; the pool gets it back after submit.
+    run.release(out);
+    return read;
+  });
+  await run.submit();
+  return Promise.all(pending);
 }

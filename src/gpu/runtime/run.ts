@@ -11,6 +11,12 @@
  * are filled on the CPU during encoding and written with one writeBuffer
  * per arena just before the submit, so the writes land before the commands
  * that read them.
+ *
+ * Bind groups are cached per device, keyed by the pipeline and the exact
+ * buffers (and uniform slot) bound: a forward of a fixed topology run again
+ * (the same GpuMegnetGraph, pooled intermediates, arenas reused in the same
+ * order) finds every bind group already built. The cache is bounded (least
+ * recently used first out), so groups of destroyed buffers age out.
  */
 import { GpuTensor, type DType, type TensorPool, poolFor } from './tensor';
 
@@ -25,6 +31,24 @@ interface Arena {
 
 /** Idle arenas per device: an arena may be reused as soon as the run that filled it has submitted. */
 const idleArenas = new WeakMap<GPUDevice, GPUBuffer[]>();
+
+const MAX_BIND_GROUPS = 4096;
+const bindGroups = new WeakMap<GPUDevice, Map<string, GPUBindGroup>>();
+/** Identity numbers of pipelines and buffers, for the bind-group cache's keys. */
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
+}
+
+/** Bind groups built and found in the cache, per device (for tests and benchmarks). */
+export const bindGroupStats = new WeakMap<GPUDevice, { built: number; reused: number }>();
 
 /** Little builder for a kernel's uniform struct (all members 4-byte scalars). */
 export class Params {
@@ -79,10 +103,18 @@ export class GraphRun {
   private readonly reads: PendingRead[] = [];
   private readonly released: GpuTensor[] = [];
   private submitted = false;
+  private readonly timer: PassTimer | null;
+  /**
+   * GPU time of this run's compute passes in ms, from timestamp queries,
+   * once submit() has resolved; null where the device has no
+   * 'timestamp-query' feature (SwiftShader here) or timing was not asked for.
+   */
+  gpuMs: number | null = null;
 
-  constructor(readonly device: GPUDevice, label = 'graph run') {
+  constructor(readonly device: GPUDevice, label = 'graph run', opts: { timestamps?: boolean } = {}) {
     this.pool = poolFor(device);
     this.encoder = device.createCommandEncoder({ label });
+    this.timer = opts.timestamps && device.features.has('timestamp-query') ? new PassTimer(device) : null;
   }
 
   /** A scratch or output tensor. Contents are undefined until a kernel writes them. */
@@ -131,10 +163,8 @@ export class GraphRun {
     this.assertOpen();
     if (groups[0] === 0 || groups[1] === 0) return;
     const uniform = this.slot(params.bytes);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    this.pass ??= this.encoder.beginComputePass();
+    const bindGroup = this.bindGroup(pipeline, uniform, buffers);
+    this.pass ??= this.encoder.beginComputePass(this.timer?.nextPass() ?? {});
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(groups[0], groups[1]);
@@ -176,12 +206,15 @@ export class GraphRun {
     this.assertOpen();
     this.endPass();
     this.submitted = true;
+    const timing = this.timer?.resolve(this.encoder);
     const queue = this.device.queue;
     for (const a of this.arenas) queue.writeBuffer(a.buffer, 0, a.bytes, 0, a.used);
     queue.submit([this.encoder.finish()]);
     // Everything this run used is now ordered before any later submission.
     const idle = idleArenas.get(this.device) ?? [];
-    idle.push(...this.arenas.map((a) => a.buffer));
+    // Reversed, so the next run pops them in this run's order: the same
+    // dispatches then land in the same uniform slots and find their bind groups.
+    idle.push(...this.arenas.map((a) => a.buffer).reverse());
     idleArenas.set(this.device, idle);
     for (const t of this.released) this.pool.release(t);
     this.released.length = 0;
@@ -200,6 +233,36 @@ export class GraphRun {
       }),
     );
     if (reads.length === 0) await queue.onSubmittedWorkDone();
+    if (timing) this.gpuMs = await timing();
+  }
+
+  private bindGroup(pipeline: GPUComputePipeline, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    let cache = bindGroups.get(this.device);
+    if (!cache) {
+      cache = new Map();
+      bindGroups.set(this.device, cache);
+    }
+    let stats = bindGroupStats.get(this.device);
+    if (!stats) {
+      stats = { built: 0, reused: 0 };
+      bindGroupStats.set(this.device, stats);
+    }
+    const key = `${idOf(pipeline)}|${idOf(uniform.buffer)}@${uniform.offset}:${uniform.size}|${buffers.map(idOf).join(',')}`;
+    const hit = cache.get(key);
+    if (hit) {
+      // Re-insert: Map order is the recency order the eviction below relies on.
+      cache.delete(key);
+      cache.set(key, hit);
+      stats.reused++;
+      return hit;
+    }
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    cache.set(key, group);
+    if (cache.size > MAX_BIND_GROUPS) cache.delete(cache.keys().next().value!);
+    stats.built++;
+    return group;
   }
 
   private slot(bytes: Uint8Array): GPUBufferBinding {
@@ -222,5 +285,55 @@ export class GraphRun {
 
   private assertOpen(): void {
     if (this.submitted) throw new Error('GraphRun: already submitted; start a new run');
+  }
+}
+
+/**
+ * Timestamp queries around each compute pass of a run (up to 64 passes;
+ * later ones go untimed, which the total then under-counts). Resolved into
+ * a buffer at submit and summed as end − begin per pass.
+ */
+class PassTimer {
+  private static readonly MAX_PASSES = 64;
+  private readonly querySet: GPUQuerySet;
+  private passes = 0;
+
+  constructor(private readonly device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * PassTimer.MAX_PASSES });
+  }
+
+  nextPass(): GPUComputePassDescriptor {
+    if (this.passes >= PassTimer.MAX_PASSES) return {};
+    const k = this.passes++;
+    return { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } };
+  }
+
+  /**
+   * Encodes the resolve and readback; call the returned function after the
+   * submit (mapping before it would make the submit invalid) for the ms.
+   */
+  resolve(encoder: GPUCommandEncoder): (() => Promise<number>) | null {
+    if (this.passes === 0) {
+      this.querySet.destroy();
+      return null;
+    }
+    const bytes = 16 * this.passes;
+    const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.resolveQuerySet(this.querySet, 0, 2 * this.passes, resolved, 0);
+    encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    return async () => {
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(staging.getMappedRange().slice(0));
+        let ns = 0;
+        for (let k = 0; k < this.passes; k++) if (t[2 * k + 1] > t[2 * k]) ns += Number(t[2 * k + 1] - t[2 * k]);
+        return ns / 1e6;
+      } finally {
+        staging.destroy();
+        resolved.destroy();
+        this.querySet.destroy();
+      }
+    };
   }
 }

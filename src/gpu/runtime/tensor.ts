@@ -64,13 +64,22 @@ function bucket(bytes: number): number {
  * keeps its own releases until it submits, which guarantees this).
  */
 export class TensorPool {
+  /** Free buffers per size, oldest first (see acquire). */
   private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly born = new WeakMap<GPUBuffer, number>();
+  private created = 0;
 
   constructor(readonly device: GPUDevice) {}
 
+  /**
+   * The oldest free buffer of the size, else a new one. Oldest-first makes
+   * a repeated sequence of allocations (the same forward run again) get the
+   * same buffers each time, so its bind groups are found in run.ts's cache.
+   */
   acquire(rows: number, cols: number, dtype: DType = 'f32'): GpuTensor {
     const size = bucket(rows * cols * 4);
-    const buffer = this.free.get(size)?.pop() ?? this.device.createBuffer({ size, usage: TENSOR_USAGE, label: `pool ${size}` });
+    const buffer = this.free.get(size)?.shift() ?? this.device.createBuffer({ size, usage: TENSOR_USAGE, label: `pool ${size}` });
+    if (!this.born.has(buffer)) this.born.set(buffer, this.created++);
     return new GpuTensor(buffer, rows, cols, dtype);
   }
 
@@ -82,7 +91,11 @@ export class TensorPool {
       return;
     }
     const list = this.free.get(size) ?? [];
-    if (!list.includes(t.buffer)) list.push(t.buffer);
+    if (!list.includes(t.buffer)) {
+      if (!this.born.has(t.buffer)) this.born.set(t.buffer, this.created++);
+      list.push(t.buffer);
+      list.sort((a, b) => this.born.get(a)! - this.born.get(b)!);
+    }
     this.free.set(size, list);
   }
 
