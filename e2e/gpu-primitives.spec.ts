@@ -100,10 +100,14 @@ test('dense layer: all activations, awkward shapes, one submission', async () =>
     const w = randomMatrix(c.k, c.n, r, 1 / Math.sqrt(c.k));
     const b = c.bias ? randomMatrix(1, c.n, r).data : null;
     const ref = dense(x, w, b, c.act);
-    const got = await page.evaluate((a) => window.gpuLab.dense(a), { x: arr(x.data), rows: c.rows, inF: c.k, w: arr(w.data), outF: c.n, b: b ? arr(b) : null, act: c.act });
-    const err = compare(`dense ${c.rows}x${c.k}x${c.n} ${c.act}`, got.y, ref.data);
-    expect(got.submissions).toBe(1);
-    console.log(`dense [${c.rows}, ${c.k}] x [${c.k}, ${c.n}] ${c.act}: ${got.ms.toFixed(1)} ms (first run), worst err/tol ${err.toFixed(3)}`);
+    // Both entry points of dense.wgsl: workgroup-memory tiles (hardware GPUs) and direct (software adapters).
+    for (const variant of ['tiled', 'direct'] as const) {
+      const got = await page.evaluate((a) => window.gpuLab.dense(a), { x: arr(x.data), rows: c.rows, inF: c.k, w: arr(w.data), outF: c.n, b: b ? arr(b) : null, act: c.act, variant });
+      expect(got.variant).toBe(variant);
+      const err = compare(`dense (${variant}) ${c.rows}x${c.k}x${c.n} ${c.act}`, got.y, ref.data);
+      expect(got.submissions).toBe(1);
+      console.log(`dense (${variant}) [${c.rows}, ${c.k}] x [${c.k}, ${c.n}] ${c.act}: ${got.ms.toFixed(1)} ms (first run), worst err/tol ${err.toFixed(3)}`);
+    }
   }
 });
 

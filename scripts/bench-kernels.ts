@@ -19,7 +19,7 @@ const shapes: [number, number, number][] = [
   [4096, 32, 64],
   [4096, 128, 64],
   [4096, 64, 32],
-  [512, 512, 512],
+  [256, 256, 256],
 ];
 const server = await startPreview(port);
 const browser = await launchChromium();

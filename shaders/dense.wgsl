@@ -6,8 +6,9 @@
 // four vec4 accumulators in named variables. Named vectors rather than an
 // indexed array matter: a compiler that cannot prove the indices constant
 // (SwiftShader's, here) keeps an indexed array in memory, and the kernel
-// ran at 2-4 % of the adapter's FMA rate that way (bench/RESULTS.md). The W
-// tile is stored as vec4 column quads, so one load feeds four FMAs per row.
+// ran at 2-4 % of the adapter's FMA rate that way (bench/RESULTS.md). Both
+// tiles are stored as vec4 quads (X along depth, W along columns), so each
+// step over 4 depth values makes 8 workgroup loads for 16 vec4 FMAs.
 
 struct Params {
   m: u32,
@@ -25,7 +26,7 @@ struct Params {
 
 const T: u32 = 32u;  // tile edge (rows, columns and depth)
 
-var<workgroup> xs: array<f32, 1024>;        // [T rows][T depth]
+var<workgroup> xs: array<vec4<f32>, 256>;   // [T rows][T / 4 depth quads]
 var<workgroup> ws: array<vec4<f32>, 256>;   // [T depth][T / 4 column quads]
 
 // log(1 + t) for t in [0, 1] without losing t when it is tiny (WGSL has no
@@ -74,15 +75,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var acc3 = vec4<f32>(0.0);
 
   for (var k0 = 0u; k0 < p.k; k0 += T) {
-    // 64 threads load each 1024-value tile, 16 values each; out-of-range
+    // 64 threads load each 256-quad tile, 4 quads each; out-of-range
     // entries are zero so the inner loop needs no bounds checks.
-    for (var t = 0u; t < 16u; t++) {
-      let e = li + t * 64u;
-      let er = e / T;
-      let ec = e % T;
-      var xv = 0.0;
-      if (row0 + er < p.m && k0 + ec < p.k) { xv = x[(row0 + er) * p.k + k0 + ec]; }
-      xs[e] = xv;
+    for (var t = 0u; t < 4u; t++) {
+      let q = li + t * 64u;     // quad index in the X tile
+      let row = row0 + q / (T / 4u);
+      let kc = k0 + (q % (T / 4u)) * 4u;
+      var xv = vec4<f32>(0.0);
+      if (row < p.m) {
+        let base = row * p.k;
+        if (kc < p.k) { xv.x = x[base + kc]; }
+        if (kc + 1u < p.k) { xv.y = x[base + kc + 1u]; }
+        if (kc + 2u < p.k) { xv.z = x[base + kc + 2u]; }
+        if (kc + 3u < p.k) { xv.w = x[base + kc + 3u]; }
+      }
+      xs[q] = xv;
     }
     for (var t = 0u; t < 4u; t++) {
       let q = li + t * 64u;     // quad index in the W tile
@@ -99,12 +106,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       ws[q] = wv;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < T; kk++) {
-      let bq = ws[kk * (T / 4u) + lid.x];
-      acc0 = fma(vec4<f32>(xs[r * T + kk]), bq, acc0);
-      acc1 = fma(vec4<f32>(xs[(r + 1u) * T + kk]), bq, acc1);
-      acc2 = fma(vec4<f32>(xs[(r + 2u) * T + kk]), bq, acc2);
-      acc3 = fma(vec4<f32>(xs[(r + 3u) * T + kk]), bq, acc3);
+    for (var kq = 0u; kq < T / 4u; kq++) {
+      let w0 = ws[(4u * kq) * (T / 4u) + lid.x];
+      let w1 = ws[(4u * kq + 1u) * (T / 4u) + lid.x];
+      let w2 = ws[(4u * kq + 2u) * (T / 4u) + lid.x];
+      let w3 = ws[(4u * kq + 3u) * (T / 4u) + lid.x];
+      let a0 = xs[r * (T / 4u) + kq];
+      let a1 = xs[(r + 1u) * (T / 4u) + kq];
+      let a2 = xs[(r + 2u) * (T / 4u) + kq];
+      let a3 = xs[(r + 3u) * (T / 4u) + kq];
+      acc0 = fma(vec4<f32>(a0.x), w0, fma(vec4<f32>(a0.y), w1, fma(vec4<f32>(a0.z), w2, fma(vec4<f32>(a0.w), w3, acc0))));
+      acc1 = fma(vec4<f32>(a1.x), w0, fma(vec4<f32>(a1.y), w1, fma(vec4<f32>(a1.z), w2, fma(vec4<f32>(a1.w), w3, acc1))));
+      acc2 = fma(vec4<f32>(a2.x), w0, fma(vec4<f32>(a2.y), w1, fma(vec4<f32>(a2.z), w2, fma(vec4<f32>(a2.w), w3, acc2))));
+      acc3 = fma(vec4<f32>(a3.x), w0, fma(vec4<f32>(a3.y), w1, fma(vec4<f32>(a3.z), w2, fma(vec4<f32>(a3.w), w3, acc3))));
     }
     workgroupBarrier();
   }
@@ -114,4 +128,42 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   store_row(row0 + r + 1u, c0, acc1);
   store_row(row0 + r + 2u, c0, acc2);
   store_row(row0 + r + 3u, c0, acc3);
+}
+
+// The same product without workgroup memory or barriers: each thread reads
+// its 4 rows of X and 4 columns of W straight from the buffers (the caches
+// do the sharing) into the same 4x4 register block. Slower on a hardware
+// GPU, where the tiles above save memory traffic; faster on a software
+// adapter, where every barrier costs a switch between the invocations'
+// coroutines (bench/RESULTS.md). kernels.ts picks per adapter.
+@compute @workgroup_size(64)
+fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  let quads = (p.n + 3u) / 4u;
+  let r = (i / quads) * 4u;
+  let c0 = (i % quads) * 4u;
+  if (r >= p.m) { return; }
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  // Rows and columns past the edge are clamped for reading and never stored.
+  let r1 = min(r + 1u, p.m - 1u);
+  let r2 = min(r + 2u, p.m - 1u);
+  let r3 = min(r + 3u, p.m - 1u);
+  let c1 = min(c0 + 1u, p.n - 1u);
+  let c2 = min(c0 + 2u, p.n - 1u);
+  let c3 = min(c0 + 3u, p.n - 1u);
+  for (var kk = 0u; kk < p.k; kk++) {
+    let wrow = kk * p.n;
+    let wq = vec4<f32>(w[wrow + c0], w[wrow + c1], w[wrow + c2], w[wrow + c3]);
+    acc0 = fma(vec4<f32>(x[r * p.k + kk]), wq, acc0);
+    acc1 = fma(vec4<f32>(x[r1 * p.k + kk]), wq, acc1);
+    acc2 = fma(vec4<f32>(x[r2 * p.k + kk]), wq, acc2);
+    acc3 = fma(vec4<f32>(x[r3 * p.k + kk]), wq, acc3);
+  }
+  store_row(r, c0, acc0);
+  store_row(r + 1u, c0, acc1);
+  store_row(r + 2u, c0, acc2);
+  store_row(r + 3u, c0, acc3);
 }

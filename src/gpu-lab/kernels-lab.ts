@@ -1,7 +1,7 @@
 /**
  * Kernel efficiency, for `npm run bench:kernels` (scripts/bench-kernels.ts):
  * the dense kernel (shaders/dense.wgsl) at the shapes the property MEGNet
- * runs, against the adapter's own multiply-add rate measured in the same
+ * runs, with softplus and without an activation (the epilogue's share), against the adapter's own multiply-add rate measured in the same
  * page by a trivial FMA kernel (shaders/fma_peak.wgsl).
  *
  * Each figure times one GraphRun holding `reps` identical dispatches,
@@ -15,7 +15,7 @@
 import { seededRandom } from '../core/graph/megnet';
 import { type Matrix, matrix } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
-import { dense } from '../gpu/graph/kernels';
+import { dense, type DenseVariant, denseVariant, setDenseVariant } from '../gpu/graph/kernels';
 import { pipeline } from '../gpu/runtime/pipelines';
 import { GraphRun, Params } from '../gpu/runtime/run';
 import { upload, uploadMatrix } from '../gpu/runtime/tensor';
@@ -97,21 +97,25 @@ export const kernelsLab = {
     figures.push({ kernel: `fma_peak (${threads} threads x ${iter} x 8 FMA)`, flops: fmaFlops, msRun: fmaRun, msOne: fmaOne, gpuMsRun: fmaGpu.ms, reps: a.reps, gflops: (fmaFlops * a.reps) / fmaRun / 1e6 });
     out.destroy();
 
-    for (const [m, k, n] of a.shapes) {
+    const variants: DenseVariant[] = ['tiled', 'direct'];
+    const chosen = denseVariant(device);
+    for (const [m, k, n, act, variant] of a.shapes.flatMap(([m, k, n]) => variants.flatMap((v) => [[m, k, n, 'softplus', v] as const, [m, k, n, 'none', v] as const]))) {
+      setDenseVariant(device, variant);
       const x = uploadMatrix(device, randomMatrix(m, k, 1));
       const w = uploadMatrix(device, randomMatrix(k, n, 2));
       const b = upload(device, new Float32Array(n).fill(0.1), n, 1);
       const y = upload(device, new Float32Array(m * n), m, n);
       const encode = (reps: number) => (run: GraphRun) => {
-        for (let r = 0; r < reps; r++) dense(run, x, w, b, 'softplus', y);
+        for (let r = 0; r < reps; r++) dense(run, x, w, b, act, y);
       };
       const flops = 2 * m * k * n;
       const g = { ms: null as number | null };
       const msRun = await timeRun(device, encode(a.reps), a.repeat, g);
       const msOne = await timeRun(device, encode(1), a.repeat);
-      figures.push({ kernel: `dense ${m}x${k} · ${k}x${n} + softplus`, flops, msRun, msOne, gpuMsRun: g.ms, reps: a.reps, gflops: (flops * a.reps) / msRun / 1e6 });
+      figures.push({ kernel: `dense (${variant}) ${m}x${k} · ${k}x${n}${act === 'none' ? ' (no activation)' : ' + softplus'}`, flops, msRun, msOne, gpuMsRun: g.ms, reps: a.reps, gflops: (flops * a.reps) / msRun / 1e6 });
       [x, w, b, y].forEach((t) => t.destroy());
     }
+    setDenseVariant(device, chosen);
     const error = await device.popErrorScope();
     if (error) return { error: `WebGPU validation error: ${error.message}` };
     return { adapter: gpu.adapterName, timestampQuery: device.features.has('timestamp-query'), figures };

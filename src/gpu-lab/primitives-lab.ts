@@ -9,7 +9,7 @@ import type { GaussianBasis } from '../core/graph/rbf';
 import type { SegmentReduce } from '../core/graph/segment';
 import type { Activation } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
-import { concat, type ConcatBlock, dense, gather, gaussianExpand, type SegmentStrategy, segmentReduce, segmentSoftmax } from '../gpu/graph/kernels';
+import { concat, type ConcatBlock, dense, type DenseVariant, denseVariant, setDenseVariant, gather, gaussianExpand, type SegmentStrategy, segmentReduce, segmentSoftmax } from '../gpu/graph/kernels';
 import { GraphRun } from '../gpu/runtime/run';
 import { GpuSet2Set } from '../gpu/graph/set2set';
 import { GpuSegments, type GpuTensor, upload } from '../gpu/runtime/tensor';
@@ -101,8 +101,16 @@ async function timed(repeat: number, body: (run: GraphRun, inputs: Inputs) => Gp
 
 export const primitivesLab = {
   /** Y = act(X W + b). */
-  dense(a: { x: number[]; rows: number; inF: number; w: number[]; outF: number; b: number[] | null; act: Activation; repeat?: number }) {
-    return timed(a.repeat ?? 1, (run, inp) => dense(run, inp.f32(a.x, a.rows, a.inF), inp.f32(a.w, a.inF, a.outF), a.b ? inp.f32(a.b, 1, a.outF) : null, a.act));
+  /** `variant`: which dense.wgsl entry point (default: the one the adapter gets). */
+  async dense(a: { x: number[]; rows: number; inF: number; w: number[]; outF: number; b: number[] | null; act: Activation; repeat?: number; variant?: DenseVariant }) {
+    const { device } = await getGpu();
+    const before = denseVariant(device);
+    if (a.variant) setDenseVariant(device, a.variant);
+    try {
+      return { ...(await timed(a.repeat ?? 1, (run, inp) => dense(run, inp.f32(a.x, a.rows, a.inF), inp.f32(a.w, a.inF, a.outF), a.b ? inp.f32(a.b, 1, a.outF) : null, a.act))), variant: denseVariant(device) };
+    } finally {
+      setDenseVariant(device, before);
+    }
   },
 
   /** Gaussian expansion of distances d -> [E, K]. */

@@ -20,6 +20,8 @@ export interface GpuContext {
 }
 
 let current: Promise<GpuContext> | null = null;
+/** Devices of software adapters: kernels with a variant for them (dense.wgsl's `direct`) look here. */
+export const softwareDevices = new WeakSet<GPUDevice>();
 const lostListeners = new Set<(reason: string) => void>();
 
 /** Called with a message whenever the device is lost (driver reset, tab backgrounded too long, ...). */
@@ -68,5 +70,6 @@ async function acquire(gpu: GPU | undefined): Promise<GpuContext> {
     const reason = `The GPU device was lost (${lost.reason}: ${lost.message}). The next computation will try to get it back.`;
     for (const l of lostListeners) l(reason);
   });
+  if (software) softwareDevices.add(device);
   return { device, adapterName, software };
 }

@@ -9,6 +9,7 @@
 import type { GaussianBasis } from '../../core/graph/rbf';
 import type { SegmentReduce } from '../../core/graph/segment';
 import type { Activation } from '../../core/graph/types';
+import { softwareDevices } from '../device';
 import { pipeline } from '../runtime/pipelines';
 import { ELEMENTWISE_WG as WG } from '../runtime/workgroup';
 import { type GraphRun, Params } from '../runtime/run';
@@ -28,15 +29,39 @@ function output(run: GraphRun, out: GpuTensor | undefined, what: string, rows: n
   return out;
 }
 
+export type DenseVariant = 'tiled' | 'direct';
+const denseVariants = new WeakMap<GPUDevice, DenseVariant>();
+
+/**
+ * Which dense.wgsl entry point a device runs: 'tiled' (workgroup-memory
+ * tiles, the default, for hardware GPUs) or 'direct' (no barriers; faster
+ * on software adapters: 2-4x at the MEGNet's shapes on SwiftShader,
+ * bench/RESULTS.md). Software adapters (device.ts) get 'direct' unless set.
+ */
+export function setDenseVariant(device: GPUDevice, v: DenseVariant): void {
+  denseVariants.set(device, v);
+}
+
+export function denseVariant(device: GPUDevice): DenseVariant {
+  return denseVariants.get(device) ?? (softwareDevices.has(device) ? 'direct' : 'tiled');
+}
+
 /** Y = act(X W + b): X [R, K], W [K, N], b [N] or null. */
 export function dense(run: GraphRun, x: GpuTensor, w: GpuTensor, b: GpuTensor | null, act: Activation = 'none', out?: GpuTensor): GpuTensor {
   if (x.cols !== w.rows) throw new RangeError(`dense: X is [${x.rows}, ${x.cols}] but W is [${w.rows}, ${w.cols}]`);
   if (b && b.length !== w.cols) throw new RangeError(`dense: bias has ${b.length} values for ${w.cols} outputs`);
   const y = output(run, out, 'dense output', x.rows, w.cols);
   const params = new Params().u32(x.rows).u32(x.cols).u32(w.cols).u32(ACT_CODE[act]).u32(b ? 1 : 0);
+  const buffers = [x.buffer, w.buffer, (b ?? w).buffer, y.buffer];
+  if (x.rows === 0 || w.cols === 0) return y;
+  if (denseVariant(run.device) === 'direct') {
+    const threads = Math.ceil(x.rows / 4) * Math.ceil(w.cols / 4);
+    run.dispatch(pipeline(run.device, 'dense', 'direct'), params, buffers, run.grid(Math.ceil(threads / 64)));
+    return y;
+  }
   const gy = Math.ceil(x.rows / TILE);
   if (gy > run.device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`dense: ${x.rows} rows is too many for one dispatch`);
-  run.dispatch(pipeline(run.device, 'dense'), params, [x.buffer, w.buffer, (b ?? w).buffer, y.buffer], [Math.ceil(w.cols / TILE), gy]);
+  run.dispatch(pipeline(run.device, 'dense'), params, buffers, [Math.ceil(w.cols / TILE), gy]);
   return y;
 }
 
