@@ -96,6 +96,34 @@ test('picking an atom shows its element, position and neighbours', async ({ page
   await expect(page.locator('.neighbors')).toContainText('2.35');
 });
 
+test('picking an atom and then opening a smaller structure shows the new one, with no error (issue 30)', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('search').fill('Si');
+  await page.getByTestId('structure-list').getByRole('option', { name: /^Si/ }).first().getByRole('button').first().click();
+  await viewerHasInk(page);
+  // Pick an atom whose site number does not exist in iron (2 sites).
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  let site = 0;
+  for (let k = 0; k < 49 && site < 3; k++) {
+    const [fx, fy] = [0.2 + 0.1 * (k % 7), 0.2 + 0.1 * Math.floor(k / 7)];
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    const text = (await page.getByTestId('picked').isVisible()) ? await page.getByTestId('picked').innerText() : '';
+    site = Number(text.match(/\(site (\d+)/)?.[1] ?? 0);
+  }
+  expect(site, 'no atom beyond site 2 was hit').toBeGreaterThanOrEqual(3);
+  await page.getByTestId('search').fill('Fe');
+  await page.getByTestId('structure-list').getByRole('option', { name: /Iron/ }).first().getByRole('button').first().click();
+  await expect(page.getByTestId('formula')).toContainText('Fe');
+  await expect(page.getByTestId('picked')).toHaveCount(0);
+  // Iron's density (7.87 g/cm³), not silicon's (2.33): the panel is wholly the new structure.
+  await expect(page.getByRole('complementary', { name: 'Properties' })).toContainText(/7\.8\d\d g\/cm³/);
+  await viewerHasInk(page);
+  expect(errors).toEqual([]);
+});
+
 test('files dropped on the window are imported, and a dataset exports as a CIF zip', async ({ page }) => {
   await page.goto('/');
   await ready(page);
