@@ -44,6 +44,9 @@ test('importing a CIF lists it, renders it, survives reloads and works offline',
   await expect(page.getByTestId('message-info')).toContainText('Imported 1 structure');
   const list = page.getByTestId('structure-list');
   await expect(list.getByRole('option', { name: /NaCl/ })).toBeVisible();
+  // Named after its file, with the formula beside it (issue 30).
+  await expect(list.getByRole('option', { selected: true }).locator('.name')).toHaveText('NaCl.cif');
+  await expect(list.getByRole('option', { selected: true }).locator('.meta')).toContainText('NaCl');
   await expect(page.getByTestId('spacegroup')).toContainText('225');
   await viewerHasInk(page);
 

@@ -35,6 +35,8 @@ test('Generate on the default provider: progress, denoising frames, results with
       if (frame.includes('step')) seen.frame = frame;
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
+  // Nothing is drawn before the first generation, so no render figures of the previous view remain.
+  await expect(page.getByTestId('render-info')).toHaveCount(0);
   await generate(page, 3, 2);
   await expect(page.getByTestId('gen-result')).toHaveCount(3, { timeout: 150_000 });
   // The 3D view followed the denoising: a progress bar and frame labels were shown while it ran.
@@ -63,6 +65,25 @@ test('Generate on the default provider: progress, denoising frames, results with
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('gen-export').click()]);
   const cif = await (await dl.createReadStream()).toArray();
   expect(Buffer.concat(cif).toString()).toContain('_cell_length_a');
+
+  // Replay: the bar follows the frame shown (not the finished run's 100 %), and Cancel stops it.
+  await page.evaluate(() => {
+    const labels: string[] = [];
+    (window as unknown as { replayLabels: string[] }).replayLabels = labels;
+    new MutationObserver(() => {
+      const t = document.querySelector('[data-testid="gen-progress"] span')?.textContent;
+      if (t) labels.push(t);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.getByTestId('gen-replay').click();
+  await expect(page.getByTestId('gen-progress')).toBeVisible();
+  await page.waitForTimeout(400);
+  await page.getByTestId('gen-cancel').click();
+  await expect(page.getByTestId('gen-progress')).toHaveCount(0, { timeout: 2_000 });
+  const labels = await page.evaluate(() => (window as unknown as { replayLabels: string[] }).replayLabels);
+  const steps = labels.map((l) => /^(\d+)% · step (\d+) \/ (\d+)/.exec(l)).filter((m) => m !== null);
+  expect(steps.length).toBeGreaterThan(0);
+  for (const m of steps) expect(Number(m[1]), m[0]).toBe(Math.round((100 * Number(m[2])) / Number(m[3])));
 
   // Save all into the "Generated crystals" dataset.
   await page.getByTestId('gen-save-all').click();

@@ -74,7 +74,7 @@ test('Predict all runs over an imported dataset with progress, survives a reload
   await page.goto('/');
   await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('file-input').setInputFiles({ name: 'binaries.xyz', mimeType: 'chemical/x-xyz', buffer: Buffer.from(manyCrystals(240)) });
-  await expect(page.getByTestId('message-info')).toContainText('Imported 240 structures');
+  await expect(page.getByTestId('message-info')).toContainText('Imported 240 structures (binaries.xyz: 240 frames)');
   const list = page.getByTestId('structure-list');
 
   await page.getByTestId('predict-all').click();

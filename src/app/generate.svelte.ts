@@ -176,7 +176,10 @@ export class GenerateSession {
 
   cancel(): void {
     this.abort?.abort();
+    this.replayStop = true;
   }
+
+  private replayStop = false;
 
   private showFrame(f: { step: number; total: number; sigma: number; crystals: GeneratedCrystal[] }, index: number): void {
     const c = f.crystals[index];
@@ -189,12 +192,17 @@ export class GenerateSession {
   async replay(): Promise<void> {
     if (this.running || !this.trajectory.length) return;
     this.running = true;
+    this.replayStop = false;
     try {
       for (const f of this.trajectory) {
+        if (this.replayStop) break;
+        // The bar follows the frame shown, not the finished run's 100 %.
+        this.progress = { done: f.step, total: f.total };
         this.showFrame(f, this.selected);
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
+      this.progress = { done: this.progress.total, total: this.progress.total };
       this.frame = null;
       this.frameLabel = null;
       this.running = false;

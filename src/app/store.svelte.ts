@@ -1,4 +1,5 @@
 import { MAX_FILE_BYTES, ParseError, readStructures } from '../core/formats/index';
+import { describeParts, importedName } from '../core/formats/import-name';
 import type { Structure } from '../core/structure';
 import { analyzeSymmetry, type SymmetryInfo } from '../core/symmetry';
 import { BUILTINS } from '../core/library/builtins';
@@ -127,12 +128,16 @@ export class AppState {
     if (!this.library || files.length === 0) return false;
     this.importing = { done: 0, total: files.length };
     try {
-      const parsed: { structure: Structure; source: string }[] = [];
+      const parsed: { structure: Structure; source: string; name: string }[] = [];
+      const parts: string[] = [];
       for (const file of files) {
         // Refuse absurd sizes before reading them into memory.
         if (file.size > MAX_FILE_BYTES) throw new ParseError(file.name, undefined, `file is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB`);
         const text = await file.text();
-        for (const structure of readStructures(file.name, text)) parsed.push({ structure, source: file.name });
+        const read = readStructures(file.name, text);
+        read.forEach((structure, k) => parsed.push({ structure, source: file.name, name: importedName(file.name, structure, k, read.length) }));
+        const part = describeParts(file.name, read);
+        if (part) parts.push(part);
         this.importing = { done: this.importing.done + 1, total: files.length };
         // Yield so the progress bar paints during big batches.
         await new Promise((r) => setTimeout(r, 0));
@@ -141,13 +146,14 @@ export class AppState {
       if (!target || target.builtin) {
         target = this.datasets.find((d) => !d.builtin && d.name === 'My structures') ?? (await this.library.createDataset('My structures'));
       }
-      const records = parsed.map(({ structure, source }) => makeRecord(structure, target.id, source, this.safeSymmetry(structure)));
+      const records = parsed.map(({ structure, source, name }) => makeRecord(structure, target.id, source, this.safeSymmetry(structure), name));
       await this.library.addStructures(target.id, records);
       await this.refreshDatasets();
       await this.openDataset(target.id);
       await this.open(records[0].id);
       const warnings = parsed.flatMap(({ structure, source }) => structure.warnings.map((w) => `${source}: ${w}`));
-      this.notify('info', `Imported ${records.length} structure${records.length === 1 ? '' : 's'} into “${target.name}”.`);
+      const from = parts.length ? ` (${parts.slice(0, 3).join('; ')}${parts.length > 3 ? '; …' : ''})` : '';
+      this.notify('info', `Imported ${records.length} structure${records.length === 1 ? '' : 's'}${from} into “${target.name}”.`);
       for (const w of warnings.slice(0, 5)) this.notify('warning', w);
       return true;
     } catch (e) {

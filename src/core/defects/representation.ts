@@ -1,5 +1,6 @@
 /**
  * The sparse defect representation (models/defects/REPRESENTATION.md, after
+ * Kazeev et al., npj Comput Mater 9, 113 (2023), whose dataset is 2DMD of
  * Huang et al., npj 2D Mater Appl 7, 6 (2023)): one graph node per defect
  * site, edges between defect sites (and their periodic images) closer than
  * 10 Å, and a global state naming the host and the defect concentration.
