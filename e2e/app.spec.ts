@@ -83,14 +83,19 @@ test('a malformed file shows an error naming the file and line, and changes noth
   await expect(page.getByTestId('count')).toHaveText(before!);
 });
 
-test('picking an atom shows its element, position and neighbours', async ({ page }) => {
+/** Opens the built-in silicon and returns the 3D view's box, for clicking atoms. */
+async function openSilicon(page: Page) {
   await page.goto('/');
   await ready(page);
   await page.getByTestId('search').fill('Si');
   await page.getByTestId('structure-list').getByRole('option', { name: /^Si/ }).first().getByRole('button').first().click();
   await viewerHasInk(page);
+  return (await page.getByTestId('viewer').boundingBox())!;
+}
+
+test('picking an atom shows its element, position and neighbours', async ({ page }) => {
   // Click at the view's centre and around it until an atom is hit.
-  const box = (await page.getByTestId('viewer').boundingBox())!;
+  const box = await openSilicon(page);
   for (const [fx, fy] of [[0.5, 0.5], [0.45, 0.5], [0.55, 0.5], [0.5, 0.45], [0.5, 0.55], [0.4, 0.4], [0.6, 0.6], [0.4, 0.6], [0.6, 0.4]]) {
     await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
     if (await page.getByTestId('picked').isVisible()) break;
@@ -102,13 +107,8 @@ test('picking an atom shows its element, position and neighbours', async ({ page
 test('picking an atom and then opening a smaller structure shows the new one, with no error (issue 30)', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
-  await ready(page);
-  await page.getByTestId('search').fill('Si');
-  await page.getByTestId('structure-list').getByRole('option', { name: /^Si/ }).first().getByRole('button').first().click();
-  await viewerHasInk(page);
+  const box = await openSilicon(page);
   // Pick an atom whose site number does not exist in iron (2 sites).
-  const box = (await page.getByTestId('viewer').boundingBox())!;
   let site = 0;
   for (let k = 0; k < 49 && site < 3; k++) {
     const [fx, fy] = [0.2 + 0.1 * (k % 7), 0.2 + 0.1 * Math.floor(k / 7)];

@@ -10,8 +10,7 @@
  *   npm run bench:kernels               (10 dispatches per run, best of 3)
  *   npm run bench:kernels -- --quick    (5 dispatches, best of 1)
  */
-import { launchChromium } from './browser.ts';
-import { startPreview } from './preview-server.ts';
+import { openGpuLab } from './gpu-lab-page.ts';
 
 const quick = process.argv.includes('--quick');
 const port = Number(process.env.BENCH_PORT ?? 4275);
@@ -21,12 +20,8 @@ const shapes: [number, number, number][] = [
   [4096, 64, 32],
   [256, 256, 256],
 ];
-const server = await startPreview(port);
-const browser = await launchChromium();
+const { page, browser, close } = await openGpuLab(port);
 try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}src/gpu-lab/index.html`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
   const r = await page.evaluate((a) => window.gpuLab.kernelsBench(a), { shapes, reps: quick ? 5 : 10, repeat: quick ? 1 : 3, fmaTargetMs: quick ? 50 : 200 });
   if ('error' in r) throw new Error(r.error);
   const peak = r.figures[0].gflops;
@@ -38,6 +33,5 @@ try {
     console.log(`| ${f.kernel} | ${(f.flops / 1e9).toFixed(3)} | ${f.msRun.toFixed(1)} (${f.reps}) | ${gpuMs} | ${f.msOne.toFixed(1)} | ${f.gflops.toFixed(2)} | ${((100 * f.gflops) / peak).toFixed(0)} % |`);
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

@@ -31,8 +31,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JsonCrystal, PropertiesBenchRun } from '../src/gpu-lab/properties-lab.ts';
-import { launchChromium } from './browser.ts';
-import { startPreview } from './preview-server.ts';
+import { openGpuLab } from './gpu-lab-page.ts';
 
 interface PyBench {
   date: string;
@@ -75,12 +74,8 @@ try {
   const { crystals } = JSON.parse(readFileSync(structuresOut, 'utf8')) as { crystals: JsonCrystal[] };
 
   // 2. The same crystals in Chromium: TypeScript CPU, then WGSL.
-  const server = await startPreview(port);
-  const browser = await launchChromium();
+  const { page, browser, close } = await openGpuLab(port);
   try {
-    const page = await browser.newPage();
-    await page.goto(`${server.url}src/gpu-lab/index.html`);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
     const info = await page.evaluate(() => window.gpuLab.info());
     const adapter = 'error' in info ? `none (${info.error})` : `${info.adapter}${info.software ? ' (software)' : ''}`;
     log('TypeScript reference and WASM in Chromium …');
@@ -144,8 +139,7 @@ try {
     if (cut.length) console.log(`\nOne pass cut at the budget (figure = crystals done / their time): ${cut.join('; ')}.`);
     console.log(`\nLargest |ensemble mean − PyTorch| over the sample and the three targets: ${diffs.join(', ')}.`);
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

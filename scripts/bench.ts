@@ -24,8 +24,7 @@ import { repeat } from '../src/core/structure.ts';
 import { sparseDefectGraph } from '../src/core/defects/representation.ts';
 import { parseDefectSpec } from '../src/core/defects/spec.ts';
 import { rng } from '../src/tests/neighbor-cases.ts';
-import { launchChromium } from './browser.ts';
-import { startPreview } from './preview-server.ts';
+import { openGpuLab } from './gpu-lab-page.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
@@ -33,12 +32,8 @@ const only = onlyAt >= 0 ? Number(process.argv[onlyAt + 1]) : 0;
 if (onlyAt >= 0 && ![1, 2, 3].includes(only)) throw new Error('--only takes a section number, 1, 2 or 3');
 const section = (k: number) => !only || only === k;
 const port = Number(process.env.BENCH_PORT ?? 4273);
-const server = await startPreview(port);
-const browser = await launchChromium();
+const { page, browser, close } = await openGpuLab(port);
 try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}src/gpu-lab/index.html`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
   const info = await page.evaluate(() => window.gpuLab.info());
   if ('error' in info) throw new Error(`no WebGPU in this Chromium: ${info.error}`);
   console.log(`Date: ${new Date().toISOString().slice(0, 10)}; adapter: ${info.adapter}${info.software ? ' (software)' : ''}; Chromium ${browser.version()}\n`);
@@ -126,6 +121,5 @@ try {
     console.log(`| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.members.length} | ${c.ms.toFixed(2)} | ${best.one.toFixed(1)} | ${best.each.toFixed(1)} | ${(c.ms / best.one).toFixed(3)} |`);
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }
