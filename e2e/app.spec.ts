@@ -2,6 +2,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { waitForServiceWorker } from './service-worker';
 import { fileURLToPath } from 'node:url';
 import { colourCount, decodePng, inkFraction } from './png';
+import { findBonds } from '../src/core/bonds';
+import { builtinById } from '../src/core/library/builtins';
+import { buildScene } from '../src/core/scene';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -125,6 +128,21 @@ test('picking an atom and then opening a smaller structure shows the new one, wi
   await expect(page.getByRole('complementary', { name: 'Properties' })).toContainText(/7\.8\d\d g\/cm³/);
   await viewerHasInk(page);
   expect(errors).toEqual([]);
+});
+
+test('the view draws the chemist\'s bonds: SrTiO3 without Sr–Ti or Sr–Sr, CsCl without Cs–Cs (issue 30)', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  for (const [name, id] of [[/Strontium titanate/, 'srtio3'], [/Caesium chloride/, 'cscl']] as const) {
+    await page.getByTestId('search').fill('');
+    await page.getByTestId('structure-list').getByRole('option', { name }).first().getByRole('button').first().click();
+    const s = builtinById(id)!.build();
+    const expected = buildScene(s, findBonds(s), [1, 1, 1], true).bonds.length;
+    await expect(page.getByTestId('render-info')).toContainText(` · ${expected} bonds · `);
+    // And the rule drops exactly the contacts a chemist would not draw.
+    const pairs = new Set(findBonds(s).map((b) => [s.species[b.i], s.species[b.j]].sort().join('-')));
+    expect([...pairs].sort()).toEqual(id === 'srtio3' ? ['O-Sr', 'O-Ti'] : ['Cl-Cs']);
+  }
 });
 
 test('files dropped on the window are imported, and a dataset exports as a CIF zip', async ({ page }) => {

@@ -3,23 +3,41 @@ import type { Vec3 } from './math3';
 import type { Structure } from './structure';
 
 /**
- * Bonds for display, found from covalent radii (Cordero et al. 2008, via
- * the element table) and carried with the periodic image they reach, so the
- * viewer can draw bonds that cross the cell boundary.
+ * Bonds for display, carried with the periodic image they reach, so the
+ * viewer can draw bonds that cross the cell boundary. Distances are judged
+ * against covalent radii (Cordero et al., Dalton Trans. 2008, 2832, via the
+ * element table). The rule, chosen so that isostructural crystals get the
+ * same picture and the textbook crystals the bonds a chemist draws:
  *
- * Rule: i–j bonded when d < BOND_TOLERANCE · (r_i + r_j). Metal–metal pairs
- * in a structure that also has non-metals must be within r_i + r_j + 0.05 Å:
- * this keeps the real Ga–Ga and In–In bonds of GaSe/InSe while dropping the
- * Mo–Mo "bonds" that a looser rule draws across MoS2 (3.16 Å vs 3.08 Å
- * radii sum), which no chemist draws.
+ * 1. A structure of metals only (elements, alloys): each atom is bonded to
+ *    its nearest-neighbour shell, i.e. neighbours within 1.1x its nearest
+ *    distance (and within 1.3x the radii sum, so an isolated atom does not
+ *    reach across a vacuum). fcc Cu and Al get 12 bonds, bcc Fe 8, while the
+ *    radii alone would give Al none (2.86 Å vs a 2.42 Å sum).
+ * 2. A structure with non-metals (a compound): a pair with a non-metal is
+ *    bonded when d < 1.15 (r_i + r_j). A metal–metal pair is bonded only when
+ *    d < r_i + r_j + 0.05 Å AND the two metals share no bonded non-metal
+ *    neighbour. Contacts across a shared anion are a consequence of the
+ *    anion's bonds, not bonds of their own: Ti–Ti in rutile (2.96 Å),
+ *    Sr–Ti and Sr–Sr in SrTiO3, Cs–Cs in CsCl, Mo–Mo and W–W in MoS2 and
+ *    WS2 are all bridged and all dropped, while the unbridged Ga–Ga and
+ *    In–In bonds of GaSe and InSe stay.
+ *
+ * This is the cation–anion view of CrystalNN's `cation_anion` option
+ * (pymatgen) with metal–metal bonds kept where nothing else explains the
+ * contact; tests in src/tests/bonds-scene.test.ts hold it to NaCl, CsCl,
+ * SrTiO3, rutile, MoS2/WS2, GaSe, Si, Cu, Al and Fe.
  */
 export const BOND_TOLERANCE = 1.15;
 const METAL_METAL_SLACK = 0.05;
+/** Rule 1: the nearest-neighbour shell of a metal, and its cap. */
+const METAL_SHELL = 1.1;
+const METAL_SHELL_CAP = 1.3;
 
 /** Non-metals and metalloids that count as anion formers for the rule above. */
 const NON_METALS = new Set(['H', 'He', 'B', 'C', 'N', 'O', 'F', 'Ne', 'Si', 'P', 'S', 'Cl', 'Ar', 'Ge', 'As', 'Se', 'Br', 'Kr', 'Sb', 'Te', 'I', 'Xe', 'At', 'Rn']);
 
-/** Whether the metal–metal rule above applies to this structure. */
+/** Whether the structure is a compound (rule 2) rather than metals only (rule 1). */
 export function containsNonMetal(species: readonly string[]): boolean {
   return species.some((el) => NON_METALS.has(el));
 }
@@ -36,10 +54,15 @@ function radius(el: string): number {
   return elementBySymbol(el)?.covalentRadius ?? 1.5;
 }
 
-/** Largest bonding distance between elements a and b in this structure. */
+/**
+ * Largest distance at which elements a and b can be bonded in this
+ * structure (the rule above may still drop a pair inside it: a bridged
+ * metal–metal contact, or a metal beyond its nearest-neighbour shell).
+ */
 export function bondCutoff(a: string, b: string, hasNonMetal: boolean): number {
   const sum = radius(a) + radius(b);
-  if (hasNonMetal && !NON_METALS.has(a) && !NON_METALS.has(b)) return sum + METAL_METAL_SLACK;
+  if (!hasNonMetal) return METAL_SHELL_CAP * sum;
+  if (!NON_METALS.has(a) && !NON_METALS.has(b)) return sum + METAL_METAL_SLACK;
   return BOND_TOLERANCE * sum;
 }
 
@@ -86,21 +109,55 @@ export function neighborsOf(s: Structure, i: number, cutoff: number): Neighbor[]
   return out.sort((x, y) => x.distance - y.distance || x.j - y.j);
 }
 
-/** Every bond once (i < j, or i == j with the image in a canonical half-space). */
+const key = (j: number, image: Vec3) => `${j}:${image[0]},${image[1]},${image[2]}`;
+
+/** Every bond once (i < j, or i == j with the image in a canonical half-space), by the rule above. */
 export function findBonds(s: Structure): Bond[] {
   const hasNonMetal = containsNonMetal(s.species);
   const elements = [...new Set(s.species)];
   let maxCut = 0;
   for (const a of elements) for (const b of elements) maxCut = Math.max(maxCut, bondCutoff(a, b, hasNonMetal));
+  const near = Array.from({ length: s.numSites }, (_, i) => neighborsOf(s, i, maxCut));
+  const within = (i: number, n: Neighbor) => n.distance < bondCutoff(s.species[i], s.species[n.j], hasNonMetal);
+  let bonded: (i: number, n: Neighbor) => boolean;
+  if (!hasNonMetal) {
+    // Rule 1: the nearest-neighbour shell of either atom.
+    const shell = near.map((list) => METAL_SHELL * (list[0]?.distance ?? 0));
+    bonded = (i, n) => within(i, n) && (n.distance <= shell[i] || n.distance <= shell[n.j]);
+  } else {
+    // Rule 2: each atom's bonded non-metals (site and image, relative to the atom's own cell) ...
+    const anions = near.map((list, i) => new Set(list.filter((n) => NON_METALS.has(s.species[n.j]) && within(i, n)).map((n) => key(n.j, n.image))));
+    // ... and a metal–metal contact is a bond only if no non-metal bridges the two.
+    const bridged = (i: number, n: Neighbor) => {
+      for (const k of anions[n.j]) {
+        const [site, img] = k.split(':');
+        const [a, b, c] = img.split(',').map(Number);
+        if (anions[i].has(key(Number(site), [a + n.image[0], b + n.image[1], c + n.image[2]]))) return true;
+      }
+      return false;
+    };
+    bonded = (i, n) => within(i, n) && (NON_METALS.has(s.species[i]) || NON_METALS.has(s.species[n.j]) || !bridged(i, n));
+  }
   const bonds: Bond[] = [];
   for (let i = 0; i < s.numSites; i++) {
-    for (const n of neighborsOf(s, i, maxCut)) {
+    for (const n of near[i]) {
       if (n.j < i) continue;
       if (n.j === i && !positiveImage(n.image)) continue;
-      if (n.distance < bondCutoff(s.species[i], s.species[n.j], hasNonMetal)) bonds.push({ i, j: n.j, image: n.image, distance: n.distance });
+      if (bonded(i, n)) bonds.push({ i, j: n.j, image: n.image, distance: n.distance });
     }
   }
   return bonds;
+}
+
+/** Site i's bonded neighbours (from findBonds' list), nearest first. */
+export function bondedNeighbors(s: Structure, i: number, bonds: readonly Bond[]): Neighbor[] {
+  const all = neighborsOf(s, i, Math.max(0, ...bonds.map((b) => b.distance)) + 1e-6);
+  const keys = new Set<string>();
+  for (const b of bonds) {
+    if (b.i === i) keys.add(key(b.j, b.image));
+    if (b.j === i) keys.add(key(b.i, [-b.image[0], -b.image[1], -b.image[2]]));
+  }
+  return all.filter((n) => keys.has(key(n.j, n.image)));
 }
 
 /** True for the first non-zero component positive: picks one of ±image. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findBonds, neighborsOf } from '../core/bonds';
+import { bondedNeighbors, findBonds, neighborsOf } from '../core/bonds';
 import { builtinById } from '../core/library/builtins';
 import { buildScene } from '../core/scene';
 import { repeat } from '../core/structure';
@@ -87,5 +87,45 @@ describe('scene', () => {
     const mos2 = repeat(build('mos2-bulk'), [2, 2, 2]);
     const scene = buildScene(mos2, findBonds(mos2), [6, 6, 6], true);
     expect(scene.atoms.filter((a) => !a.ghost)).toHaveLength(48 * 216);
+  });
+});
+
+describe('bonds a chemist accepts (issue 30): cation–anion bonds, bridged metal contacts dropped, metal shells', () => {
+  const pairsOf = (id: string) => {
+    const s = builtinById(id)!.build();
+    const bonds = findBonds(s);
+    return { s, bonds, pairs: [...new Set(bonds.map((b) => [s.species[b.i], s.species[b.j]].sort().join('-')))].sort() };
+  };
+  /** Bonded neighbours of each site of an element, as a sorted unique list. */
+  const coordination = (id: string, el: string) => {
+    const { s, bonds } = pairsOf(id);
+    return [...new Set(s.species.flatMap((x, i) => (x === el ? [bondedNeighbors(s, i, bonds).length] : [])))];
+  };
+
+  it.each([
+    ['nacl', ['Cl-Na'], 'Na', 6],
+    ['cscl', ['Cl-Cs'], 'Cs', 8],
+    ['srtio3', ['O-Sr', 'O-Ti'], 'Ti', 6],
+    ['tio2-rutile', ['O-Ti'], 'Ti', 6],
+    ['mos2-monolayer', ['Mo-S'], 'Mo', 6],
+    ['ws2-monolayer', ['S-W'], 'W', 6],
+    ['mos2-bulk', ['Mo-S'], 'Mo', 6],
+    ['si', ['Si-Si'], 'Si', 4],
+    ['cu', ['Cu-Cu'], 'Cu', 12],
+    ['al', ['Al-Al'], 'Al', 12],
+    ['fe', ['Fe-Fe'], 'Fe', 8],
+  ] as const)('%s: bonds %j, %s has %i neighbours', (id, pairs, el, n) => {
+    expect(pairsOf(id).pairs).toEqual(pairs);
+    expect(coordination(id, el)).toEqual([n]);
+  });
+
+  it('keeps the unbridged Ga–Ga and In–In bonds of GaSe and InSe', () => {
+    expect(pairsOf('gase-monolayer').pairs).toEqual(['Ga-Ga', 'Ga-Se']);
+    expect(pairsOf('inse-monolayer').pairs).toEqual(['In-In', 'In-Se']);
+  });
+
+  it('treats isostructural crystals alike (MoS2, WS2, MoSe2, WSe2 monolayers)', () => {
+    const counts = ['mos2-monolayer', 'ws2-monolayer', 'mose2-monolayer', 'wse2-monolayer'].map((id) => pairsOf(id).bonds.length);
+    expect(new Set(counts).size).toBe(1);
   });
 });
