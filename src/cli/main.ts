@@ -295,10 +295,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError'))) {
+    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError' || e.name === 'NeighborListError'))) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }
-    throw e;
+    // A file the system would not read or write (missing folder, no permission, …).
+    const sys = e as NodeJS.ErrnoException;
+    if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
+      io.err(`latticelab: ${sys.path}: ${sys.code === 'ENOENT' ? 'no such file or folder' : sys.code === 'EACCES' ? 'permission denied' : sys.code === 'EISDIR' ? 'is a folder' : sys.code}\n`);
+      return 1;
+    }
+    // Anything else is a bug; still one line, never a stack trace (LATTICELAB_DEBUG=1 shows it).
+    if (process.env.LATTICELAB_DEBUG) throw e;
+    io.err(`latticelab: ${command ?? ''}: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (run with LATTICELAB_DEBUG=1 for details)\n`);
+    return 1;
   }
 }

@@ -28,7 +28,13 @@ export function loadModel(manifestPath: string): DefectModel {
 
 function specsOf(arg: string): string[] {
   if (!existsSync(arg)) return [arg];
-  const j = JSON.parse(readFileSync(arg, 'utf8')) as unknown;
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(arg, 'utf8'));
+  } catch {
+    // A structure file (CIF, POSCAR, …) is the likely mistake: say what predict wants.
+    throw new PredictInputError(`${arg}: not JSON; predict takes a defect spec such as MoS2:5x5:V@1 or a JSON list of them (for a structure file, use \`latticelab properties\`)`);
+  }
   const list = Array.isArray(j) ? j : [j];
   return list.map((x, i) => {
     const spec = typeof x === 'string' ? x : (x as { spec?: unknown })?.spec;

@@ -62,6 +62,31 @@ describe('latticelab convert', () => {
   }, 30_000); // a fresh Node process that compiles the TypeScript entry: 1.9–2.2 s under the generators' load
 });
 
+describe('the CLI never prints a stack trace (issue 26)', () => {
+  const cli = (args: string[]) => {
+    try {
+      const out = execFileSync('node', ['scripts/latticelab.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, err: '', out };
+    } catch (e) {
+      const x = e as { status: number; stderr: string };
+      return { code: x.status, err: x.stderr, out: '' };
+    }
+  };
+  it.each([
+    ['predict with a structure file', ['predict', poscar], /not JSON; predict takes a defect spec/],
+    ['convert -o into a missing folder', ['convert', poscar, '-o', join(dir, 'no-such-folder', 'x.cif')], /no-such-folder\/x\.cif: no such file or folder/],
+    ['neighbors with an absurd cutoff', ['neighbors', poscar, '--cutoff', '1e6'], /neighbour list would have about .* edges/],
+    ['a file with an absurd cell', ['convert', join(dir, 'huge.vasp')], /huge\.vasp, line 3: cell length a is not finite/],
+  ])('%s: one line, exit 1', (_, args, why) => {
+    writeFileSync(join(dir, 'huge.vasp'), 'x\n1\n1e200 0 0\n0 3 0\n0 0 3\nCu\n1\nDirect\n0 0 0\n');
+    const { code, err } = cli(args as string[]);
+    expect(code).toBe(1);
+    expect(err).toMatch(why);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('latticelab neighbors', () => {
   it('prints the edge list as JSON: MoS2 has 6 S neighbours per Mo at 2.41 Å', async () => {
     const { code, out } = await run(['neighbors', poscar, '--cutoff', '2.6']);

@@ -4,6 +4,7 @@ import { Lattice } from '../lattice';
 import { type Vec3, det, norm } from '../math3';
 import { Structure, wrapFrac } from '../structure';
 import { ParseError } from './errors';
+import { checkAtomCount, checkCell, checkFrac } from './sanity';
 import { type SymOp, applySymop, isIdentity, parseSymop } from './symops';
 
 /**
@@ -356,6 +357,7 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
         'kept as read; tools that need ordered structures may treat them as full',
     );
   }
+  checkAtomCount(sites.length * Math.max(1, ops.length), file, block.line);
   const expanded = expandSites(sites, ops.length > 0 ? ops : [parseSymop('x,y,z')], lattice, tol);
   warnings.push(...expanded.warnings);
 
@@ -407,13 +409,17 @@ function readCell(block: Block, file: string): Lattice {
     }
     return requireNumber(column.values[0], file, column.tag);
   });
+  const first = block.columns.get(CELL_TAGS[0]);
+  const line = first ? first.values[0].line : block.line;
+  let lattice: Lattice;
   try {
     const [a, b, c, alpha, beta, gamma] = values;
-    return Lattice.fromParameters(a, b, c, alpha, beta, gamma);
+    lattice = Lattice.fromParameters(a, b, c, alpha, beta, gamma);
   } catch (e) {
-    const first = block.columns.get(CELL_TAGS[0]);
-    throw new ParseError(file, first ? first.values[0].line : block.line, `invalid cell: ${errorText(e)}`);
+    throw new ParseError(file, line, `invalid cell: ${errorText(e)}`);
   }
+  checkCell(lattice, file, line);
+  return lattice;
 }
 
 /**
@@ -464,6 +470,7 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
     // _atom_sites_Cartn_transform_axes ('a parallel to x; b in the plane of
     // x & y'), which is the orientation Lattice.fromParameters builds.
     const frac = cartesian ? lattice.cartToFrac(p) : p;
+    checkFrac(frac, file, xs.values[r].line, `atom ${label}`);
     sites.push({ species, label, frac, occupancy });
   }
   if (dummies.length > 0) warnings.push(`skipped ${dummies.length} dummy site(s) (${listLabels(dummies)}) flagged 'dum'`);

@@ -3,6 +3,7 @@ import type { Mat3, Vec3 } from '../math3';
 import { type Pbc, Structure } from '../structure';
 import { elementByZ, elementFromLabel } from '../elements';
 import { ParseError, parseNumber } from './errors';
+import { checkCell, checkFrac } from './sanity';
 
 /**
  * Extended XYZ as written by ASE and read by most ML-potential codes
@@ -127,6 +128,9 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
         if (b.length !== 3 || b.some((x) => x === undefined)) throw new ParseError(fileName, commentLine, `pbc must be three T/F values, found '${pbcText}'`);
         pbc = b as Pbc;
       }
+      checkCell(lattice, fileName, commentLine, pbc);
+      const cellLattice = lattice;
+      cart.forEach((r, i) => checkFrac(cellLattice.cartToFrac(r), fileName, commentLine + 1 + i, `atom ${i + 1}`));
     } else {
       // No cell: a molecule. Give it an orthorhombic box with padding so that
       // viewers and writers have a cell, and mark it non-periodic.

@@ -4,6 +4,7 @@ import { ParseError } from './errors';
 import { readExtxyz, writeExtxyz } from './extxyz';
 import { readJson, writeJson } from './json';
 import { readPoscar, writePoscar } from './poscar';
+import { checkStructure } from './sanity';
 
 export { ParseError } from './errors';
 
@@ -38,18 +39,26 @@ export function detectFormat(fileName: string, text: string): FormatId | undefin
 export function readStructures(fileName: string, text: string, format?: FormatId): Structure[] {
   if (text.length > MAX_FILE_BYTES) throw new ParseError(fileName, undefined, `file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
   const fmt = format ?? detectFormat(fileName, text);
+  let out: Structure[];
   switch (fmt) {
     case 'cif':
-      return readCif(text, fileName);
+      out = readCif(text, fileName);
+      break;
     case 'poscar':
-      return [readPoscar(text, fileName)];
+      out = [readPoscar(text, fileName)];
+      break;
     case 'xyz':
-      return readExtxyz(text, fileName);
+      out = readExtxyz(text, fileName);
+      break;
     case 'json':
-      return readJson(text, fileName);
+      out = readJson(text, fileName);
+      break;
     default:
       throw new ParseError(fileName, undefined, 'unknown file format: use .cif, POSCAR/CONTCAR/.vasp, .xyz/.extxyz or .json');
   }
+  // The readers check cells and coordinates on their lines; this is the net (sanity.ts).
+  for (const s of out) checkStructure(s, fileName);
+  return out;
 }
 
 /** Writes structures in a format; POSCAR and CIF hold one structure each. */

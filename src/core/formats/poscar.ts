@@ -3,6 +3,7 @@ import type { Mat3, Vec3 } from '../math3';
 import { Structure } from '../structure';
 import { elementFromLabel } from '../elements';
 import { ParseError, parseNumber } from './errors';
+import { checkAtomCount, checkCell, checkFrac } from './sanity';
 
 /**
  * VASP POSCAR / CONTCAR, versions 4 (no species line) and 5 (species line).
@@ -62,6 +63,7 @@ export function readPoscar(text: string, fileName: string): Structure {
   } catch (e) {
     return fail((e as Error).message, 3);
   }
+  checkCell(lattice, fileName, 3);
 
   // Version 5 has a line of species names before the counts; version 4 does not.
   let speciesNames: string[];
@@ -90,6 +92,7 @@ export function readPoscar(text: string, fileName: string): Structure {
   });
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) fail('no atoms', countsLine);
+  checkAtomCount(total, fileName, countsLine);
   if (total > 10_000_000) fail(`${total} atoms is more than this app can hold`, countsLine);
 
   let mode = next('coordinate mode').trim();
@@ -113,8 +116,9 @@ export function readPoscar(text: string, fileName: string): Structure {
     const w = words(next(`position of atom ${i + 1} of ${total}`));
     if (w.length < 3) fail(`atom ${i + 1} needs three coordinates`);
     const p = w.slice(0, 3).map((x) => parseNumber(x, fileName, n, `coordinate of atom ${i + 1}`)) as Vec3;
-    if (cartesian) frac.push(lattice.cartToFrac([p[0] * factor[0], p[1] * factor[1], p[2] * factor[2]]));
-    else frac.push(p);
+    const f = cartesian ? lattice.cartToFrac([p[0] * factor[0], p[1] * factor[1], p[2] * factor[2]]) : p;
+    checkFrac(f, fileName, n, `atom ${i + 1}`);
+    frac.push(f);
     if (selective) {
       const f = w.slice(3, 6);
       if (f.length < 3 || !f.every((x) => /^[TF]$/i.test(x))) fail(`atom ${i + 1} needs three T/F selective-dynamics flags`);
