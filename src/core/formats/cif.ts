@@ -176,6 +176,8 @@ interface Block {
   /** Keyed by normalised tag (see normTag). */
   columns: Map<string, Column>;
   loopCount: number;
+  /** Found while parsing the block (repeated tags), passed on to its structure. */
+  warnings: string[];
 }
 
 /** Case-insensitive, and '_cell.length_a' (DDLm / mmCIF) equals '_cell_length_a'. */
@@ -188,12 +190,12 @@ function parseBlocks(tokens: Token[], file: string): Block[] {
   // but never hold a structure, so their items go to a throwaway block.
   let sink: Block | undefined;
   let globalSink: Block | undefined;
-  const throwaway = (t: Token): Block => ({ name: t.text, line: t.line, columns: new Map(), loopCount: 0 });
+  const throwaway = (t: Token): Block => ({ name: t.text, line: t.line, columns: new Map(), loopCount: 0, warnings: [] });
   let i = 0;
   while (i < tokens.length) {
     const t = tokens[i];
     if (t.kind === 'data') {
-      block = { name: t.text, line: t.line, columns: new Map(), loopCount: 0 };
+      block = { name: t.text, line: t.line, columns: new Map(), loopCount: 0, warnings: [] };
       blocks.push(block);
       sink = globalSink = undefined;
       i++;
@@ -283,6 +285,22 @@ function addColumn(block: Block, column: Column, file: string): void {
   const key = normTag(column.tag);
   const previous = block.columns.get(key);
   if (previous) {
+    // DDLm names that meet only after '.' → '_' ('_diffrn_radiation.wavelength_id'
+    // vs '_diffrn_radiation_wavelength.id') are different tags: keep both.
+    if (previous.tag.toLowerCase() !== column.tag.toLowerCase()) {
+      block.columns.set(column.tag.toLowerCase(), column);
+      return;
+    }
+    // A tag given twice as a single value: the last one counts, as pymatgen
+    // reads it, except a cell parameter given two different values: that is
+    // an ambiguous structure, and guessing would build a wrong one silently.
+    const same = previous.values.length === 1 && column.values.length === 1 && previous.values[0].text === column.values[0].text;
+    const defining = (CELL_TAGS as readonly string[]).includes(key);
+    if (previous.loop < 0 && column.loop < 0 && (same || !defining)) {
+      block.warnings.push(`tag ${column.tag} appears twice (lines ${previous.line} and ${column.line}); the last value was kept`);
+      block.columns.set(key, column);
+      return;
+    }
     throw new ParseError(file, column.line, `tag ${column.tag} appears twice in one data block (first at line ${previous.line})`);
   }
   block.columns.set(key, column);
@@ -335,7 +353,7 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
   const coordTags = atomCoordinateTags(block);
   if (!coordTags) return undefined;
   const lattice = readCell(block, file);
-  const warnings: string[] = [];
+  const warnings: string[] = [...block.warnings];
   const sites = readAtomSites(block, coordTags, lattice, file, warnings);
   if (sites.length === 0) return undefined;
 
@@ -449,18 +467,39 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
 
   const sites: AsymSite[] = [];
   const dummies: string[] = [];
+  const centroids: string[] = [];
   const vacant: string[] = [];
+  const water: string[] = [];
+  const deuterium: string[] = [];
+  const dotZero: string[] = [];
   for (let r = 0; r < xs.values.length; r++) {
     const labelToken = labels?.values[r];
-    const species = siteElement(labelToken, types?.values[r], r, xs.values[r].line, file);
-    const label = labelToken && !isNull(labelToken) ? labelToken.text : `${species}${r + 1}`;
+    const kind = siteElement(labelToken, types?.values[r], r, xs.values[r].line, file);
+    const fallback = 'dummy' in kind ? 'dummy' : kind.element;
+    const label = labelToken && !isNull(labelToken) ? labelToken.text : `${fallback}${r + 1}`;
     // Dummy atoms mark positions (ring centroids, ...), not atoms.
     if (flags && flags.values[r].text.toLowerCase() === 'dum') {
       dummies.push(label);
       continue;
     }
+    if ('dummy' in kind) {
+      centroids.push(label);
+      continue;
+    }
+    const species = kind.element;
+    if (kind.note === 'water') water.push(label);
+    if (kind.note === 'deuterium') deuterium.push(label);
     const what = (c: Column) => `${c.tag} of atom ${label}`;
-    const p = [xs, ys, zs].map((c) => requireNumber(c.values[r], file, what(c))) as Vec3;
+    // ICSD writes '.' for a coordinate of 0.
+    const coordinate = (c: Column) => {
+      const t = c.values[r];
+      if (!t.quoted && t.text === '.') {
+        dotZero.push(label);
+        return 0;
+      }
+      return requireNumber(t, file, what(c));
+    };
+    const p = [xs, ys, zs].map(coordinate) as Vec3;
     const occupancy = occupancies ? readOccupancy(occupancies.values[r], file, what(occupancies)) : 1;
     if (occupancy === 0) {
       vacant.push(label);
@@ -474,6 +513,10 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
     sites.push({ species, label, frac, occupancy });
   }
   if (dummies.length > 0) warnings.push(`skipped ${dummies.length} dummy site(s) (${listLabels(dummies)}) flagged 'dum'`);
+  if (centroids.length > 0) warnings.push(`skipped ${centroids.length} dummy or centroid site(s) (${listLabels(centroids)}): not atoms`);
+  if (water.length > 0) warnings.push(`read ${water.length} water label(s) (${listLabels(water)}) as oxygen`);
+  if (deuterium.length > 0) warnings.push(`read ${deuterium.length} deuterium site(s) (${listLabels(deuterium)}) as hydrogen`);
+  if (dotZero.length > 0) warnings.push(`read '.' as a coordinate of 0 for ${dotZero.length} site(s) (${listLabels([...new Set(dotZero)])}), as ICSD writes it`);
   if (vacant.length > 0) warnings.push(`skipped ${vacant.length} site(s) with zero occupancy (${listLabels(vacant)})`);
   return sites;
 }
@@ -482,18 +525,41 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
  * The element of one site: from _atom_site_type_symbol ('Fe2+', 'O2-',
  * 'Fe') when present and known, else from the label ('Fe1', 'O2a').
  */
-function siteElement(label: Token | undefined, type: Token | undefined, row: number, line: number, file: string): string {
+/** What a site's label or type symbol says it is: an element (perhaps with a note), or a dummy position to skip. */
+type SiteKind = { element: string; note?: 'water' | 'deuterium' } | { dummy: true };
+
+/**
+ * Labels that are not element symbols, as crystallographers write them:
+ * water oxygens ('Wat1', 'Wat(5)', 'WatOW', which the symbol rule would
+ * read as tungsten), deuterium ('D', 'D0+', 'DWH1': hydrogen for every
+ * purpose here), and dummy or centroid positions ('Cg1' ring centroids,
+ * 'Q1' SHELX difference peaks, 'dum'), which are not atoms. 'D' counts only
+ * when no lower-case letter follows it (Dy, Db, Ds are elements).
+ */
+function specialLabel(text: string): SiteKind | undefined {
+  const t = text.trim();
+  if (/^wat/i.test(t)) return { element: 'O', note: 'water' };
+  if (/^(cg\d|q\d|dum(?![a-z])|du\d)/i.test(t) || /^(cg|q|dum|du|x)$/i.test(t)) return { dummy: true };
+  if (/^D(?![a-z])/.test(t)) return { element: 'H', note: 'deuterium' };
+  return undefined;
+}
+
+function siteElement(label: Token | undefined, type: Token | undefined, row: number, line: number, file: string): SiteKind {
   if (type && !isNull(type)) {
     const el = elementFromLabel(type.text);
+    const special = specialLabel(type.text);
+    if (special && ('dummy' in special || !el || special.note === 'deuterium')) return special;
     if (!el) throw new ParseError(file, type.line, `unknown element '${type.text}' in _atom_site_type_symbol`);
-    return el;
+    return { element: el };
   }
   if (label && !isNull(label)) {
+    const special = specialLabel(label.text);
+    if (special) return special;
     const el = elementFromLabel(label.text);
     if (!el) {
       throw new ParseError(file, label.line, `unknown element in atom label '${label.text}' (and no _atom_site_type_symbol to say which)`);
     }
-    return el;
+    return { element: el };
   }
   throw new ParseError(file, line, `atom site ${row + 1} has neither _atom_site_type_symbol nor _atom_site_label`);
 }

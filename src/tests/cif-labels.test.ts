@@ -1,0 +1,56 @@
+/**
+ * Labels and values as crystallographers write them (issue 26): water and
+ * deuterium labels, dummy and centroid sites, ICSD's '.' for zero, a tag
+ * given twice, DDLm names that only meet after '.' → '_'. Each is read (with
+ * a warning saying what was done) instead of refused or, worse, misread.
+ */
+import { describe, expect, it } from 'vitest';
+import { readStructures } from '../core/formats/index';
+
+const head = `data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n`;
+const typed = (rows: string) => `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${rows}\n`;
+const labelled = (rows: string) => `loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${rows}\n`;
+const read = (text: string) => readStructures('t.cif', head + text)[0];
+
+describe('CIF labels that are not element symbols', () => {
+  it('reads water labels as oxygen, not tungsten', () => {
+    const s = read(labelled('Wat1 0.1 0.1 0.1\nWat(5) 0.2 0.2 0.2\nWatOW 0.3 0.3 0.3'));
+    expect(s.species).toEqual(['O', 'O', 'O']);
+    expect(s.warnings.join()).toMatch(/3 water label\(s\) \(Wat1, Wat\(5\), WatOW\) as oxygen/);
+  });
+
+  it('skips dummy and centroid sites with a warning', () => {
+    const s = read(labelled('Cg1 0.1 0.1 0.1\nQ1 0.2 0.2 0.2\ndum 0.25 0.25 0.25\nCu1 0.3 0.3 0.3'));
+    expect(s.species).toEqual(['Cu']);
+    expect(s.warnings.join()).toMatch(/skipped 3 dummy or centroid site\(s\)/);
+  });
+
+  it('reads deuterium as hydrogen, from labels and type symbols, but leaves Dy alone', () => {
+    expect(read(labelled('D1 0.1 0.1 0.1\nDWH1 0.2 0.2 0.2\nDy1 0.4 0.4 0.4')).species).toEqual(['H', 'H', 'Dy']);
+    const s = read(typed('D1 D0+ 0.1 0.1 0.1\nO1 O 0.3 0.3 0.3'));
+    expect(s.species).toEqual(['H', 'O']);
+    expect(s.warnings.join()).toMatch(/deuterium site\(s\) \(D1\) as hydrogen/);
+  });
+});
+
+describe('CIF values and tags from real files', () => {
+  it("reads ICSD's '.' as a coordinate of 0, with a warning", () => {
+    const s = read(typed('Cu1 Cu . 0.5 0.5'));
+    expect(s.frac).toEqual([[0, 0.5, 0.5]]);
+    expect(s.warnings.join()).toMatch(/'\.' as a coordinate of 0/);
+    // '?' (unknown) is still refused: it is not a position.
+    expect(() => read(typed('Cu1 Cu ? 0.5 0.5'))).toThrow(/line 14: .* is unknown/);
+  });
+
+  it('keeps the last of a repeated single-value tag, with a warning (as pymatgen)', () => {
+    const s = read("_chemical_formula_sum 'Cu2'\n_chemical_formula_sum 'Cu'\n" + typed('Cu1 Cu 0 0 0'));
+    expect(s.title).toBe('Cu');
+    expect(s.warnings.join()).toMatch(/_chemical_formula_sum appears twice \(lines 8 and 9\)/);
+  });
+
+  it('treats DDLm names that only collide after "." → "_" as different tags', () => {
+    const s = read('_diffrn_radiation.wavelength_id 1\n_diffrn_radiation_wavelength.id 2\n' + typed('Cu1 Cu 0 0 0'));
+    expect(s.numSites).toBe(1);
+    expect(s.warnings).toEqual([]);
+  });
+});
