@@ -54,3 +54,16 @@ describe('CIF values and tags from real files', () => {
     expect(s.warnings).toEqual([]);
   });
 });
+
+describe('split sites', () => {
+  it('adds the occupancies of one element split over one position (Cl1 0.773 + Cl1\' 0.227), so the composition is whole', () => {
+    const s = read(
+      `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n` +
+        `Na1 Na 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 0.773\nCl1' Cl 0.5 0.5 0.5 0.227\n`,
+    );
+    expect(s.species).toEqual(['Na', 'Cl']);
+    expect(s.occupancy?.[1] ?? 1).toBeCloseTo(1, 6);
+    expect(s.hasPartialOccupancy).toBe(false);
+    expect(s.warnings.join()).toMatch(/merged, occupancies added \(Cl1' = Cl1\)/);
+  });
+});

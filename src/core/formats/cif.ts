@@ -646,14 +646,22 @@ function expandSites(sites: AsymSite[], ops: SymOp[], lattice: Lattice, tol: num
   const out: ExpandedSites = { species: [], labels: [], frac: [], occupancy: [], warnings: [] };
   const index = new SiteIndex(lattice, tol);
   const coincident = new Set<string>();
-  for (const site of sites) {
+  /** (asymmetric site, expanded site) pairs already merged, so a special position adds its occupancy once. */
+  const merged = new Set<string>();
+  sites.forEach((site, k) => {
     for (const op of ops) {
       const f = wrapFrac(applySymop(op, site.frac));
       const same = index.near(f).find((j) => out.species[j] === site.species);
       if (same !== undefined) {
-        // Images of one site coincide on special positions (expected); a
-        // different label means the file listed one atom twice.
-        if (out.labels[same] !== site.label) coincident.add(`${site.label} = ${out.labels[same]}`);
+        // Images of one site coincide on special positions (expected). A
+        // different label is a split site (Cl1 0.773 + Cl1' 0.227) or one
+        // atom listed twice: the occupancies add up, capped at 1, as
+        // pymatgen merges them, so the composition matches the formula.
+        if (out.labels[same] !== site.label && !merged.has(`${k}:${same}`)) {
+          merged.add(`${k}:${same}`);
+          coincident.add(`${site.label} = ${out.labels[same]}`);
+          out.occupancy[same] = Math.min(1, out.occupancy[same] + site.occupancy);
+        }
         continue;
       }
       index.add(f);
@@ -662,9 +670,9 @@ function expandSites(sites: AsymSite[], ops: SymOp[], lattice: Lattice, tol: num
       out.frac.push(f);
       out.occupancy.push(site.occupancy);
     }
-  }
+  });
   if (coincident.size > 0) {
-    out.warnings.push(`sites at the same position were merged (${listLabels([...coincident])})`);
+    out.warnings.push(`sites of one element at the same position were merged, occupancies added (${listLabels([...coincident])})`);
   }
   const crowded = overfilledPositions(out, index);
   if (crowded.length > 0) {
