@@ -67,3 +67,19 @@ describe('split sites', () => {
     expect(s.warnings.join()).toMatch(/merged, occupancies added \(Cl1' = Cl1\)/);
   });
 });
+
+describe('Pauling File mixed sites', () => {
+  it("reads '0.8Nb + 0.2Zr' as a mixed site with those occupancies", () => {
+    const s = read(typed("M1 '0.8Nb + 0.2Zr' 0 0 0\nO1 O 0.5 0.5 0.5"));
+    expect(s.species).toEqual(['Nb', 'Zr', 'O']);
+    expect(s.occupancy).toEqual([0.8, 0.2, 1]);
+    expect(s.frac[0]).toEqual(s.frac[1]);
+    expect(s.warnings.join()).toMatch(/1 mixed site\(s\) \(M1\)/);
+  });
+
+  it('drops the uncertainties of a three-element mixed site', () => {
+    const s = read(typed("M1 '0.56(4)Mg + 0.29(3)Ta + 0.15(5)Zr' 0 0 0"));
+    expect(s.species).toEqual(['Mg', 'Ta', 'Zr']);
+    expect(s.occupancy?.map((x) => Number(x.toFixed(2)))).toEqual([0.56, 0.29, 0.15]);
+  });
+});

@@ -472,10 +472,11 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
   const water: string[] = [];
   const deuterium: string[] = [];
   const dotZero: string[] = [];
+  const mixedSites: string[] = [];
   for (let r = 0; r < xs.values.length; r++) {
     const labelToken = labels?.values[r];
     const kind = siteElement(labelToken, types?.values[r], r, xs.values[r].line, file);
-    const fallback = 'dummy' in kind ? 'dummy' : kind.element;
+    const fallback = 'dummy' in kind ? 'dummy' : 'mixed' in kind ? kind.mixed.map((m) => m.element).join('') : kind.element;
     const label = labelToken && !isNull(labelToken) ? labelToken.text : `${fallback}${r + 1}`;
     // Dummy atoms mark positions (ring centroids, ...), not atoms.
     if (flags && flags.values[r].text.toLowerCase() === 'dum') {
@@ -486,9 +487,10 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
       centroids.push(label);
       continue;
     }
-    const species = kind.element;
-    if (kind.note === 'water') water.push(label);
-    if (kind.note === 'deuterium') deuterium.push(label);
+    if ('mixed' in kind) mixedSites.push(label);
+    const parts = 'mixed' in kind ? kind.mixed : [{ element: kind.element, fraction: 1 }];
+    if ('note' in kind && kind.note === 'water') water.push(label);
+    if ('note' in kind && kind.note === 'deuterium') deuterium.push(label);
     const what = (c: Column) => `${c.tag} of atom ${label}`;
     // ICSD writes '.' for a coordinate of 0.
     const coordinate = (c: Column) => {
@@ -510,10 +512,12 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
     // x & y'), which is the orientation Lattice.fromParameters builds.
     const frac = cartesian ? lattice.cartToFrac(p) : p;
     checkFrac(frac, file, xs.values[r].line, `atom ${label}`);
-    sites.push({ species, label, frac, occupancy });
+    // A mixed site becomes one site per element at the same position.
+    for (const part of parts) sites.push({ species: part.element, label: parts.length > 1 ? `${label}:${part.element}` : label, frac: [...frac] as Vec3, occupancy: occupancy * part.fraction });
   }
   if (dummies.length > 0) warnings.push(`skipped ${dummies.length} dummy site(s) (${listLabels(dummies)}) flagged 'dum'`);
   if (centroids.length > 0) warnings.push(`skipped ${centroids.length} dummy or centroid site(s) (${listLabels(centroids)}): not atoms`);
+  if (mixedSites.length > 0) warnings.push(`read ${mixedSites.length} mixed site(s) (${listLabels(mixedSites)}) as one site per element with the given fractions`);
   if (water.length > 0) warnings.push(`read ${water.length} water label(s) (${listLabels(water)}) as oxygen`);
   if (deuterium.length > 0) warnings.push(`read ${deuterium.length} deuterium site(s) (${listLabels(deuterium)}) as hydrogen`);
   if (dotZero.length > 0) warnings.push(`read '.' as a coordinate of 0 for ${dotZero.length} site(s) (${listLabels([...new Set(dotZero)])}), as ICSD writes it`);
@@ -525,8 +529,21 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
  * The element of one site: from _atom_site_type_symbol ('Fe2+', 'O2-',
  * 'Fe') when present and known, else from the label ('Fe1', 'O2a').
  */
-/** What a site's label or type symbol says it is: an element (perhaps with a note), or a dummy position to skip. */
-type SiteKind = { element: string; note?: 'water' | 'deuterium' } | { dummy: true };
+/** What a site's label or type symbol says it is: an element (perhaps with a note), a mixed site, or a dummy position to skip. */
+type SiteKind = { element: string; note?: 'water' | 'deuterium' } | { dummy: true } | { mixed: { element: string; fraction: number }[] };
+
+/**
+ * Pauling File type symbols for mixed sites: '0.8Nb + 0.2Zr',
+ * '0.56(4)Mg + 0.29(3)Ta + 0.15(5)Zr' (uncertainties dropped). Undefined
+ * for anything else.
+ */
+function mixedSymbol(text: string): { element: string; fraction: number }[] | undefined {
+  if (!text.includes('+') || !/^\s*[\d.]/.test(text)) return undefined;
+  const parts = text.split('+').map((p) => /^\s*(\d*\.?\d+)(?:\(\d+\))?\s*([A-Z][a-z]?)\s*$/.exec(p));
+  if (parts.some((m) => !m)) return undefined;
+  const out = parts.map((m) => ({ element: elementFromLabel(m![2]) ?? '', fraction: Number(m![1]) }));
+  return out.every((x) => x.element && x.fraction > 0 && x.fraction <= 1) ? out : undefined;
+}
 
 /**
  * Labels that are not element symbols, as crystallographers write them:
@@ -536,7 +553,7 @@ type SiteKind = { element: string; note?: 'water' | 'deuterium' } | { dummy: tru
  * 'Q1' SHELX difference peaks, 'dum'), which are not atoms. 'D' counts only
  * when no lower-case letter follows it (Dy, Db, Ds are elements).
  */
-function specialLabel(text: string): SiteKind | undefined {
+function specialLabel(text: string): { element: string; note: 'water' | 'deuterium' } | { dummy: true } | undefined {
   const t = text.trim();
   if (/^wat/i.test(t)) return { element: 'O', note: 'water' };
   if (/^(cg\d|q\d|dum(?![a-z])|du\d)/i.test(t) || /^(cg|q|dum|du|x)$/i.test(t)) return { dummy: true };
@@ -546,6 +563,8 @@ function specialLabel(text: string): SiteKind | undefined {
 
 function siteElement(label: Token | undefined, type: Token | undefined, row: number, line: number, file: string): SiteKind {
   if (type && !isNull(type)) {
+    const mixed = mixedSymbol(type.text);
+    if (mixed) return { mixed };
     const el = elementFromLabel(type.text);
     const special = specialLabel(type.text);
     if (special && ('dummy' in special || !el || special.note === 'deuterium')) return special;
