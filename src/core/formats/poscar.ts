@@ -26,6 +26,7 @@ export function readPoscar(text: string, fileName: string): Structure {
 
   if (text.trim() === '') fail('file is empty', 1);
   const comment = next('comment line').trim();
+  const warnings: string[] = [];
 
   const scaleWords = words(next('scale factor'));
   if (scaleWords.length !== 1 && scaleWords.length !== 3) fail('scale line must hold one or three numbers');
@@ -78,14 +79,16 @@ export function readPoscar(text: string, fileName: string): Structure {
     countWords = words(next('species counts'));
     countsLine = n;
   } else {
-    // VASP 4: species can only come from the comment line.
+    // VASP 4: no species line. As ASE and pymatgen read such files: the
+    // element symbols on the comment line, else symbols written after each
+    // atom's coordinates (checked below, once the coordinates are read).
     const guess = words(comment).map((w) => elementFromLabel(w));
     speciesNames = guess.slice(0, countWords.length).filter((x): x is string => x !== undefined);
-    if (speciesNames.length !== countWords.length) {
-      fail('VASP 4 file without species names: put the element symbols on the line before the counts, or on the first line', countsLine);
-    }
+    if (speciesNames.length === countWords.length) warnings.push('VASP 4 file: species read from the comment line');
+    else speciesNames = [];
   }
-  if (countWords.length !== speciesNames.length) fail(`${speciesNames.length} species but ${countWords.length} counts`, countsLine);
+  const speciesAfterCoordinates = speciesNames.length === 0;
+  if (!speciesAfterCoordinates && countWords.length !== speciesNames.length) fail(`${speciesNames.length} species but ${countWords.length} counts`, countsLine);
   const counts = countWords.map((w) => {
     if (!/^\d+$/.test(w)) fail(`atom count '${w}' is not a whole number`, countsLine);
     return Number(w);
@@ -106,15 +109,14 @@ export function readPoscar(text: string, fileName: string): Structure {
   else if (/^d/i.test(mode)) cartesian = false;
   else return fail(`expected 'Direct' or 'Cartesian', found '${mode}'`);
 
-  const species: string[] = [];
-  counts.forEach((c, k) => {
-    for (let i = 0; i < c; i++) species.push(speciesNames[k]);
-  });
   const frac: Vec3[] = [];
   const flags: [boolean, boolean, boolean][] = [];
+  /** Symbols after the coordinates (VASP 4 without species names), with their lines. */
+  const trailing: { el: string | undefined; line: number }[] = [];
   for (let i = 0; i < total; i++) {
     const w = words(next(`position of atom ${i + 1} of ${total}`));
     if (w.length < 3) fail(`atom ${i + 1} needs three coordinates`);
+    if (speciesAfterCoordinates) trailing.push({ el: w[selective ? 6 : 3] !== undefined ? elementFromLabel(w[selective ? 6 : 3]) : undefined, line: n });
     const p = w.slice(0, 3).map((x) => parseNumber(x, fileName, n, `coordinate of atom ${i + 1}`)) as Vec3;
     const f = cartesian ? lattice.cartToFrac([p[0] * factor[0], p[1] * factor[1], p[2] * factor[2]]) : p;
     checkFrac(f, fileName, n, `atom ${i + 1}`);
@@ -128,12 +130,32 @@ export function readPoscar(text: string, fileName: string): Structure {
   // Anything after the positions (velocities, predictor-corrector data in a
   // CONTCAR) is ignored on purpose: it does not describe the structure.
 
+  if (speciesAfterCoordinates) {
+    if (trailing.every((t) => !t.el)) fail('VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates', countsLine);
+    let at = 0;
+    speciesNames = counts.map((c) => {
+      const block = trailing.slice(at, at + c);
+      at += c;
+      const el = block[0]?.el;
+      if (!el) fail('VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates', block[0]?.line ?? countsLine);
+      const odd = block.find((t) => t.el !== el);
+      if (odd) fail(`VASP 4 file: atom symbols after the coordinates do not follow the counts (expected ${el})`, odd.line);
+      return el!;
+    });
+    warnings.push('VASP 4 file: species read from the symbols after the coordinates');
+  }
+  const species: string[] = [];
+  counts.forEach((c, k) => {
+    for (let i = 0; i < c; i++) species.push(speciesNames[k]);
+  });
+
   return new Structure({
     lattice,
     species,
     frac,
     title: comment,
     properties: selective ? { selectiveDynamics: flags } : {},
+    warnings,
   });
 }
 

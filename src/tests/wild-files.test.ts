@@ -1,8 +1,10 @@
 /**
- * Labels and values as crystallographers write them (issue 26): water and
+ * Files as crystallographers and codes write them (issue 26): CIF water and
  * deuterium labels, dummy and centroid sites, ICSD's '.' for zero, a tag
- * given twice, DDLm names that only meet after '.' → '_'. Each is read (with
- * a warning saying what was done) instead of refused or, worse, misread.
+ * given twice, DDLm names that only meet after '.' → '_', split sites,
+ * Pauling File mixed sites; VASP 4 POSCARs without a species line. Each is
+ * read (with a warning saying what was done) instead of refused or, worse,
+ * misread.
  */
 import { describe, expect, it } from 'vitest';
 import { readStructures } from '../core/formats/index';
@@ -81,5 +83,25 @@ describe('Pauling File mixed sites', () => {
     const s = read(typed("M1 '0.56(4)Mg + 0.29(3)Ta + 0.15(5)Zr' 0 0 0"));
     expect(s.species).toEqual(['Mg', 'Ta', 'Zr']);
     expect(s.occupancy?.map((x) => Number(x.toFixed(2)))).toEqual([0.56, 0.29, 0.15]);
+  });
+});
+
+describe('VASP 4 POSCARs without a species line', () => {
+  const vasp4 = (comment: string, coords: string) => `${comment}\n1\n5 0 0\n0 5 0\n0 0 5\n1 2\nDirect\n${coords}\n`;
+  it('reads species from the comment line, with a warning', () => {
+    const [s] = readStructures('POSCAR', vasp4('Na Cl', '0 0 0\n0.5 0.5 0.5\n0.5 0 0'));
+    expect(s.species).toEqual(['Na', 'Cl', 'Cl']);
+    expect(s.warnings).toEqual(['VASP 4 file: species read from the comment line']);
+  });
+
+  it('reads species written after the coordinates, as ASE and pymatgen do', () => {
+    const [s] = readStructures('POSCAR', vasp4('made by hand', '0 0 0 Na\n0.5 0.5 0.5 Cl\n0.5 0 0 Cl'));
+    expect(s.species).toEqual(['Na', 'Cl', 'Cl']);
+    expect(s.warnings).toEqual(['VASP 4 file: species read from the symbols after the coordinates']);
+  });
+
+  it('refuses symbols that contradict the counts, naming the line', () => {
+    expect(() => readStructures('POSCAR', vasp4('made by hand', '0 0 0 Na\n0.5 0.5 0.5 Cl\n0.5 0 0 Na'))).toThrow(/POSCAR, line 10: .*expected Cl/);
+    expect(() => readStructures('POSCAR', vasp4('made by hand', '0 0 0\n0.5 0.5 0.5\n0.5 0 0'))).toThrow(/POSCAR, line 6: VASP 4 file without species names/);
   });
 });
