@@ -105,3 +105,20 @@ describe('VASP 4 POSCARs without a species line', () => {
     expect(() => readStructures('POSCAR', vasp4('made by hand', '0 0 0\n0.5 0.5 0.5\n0.5 0 0'))).toThrow(/POSCAR, line 6: VASP 4 file without species names/);
   });
 });
+
+describe('thirds are snapped only within the written precision', () => {
+  const hexagonal = (x: string) =>
+    `data_t\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n` +
+    `loop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\n'-y, x-y, z'\n'-x+y, -x, z'\n` +
+    `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nMo1 Mo ${x} 0.6667 0.25\n`;
+  it("snaps '0.3333' to 1/3 (3 images merge into one site)", () => {
+    const [s] = readStructures('t.cif', hexagonal('0.3333'));
+    expect(s.numSites).toBe(1);
+    expect(s.frac[0][0]).toBe(1 / 3);
+  });
+
+  it("leaves '0.3336' where it is written: it is not a third at 4 decimals", () => {
+    const [s] = readStructures('t.cif', hexagonal('0.3336'));
+    expect(s.frac.some((f) => f[0] === 0.3336)).toBe(true);
+  });
+});

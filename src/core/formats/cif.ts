@@ -343,6 +343,8 @@ function firstText(block: Block, tags: string[]): string | undefined {
 // Data block -> Structure
 
 interface AsymSite {
+  /** Snapping tolerance per coordinate: half a unit of its last written decimal (capped), see snapThirds. */
+  snap?: Vec3;
   species: string;
   label: string;
   frac: Vec3;
@@ -366,7 +368,7 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
     );
   }
   const symmetric = ops.some((op) => !isIdentity(op));
-  if (symmetric) for (const s of sites) s.frac = s.frac.map(snapThirds) as Vec3;
+  if (symmetric) for (const s of sites) s.frac = s.frac.map((x, k) => snapThirds(x, s.snap?.[k])) as Vec3;
 
   const partial = sites.filter((s) => s.occupancy < 1);
   if (partial.length > 0) {
@@ -513,7 +515,8 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
     const frac = cartesian ? lattice.cartToFrac(p) : p;
     checkFrac(frac, file, xs.values[r].line, `atom ${label}`);
     // A mixed site becomes one site per element at the same position.
-    for (const part of parts) sites.push({ species: part.element, label: parts.length > 1 ? `${label}:${part.element}` : label, frac: [...frac] as Vec3, occupancy: occupancy * part.fraction });
+    const snap = cartesian ? undefined : ([xs, ys, zs].map((c) => snapTolerance(c.values[r].text)) as Vec3);
+    for (const part of parts) sites.push({ species: part.element, label: parts.length > 1 ? `${label}:${part.element}` : label, frac: [...frac] as Vec3, occupancy: occupancy * part.fraction, snap });
   }
   if (dummies.length > 0) warnings.push(`skipped ${dummies.length} dummy site(s) (${listLabels(dummies)}) flagged 'dum'`);
   if (centroids.length > 0) warnings.push(`skipped ${centroids.length} dummy or centroid site(s) (${listLabels(centroids)}): not atoms`);
@@ -643,9 +646,22 @@ function readSpaceGroup(block: Block): SpaceGroupInfo {
  * merge in large cells. Only thirds and sixths need this, as every other
  * special position (1/2, 1/4, 1/8) is exact in decimal.
  */
-function snapThirds(x: number): number {
+function snapThirds(x: number, tol = SNAP_MAX): number {
   const k = Math.round(x * 6);
-  return k % 3 !== 0 && Math.abs(x - k / 6) < 4e-4 ? k / 6 : x;
+  return k % 3 !== 0 && Math.abs(x - k / 6) < tol ? k / 6 : x;
+}
+
+const SNAP_MAX = 4e-4;
+
+/**
+ * How far a written coordinate may be from a third and still mean it: half
+ * a unit of its last decimal ('0.333' ± 5e-4, '0.3333(2)' ± 5e-5), never
+ * more than SNAP_MAX. So '0.3336' (4 decimals) stays 0.3336: snapping it
+ * would move a real coordinate by 2.7e-4.
+ */
+function snapTolerance(text: string): number {
+  const digits = /\.(\d+)/.exec(text.split('(')[0].split(/[eE]/)[0])?.[1].length ?? 0;
+  return Math.min(SNAP_MAX, 0.5 * 10 ** -digits + 1e-9);
 }
 
 interface ExpandedSites {
