@@ -122,3 +122,51 @@ describe('thirds are snapped only within the written precision', () => {
     expect(s.frac.some((f) => f[0] === 0.3336)).toBe(true);
   });
 });
+
+describe('magnetic CIF (.mcif)', () => {
+  const mcif = `data_NiO_like
+_cell_length_a 4.17
+_cell_length_b 4.17
+_cell_length_c 4.17
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+loop_
+_space_group_symop_magn_operation.id
+_space_group_symop_magn_operation.xyz
+1 x,y,z,+1
+2 -x,-y,-z,+1
+loop_
+_space_group_symop_magn_centering.id
+_space_group_symop_magn_centering.xyz
+1 x,y,z,+1
+2 x+1/2,y+1/2,z,-1
+3 x+1/2,y,z+1/2,-1
+4 x,y+1/2,z+1/2,+1
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+Ni1 Ni 0 0 0
+O1 O 0.5 0.5 0.5
+loop_
+_atom_site_moment.label
+_atom_site_moment.crystalaxis_x
+_atom_site_moment.crystalaxis_y
+_atom_site_moment.crystalaxis_z
+Ni1 1.0 1.0 -2.0
+`;
+  it('expands the magnetic operations with every centring (time reversal ignored for positions)', () => {
+    const [s] = readStructures('NiO.mcif', mcif);
+    // Rock salt, conventional cell: 4 Ni + 4 O, not the 2-site asymmetric unit.
+    expect(s.numSites).toBe(8);
+    expect(s.species.filter((x) => x === 'Ni')).toHaveLength(4);
+    expect(s.properties.magneticMoments).toEqual({ Ni1: [1, 1, -2] });
+  });
+
+  it('refuses a magnetic operation without its time-reversal sign, naming the line', () => {
+    expect(() => readStructures('bad.mcif', mcif.replace('2 -x,-y,-z,+1', '2 -x,-y,-z'))).toThrow(/bad\.mcif, line 12: .*time-reversal sign/);
+  });
+});

@@ -5,7 +5,7 @@ import { type Vec3, det, norm } from '../math3';
 import { Structure, wrapFrac } from '../structure';
 import { ParseError } from './errors';
 import { checkAtomCount, checkCell, checkFrac } from './sanity';
-import { type SymOp, applySymop, isIdentity, parseSymop } from './symops';
+import { type SymOp, applySymop, composeSymops, isIdentity, parseMagneticSymop, parseSymop } from './symops';
 
 /**
  * Crystallographic Information File (CIF 1.1) reader and P1 writer.
@@ -382,6 +382,8 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
   warnings.push(...expanded.warnings);
 
   const properties: Record<string, unknown> = { cifBlock: block.name };
+  const moments = readMoments(block, file);
+  if (moments) properties.magneticMoments = moments;
   if (spaceGroup.name) properties.cifSpaceGroup = spaceGroup.name;
   if (spaceGroup.hall) properties.cifSpaceGroupHall = spaceGroup.hall;
   if (spaceGroup.number !== undefined) properties.cifSpaceGroupNumber = spaceGroup.number;
@@ -600,6 +602,8 @@ function readOccupancy(t: Token, file: string, what: string): number {
 }
 
 function readSymops(block: Block, file: string): SymOp[] {
+  const magnetic = readMagneticSymops(block, file);
+  if (magnetic) return magnetic;
   const column = block.columns.get('_space_group_symop_operation_xyz') ?? block.columns.get('_symmetry_equiv_pos_as_xyz');
   if (!column) return [];
   return column.values.map((t) => {
@@ -609,6 +613,44 @@ function readSymops(block: Block, file: string): SymOp[] {
       throw new ParseError(file, t.line, errorText(e));
     }
   });
+}
+
+/**
+ * Magnetic CIF (.mcif): the operations are every magnetic operation
+ * (_space_group_symop_magn_operation.xyz) combined with every centring
+ * translation (_space_group_symop_magn_centering.xyz), each with a
+ * time-reversal sign that positions ignore. Undefined when the block has none.
+ */
+function readMagneticSymops(block: Block, file: string): SymOp[] | undefined {
+  const ops = block.columns.get('_space_group_symop_magn_operation_xyz');
+  if (!ops) return undefined;
+  const parse = (t: Token) => {
+    try {
+      return parseMagneticSymop(t.text).op;
+    } catch (e) {
+      throw new ParseError(file, t.line, errorText(e));
+    }
+  };
+  const centring = block.columns.get('_space_group_symop_magn_centering_xyz')?.values.map(parse) ?? [parseSymop('x,y,z')];
+  const operations = ops.values.map(parse);
+  return centring.flatMap((c) => operations.map((g) => composeSymops(c, g)));
+}
+
+/**
+ * Magnetic moments per asymmetric-unit label (in Bohr magnetons along the
+ * crystal axes, _atom_site_moment.crystalaxis_x/y/z), for the structure's
+ * properties. Symmetry images carry their label; their moments are not
+ * transformed here.
+ */
+function readMoments(block: Block, file: string): Record<string, [number, number, number]> | undefined {
+  const labels = block.columns.get('_atom_site_moment_label');
+  const axes = ['x', 'y', 'z'].map((a) => block.columns.get(`_atom_site_moment_crystalaxis_${a}`) ?? block.columns.get(`_atom_site_moment_crystalaxis_m${a}`));
+  if (!labels || axes.some((c) => !c)) return undefined;
+  const out: Record<string, [number, number, number]> = {};
+  labels.values.forEach((t, r) => {
+    out[t.text] = axes.map((c) => requireNumber(c!.values[r], file, `${c!.tag} of ${t.text}`)) as [number, number, number];
+  });
+  return out;
 }
 
 interface SpaceGroupInfo {

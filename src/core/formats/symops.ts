@@ -109,3 +109,24 @@ function parseComponent(part: string, source: string, axis: string): { coefficie
   }
   return { coefficients, shift };
 }
+
+/**
+ * A magnetic symmetry operation as magCIF writes it, 'x,y,z,+1' or
+ * '-x,-y,-z,-1': the spatial part, with the time-reversal sign (±1) that
+ * acts on magnetic moments only and so is dropped for positions.
+ */
+export function parseMagneticSymop(text: string): { op: SymOp; timeReversal: 1 | -1 } {
+  const body = stripQuotes(text.trim()).replace(/\s+/g, '');
+  const parts = body.split(',');
+  if (parts.length !== 4 || !/^[+-]?1$/.test(parts[3])) {
+    throw new Error(`magnetic symmetry operation '${text.trim()}' must have three components and a time-reversal sign (+1 or -1)`);
+  }
+  return { op: parseSymop(parts.slice(0, 3).join(',')), timeReversal: parts[3].startsWith('-') ? -1 : 1 };
+}
+
+/** a ∘ b: apply b, then a (r ↦ R_a (R_b r + t_b) + t_a). */
+export function composeSymops(a: SymOp, b: SymOp): SymOp {
+  const R = a.rotation.map((row) => [0, 1, 2].map((j) => row[0] * b.rotation[0][j] + row[1] * b.rotation[1][j] + row[2] * b.rotation[2][j])) as Mat3;
+  const t = a.rotation.map((row, i) => row[0] * b.translation[0] + row[1] * b.translation[1] + row[2] * b.translation[2] + a.translation[i]) as Vec3;
+  return { rotation: R, translation: t, source: `${a.source} ∘ ${b.source}` };
+}
