@@ -6,7 +6,8 @@
  * read (with a warning saying what was done) instead of refused or, worse,
  * misread.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initSymmetryNode } from '../node/moyo';
 import { readStructures } from '../core/formats/index';
 
 const head = `data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n`;
@@ -168,5 +169,43 @@ Ni1 1.0 1.0 -2.0
 
   it('refuses a magnetic operation without its time-reversal sign, naming the line', () => {
     expect(() => readStructures('bad.mcif', mcif.replace('2 -x,-y,-z,+1', '2 -x,-y,-z'))).toThrow(/bad\.mcif, line 12: .*time-reversal sign/);
+  });
+});
+
+describe('symmetry from the space group when the file has no operator loop (moyo tables)', () => {
+  beforeAll(() => initSymmetryNode());
+  const cell = (a: number, b: number, c: number, al: number, be: number, ga: number, group: string, sites: string) =>
+    `data_t\n_cell_length_a ${a}\n_cell_length_b ${b}\n_cell_length_c ${c}\n_cell_angle_alpha ${al}\n_cell_angle_beta ${be}\n_cell_angle_gamma ${ga}\n${group}\n` +
+    `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${sites}\n`;
+  const nacl = (group: string) => readStructures('NaCl.cif', cell(5.64, 5.64, 5.64, 90, 90, 90, group, 'Na1 Na 0 0 0\nCl1 Cl 0.5 0.5 0.5'))[0];
+
+  it.each([
+    ["_symmetry_space_group_name_H-M 'F m -3 m'", /H-M symbol 'F m -3 m'/],
+    ["_space_group_name_Hall '-F 4 2 3'", /Hall symbol '-F 4 2 3'/],
+    ['_space_group_IT_number 225', /IT number 225/],
+  ])('%s: rock salt expands to 8 sites', (group, via) => {
+    const s = nacl(group);
+    expect(s.numSites).toBe(8);
+    expect(s.warnings.join()).toMatch(via);
+  });
+
+  it('honours origin choices and axes: Fd-3m :2 (diamond Si), R-3m on rhombohedral axes', () => {
+    const si = readStructures('Si.cif', cell(5.431, 5.431, 5.431, 90, 90, 90, "_symmetry_space_group_name_H-M 'F d -3 m :2'", 'Si1 Si 0.125 0.125 0.125'))[0];
+    expect(si.numSites).toBe(8);
+    const bi = readStructures('Bi.cif', cell(4.75, 4.75, 4.75, 57.2, 57.2, 57.2, "_symmetry_space_group_name_H-M 'R -3 m'", 'Bi1 Bi 0.237 0.237 0.237'))[0];
+    expect(bi.numSites).toBe(2);
+    expect(bi.warnings.join()).toMatch(/setting R/);
+  });
+
+  it("reads the short monoclinic symbol 'P 21/n' as P 1 21/n 1", () => {
+    const s = readStructures('m.cif', cell(5, 6, 7, 90, 100, 90, "_symmetry_space_group_name_H-M 'P 21/n'", 'C1 C 0.1 0.2 0.3'))[0];
+    expect(s.numSites).toBe(4);
+    expect(s.warnings.join()).toMatch(/P 1 2_1\/n 1/);
+  });
+
+  it('keeps the old warning for a name nobody knows', () => {
+    const s = nacl("_symmetry_space_group_name_H-M 'Q 9'");
+    expect(s.numSites).toBe(2);
+    expect(s.warnings.join()).toMatch(/not expanded/);
   });
 });

@@ -5,6 +5,7 @@ import { type Vec3, det, norm } from '../math3';
 import { Structure, wrapFrac } from '../structure';
 import { ParseError } from './errors';
 import { checkAtomCount, checkCell, checkFrac } from './sanity';
+import { operationsForSpaceGroup } from './space-group-ops';
 import { type SymOp, applySymop, composeSymops, isIdentity, parseMagneticSymop, parseSymop } from './symops';
 
 /**
@@ -359,13 +360,20 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
   const sites = readAtomSites(block, coordTags, lattice, file, warnings);
   if (sites.length === 0) return undefined;
 
-  const ops = readSymops(block, file);
+  let ops = readSymops(block, file);
   const spaceGroup = readSpaceGroup(block);
   if (ops.length === 0 && spaceGroup.named && !spaceGroup.isP1) {
-    warnings.push(
-      `space group '${spaceGroup.label}' is named but the file lists no symmetry operations; ` +
-        `it was not expanded, so only the ${sites.length} listed sites were read`,
-    );
+    // No operator loop: the operations of the named group, from moyo's tables.
+    const fromName = operationsForSpaceGroup({ hall: spaceGroup.hall, hm: spaceGroup.name, number: spaceGroup.number }, lattice);
+    if (fromName) {
+      ops = fromName.ops;
+      warnings.push(`the file lists no symmetry operations; they were taken from the ${fromName.via}`);
+    } else {
+      warnings.push(
+        `space group '${spaceGroup.label}' is named but the file lists no symmetry operations; ` +
+          `it was not expanded, so only the ${sites.length} listed sites were read`,
+      );
+    }
   }
   const symmetric = ops.some((op) => !isIdentity(op));
   if (symmetric) for (const s of sites) s.frac = s.frac.map((x, k) => snapThirds(x, s.snap?.[k])) as Vec3;
