@@ -295,7 +295,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError' || e.name === 'NeighborListError'))) {
+    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError' || e.name === 'NeighborListError' || e.name === 'WriteError'))) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }

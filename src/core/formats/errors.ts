@@ -22,3 +22,14 @@ export function parseNumber(text: string, file: string, line: number, what: stri
   if (text.trim() === '' || !Number.isFinite(x)) throw new ParseError(file, line, `${what} is not a number: '${text}'`);
   return x;
 }
+
+/**
+ * A structure that a format cannot hold faithfully (e.g. partial occupancy
+ * in a POSCAR). Refused with a one-line reason rather than written wrong.
+ */
+export class WriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}

@@ -93,6 +93,9 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
     const offsetOf = (c: Column) => cols.slice(0, cols.indexOf(c)).reduce((a, x) => a + x.count, 0);
     const so = offsetOf(speciesCol);
     const po = offsetOf(posCol);
+    const occCol = cols.find((c) => c.name === 'occupancy' && c.type === 'R' && c.count === 1);
+    const oo = occCol ? offsetOf(occCol) : -1;
+    const occupancy: number[] = [];
 
     const species: string[] = [];
     const cart: Vec3[] = [];
@@ -107,6 +110,11 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
       if (!el) throw new ParseError(fileName, ln, `'${w[so]}' is not an element symbol`);
       species.push(el);
       cart.push([0, 1, 2].map((k) => parseNumber(w[po + k], fileName, ln, 'position')) as Vec3);
+      if (oo >= 0) {
+        const o = parseNumber(w[oo], fileName, ln, 'occupancy');
+        if (o < 0 || o > 1.05) throw new ParseError(fileName, ln, `occupancy ${w[oo]} is outside [0, 1]`);
+        occupancy.push(Math.min(1, o));
+      }
       n++;
     }
 
@@ -145,7 +153,7 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
       properties[k] = v !== '' && Number.isFinite(num) ? num : (parseBool(v) ?? v);
     }
     const title = typeof properties.title === 'string' ? properties.title : `${fileName}${frames.length ? ` #${frames.length + 1}` : ''}`;
-    frames.push(Structure.fromCartesian({ lattice, species, cart, pbc, title, properties }));
+    frames.push(Structure.fromCartesian({ lattice, species, cart, pbc, title, properties, ...(oo >= 0 ? { occupancy } : {}) }));
   }
   if (frames.length === 0) throw new ParseError(fileName, 1, 'file is empty');
   return frames;
@@ -181,8 +189,10 @@ export function writeExtxyz(frames: Structure | Structure[]): string {
       else if (typeof v === 'string') extra.push(`${k}=${quote(v)}`);
       else if (typeof v === 'boolean') extra.push(`${k}=${v ? 'T' : 'F'}`);
     }
-    out.push([`Lattice="${lat}"`, 'Properties=species:S:1:pos:R:3', `pbc="${pbc}"`, ...extra].join(' '));
-    s.cart.forEach((r, i) => out.push(`${s.species[i].padEnd(3)} ${r.map((x) => num(x).padStart(16)).join(' ')}`));
+    // Partial occupancy travels as a per-atom column, so a mixed site stays a mixed site.
+    const occ = s.hasPartialOccupancy ? s.occupancy : undefined;
+    out.push([`Lattice="${lat}"`, `Properties=species:S:1:pos:R:3${occ ? ':occupancy:R:1' : ''}`, `pbc="${pbc}"`, ...extra].join(' '));
+    s.cart.forEach((r, i) => out.push(`${s.species[i].padEnd(3)} ${r.map((x) => num(x).padStart(16)).join(' ')}${occ ? ` ${(occ[i] ?? 1).toFixed(8)}` : ''}`));
   }
   return out.join('\n') + '\n';
 }

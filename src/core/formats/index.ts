@@ -1,12 +1,12 @@
 import type { Structure } from '../structure';
-import { readCif, writeCif } from './cif';
+import { readCif, writeCifs } from './cif';
 import { ParseError } from './errors';
 import { readExtxyz, writeExtxyz } from './extxyz';
 import { readJson, writeJson } from './json';
 import { readPoscar, writePoscar } from './poscar';
 import { checkStructure } from './sanity';
 
-export { ParseError } from './errors';
+export { ParseError, WriteError } from './errors';
 
 export type FormatId = 'cif' | 'poscar' | 'xyz' | 'json';
 export const FORMATS: readonly FormatId[] = ['cif', 'poscar', 'xyz', 'json'];
@@ -65,7 +65,7 @@ export function readStructures(fileName: string, text: string, format?: FormatId
 export function writeStructures(structures: Structure[], format: FormatId): string {
   switch (format) {
     case 'cif':
-      return structures.map(writeCif).join('\n');
+      return writeCifs(structures);
     case 'poscar':
       if (structures.length !== 1) throw new Error('a POSCAR holds exactly one structure');
       return writePoscar(structures[0]);

@@ -2,7 +2,7 @@ import { Lattice } from '../lattice';
 import type { Mat3, Vec3 } from '../math3';
 import { Structure } from '../structure';
 import { elementFromLabel } from '../elements';
-import { ParseError, parseNumber } from './errors';
+import { ParseError, parseNumber, WriteError } from './errors';
 import { checkAtomCount, checkCell, checkFrac } from './sanity';
 
 /**
@@ -161,6 +161,9 @@ export function readPoscar(text: string, fileName: string): Structure {
 
 /** Writes a VASP 5 POSCAR in Direct coordinates, species grouped in order of first appearance. */
 export function writePoscar(s: Structure): string {
+  // POSCAR has no occupancies: a mixed or partial site would become whole
+  // atoms stacked on one position.
+  if (s.hasPartialOccupancy) throw new WriteError(`${s.title || 'the structure'} has partially occupied sites, which a POSCAR cannot hold; write CIF or extended XYZ instead`);
   const order: string[] = [];
   for (const el of s.species) if (!order.includes(el)) order.push(el);
   const indices = order.flatMap((el) => s.species.flatMap((x, i) => (x === el ? [i] : [])));
