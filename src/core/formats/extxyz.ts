@@ -142,7 +142,12 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
     } else {
       // No cell: a molecule. Give it an orthorhombic box with padding so that
       // viewers and writers have a cell, and mark it non-periodic.
-      lattice = moleculeBox(cart);
+      try {
+        lattice = moleculeBox(cart);
+      } catch (e) {
+        // Coordinates so far apart (or so large) that no box holds them.
+        throw new ParseError(fileName, commentLine, `no Lattice, and the atoms span no finite box: ${(e as Error).message}`);
+      }
       pbc = [false, false, false];
     }
 
