@@ -135,7 +135,11 @@ export class AppState {
         if (file.size > MAX_FILE_BYTES) throw new ParseError(file.name, undefined, `file is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB`);
         const text = await file.text();
         const read = readStructures(file.name, text);
-        read.forEach((structure, k) => parsed.push({ structure, source: file.name, name: importedName(file.name, structure, k, read.length) }));
+        read.forEach((structure, k) => {
+          // The structure's title is its name, so the list and the panel agree.
+          const name = importedName(file.name, structure, k, read.length);
+          parsed.push({ structure: structure.with({ title: name }), source: file.name, name });
+        });
         const part = describeParts(file.name, read);
         if (part) parts.push(part);
         this.importing = { done: this.importing.done + 1, total: files.length };

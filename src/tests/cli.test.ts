@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main';
 import { writePoscar } from '../core/formats/poscar';
 import { builtinById } from '../core/library/builtins';
+import { repeat } from '../core/structure';
 
 const dir = mkdtempSync(join(tmpdir(), 'latticelab-cli-'));
 const poscar = join(dir, 'POSCAR');
@@ -84,6 +85,20 @@ describe('the CLI never prints a stack trace (issue 26)', () => {
     expect(err).toMatch(why);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('latticelab convert on a large supercell', () => {
+  it('skips the space group above the documented size, says so, and stays fast', async () => {
+    const big = join(dir, 'big.vasp');
+    writeFileSync(big, writePoscar(repeat(builtinById('si')!.build(), [8, 8, 8])));
+    const t0 = performance.now();
+    const { code, out } = await run(['convert', big]);
+    expect(code).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    const j = JSON.parse(out) as { numSites: number; spaceGroup: { error?: string } };
+    expect(j.numSites).toBe(4096);
+    expect(j.spaceGroup.error).toMatch(/not analysed: 4096 sites is above the 256/);
   });
 });
 
