@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { describeParts, importedName } from '../core/formats/import-name';
 import { readStructures } from '../core/formats/index';
+import { cifCell, siteLoop } from './cif-text';
 
-const cell = (block: string, a: number) => `data_${block}
-_cell_length_a ${a}
-_cell_length_b ${a}
-_cell_length_c ${a}
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M 'P 1'
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-Cu1 Cu 0 0 0
-`;
+const cell = (block: string, a: number) => `${cifCell(a, { block })}_symmetry_space_group_name_H-M 'P 1'\n${siteLoop('Cu1 Cu 0 0 0')}`;
 
 describe('names of imported structures', () => {
   it('is the file name for a single structure, whatever its formula', () => {

@@ -8,11 +8,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSymmetryNode } from '../node/moyo';
+import { cifCell, siteLoop } from './cif-text';
 import { readStructures } from '../core/formats/index';
 
-const head = `data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n`;
-const typed = (rows: string) => `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${rows}\n`;
-const labelled = (rows: string) => `loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${rows}\n`;
+const head = cifCell(5);
+const typed = (rows: string) => siteLoop(rows);
+const labelled = (rows: string) => siteLoop(rows, { typed: false });
 const read = (text: string) => readStructures('t.cif', head + text)[0];
 
 describe('CIF labels that are not element symbols', () => {
@@ -61,8 +62,7 @@ describe('CIF values and tags from real files', () => {
 describe('split sites', () => {
   it('adds the occupancies of one element split over one position (Cl1 0.773 + Cl1\' 0.227), so the composition is whole', () => {
     const s = read(
-      `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n` +
-        `Na1 Na 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 0.773\nCl1' Cl 0.5 0.5 0.5 0.227\n`,
+      siteLoop(`Na1 Na 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 0.773\nCl1' Cl 0.5 0.5 0.5 0.227`, { extra: ['_atom_site_occupancy'] }),
     );
     expect(s.species).toEqual(['Na', 'Cl']);
     expect(s.occupancy?.[1] ?? 1).toBeCloseTo(1, 6);
@@ -109,9 +109,7 @@ describe('VASP 4 POSCARs without a species line', () => {
 
 describe('thirds are snapped only within the written precision', () => {
   const hexagonal = (x: string) =>
-    `data_t\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n` +
-    `loop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\n'-y, x-y, z'\n'-x+y, -x, z'\n` +
-    `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nMo1 Mo ${x} 0.6667 0.25\n`;
+    cifCell(3, { c: 5, gamma: 120 }) + `loop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\n'-y, x-y, z'\n'-x+y, -x, z'\n` + siteLoop(`Mo1 Mo ${x} 0.6667 0.25`);
   it("snaps '0.3333' to 1/3 (3 images merge into one site)", () => {
     const [s] = readStructures('t.cif', hexagonal('0.3333'));
     expect(s.numSites).toBe(1);
@@ -174,9 +172,8 @@ Ni1 1.0 1.0 -2.0
 
 describe('symmetry from the space group when the file has no operator loop (moyo tables)', () => {
   beforeAll(() => initSymmetryNode());
-  const cell = (a: number, b: number, c: number, al: number, be: number, ga: number, group: string, sites: string) =>
-    `data_t\n_cell_length_a ${a}\n_cell_length_b ${b}\n_cell_length_c ${c}\n_cell_angle_alpha ${al}\n_cell_angle_beta ${be}\n_cell_angle_gamma ${ga}\n${group}\n` +
-    `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${sites}\n`;
+  const cell = (a: number, b: number, c: number, alpha: number, beta: number, gamma: number, group: string, sites: string) =>
+    `${cifCell(a, { b, c, alpha, beta, gamma })}${group}\n${siteLoop(sites)}`;
   const nacl = (group: string) => readStructures('NaCl.cif', cell(5.64, 5.64, 5.64, 90, 90, 90, group, 'Na1 Na 0 0 0\nCl1 Cl 0.5 0.5 0.5'))[0];
 
   it.each([
