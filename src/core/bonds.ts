@@ -126,16 +126,12 @@ export function findBonds(s: Structure): Bond[] {
     bonded = (i, n) => within(i, n) && (n.distance <= shell[i] || n.distance <= shell[n.j]);
   } else {
     // Rule 2: each atom's bonded non-metals (site and image, relative to the atom's own cell) ...
-    const anions = near.map((list, i) => new Set(list.filter((n) => NON_METALS.has(s.species[n.j]) && within(i, n)).map((n) => key(n.j, n.image))));
-    // ... and a metal–metal contact is a bond only if no non-metal bridges the two.
-    const bridged = (i: number, n: Neighbor) => {
-      for (const k of anions[n.j]) {
-        const [site, img] = k.split(':');
-        const [a, b, c] = img.split(',').map(Number);
-        if (anions[i].has(key(Number(site), [a + n.image[0], b + n.image[1], c + n.image[2]]))) return true;
-      }
-      return false;
-    };
+    const anions = near.map((list, i) => list.filter((n) => NON_METALS.has(s.species[n.j]) && within(i, n)));
+    const anionKeys = anions.map((list) => new Set(list.map((n) => key(n.j, n.image))));
+    // ... and a metal–metal contact is a bond only if no non-metal bridges the two
+    // (j's anions, seen from i's cell, are shifted by j's image).
+    const bridged = (i: number, n: Neighbor) =>
+      anions[n.j].some((a) => anionKeys[i].has(key(a.j, [a.image[0] + n.image[0], a.image[1] + n.image[1], a.image[2] + n.image[2]])));
     bonded = (i, n) => within(i, n) && (NON_METALS.has(s.species[i]) || NON_METALS.has(s.species[n.j]) || !bridged(i, n));
   }
   const bonds: Bond[] = [];
@@ -147,6 +143,18 @@ export function findBonds(s: Structure): Bond[] {
     }
   }
   return bonds;
+}
+
+const bondCache = new WeakMap<Structure, Bond[]>();
+
+/** findBonds, once per structure (structures are immutable): the viewer and the properties panel share it. */
+export function bondsOf(s: Structure): Bond[] {
+  let b = bondCache.get(s);
+  if (!b) {
+    b = findBonds(s);
+    bondCache.set(s, b);
+  }
+  return b;
 }
 
 /** Site i's bonded neighbours (from findBonds' list), nearest first. */

@@ -865,22 +865,8 @@ function errorText(e: unknown): string {
  * Writes a P1 CIF 1.1 (all atoms listed, only the identity operation) in
  * the layout pymatgen and VESTA produce, so any CIF reader accepts it.
  * Coordinates get 10 decimals and cell lengths 10, enough to read back the
- * same structure to well below 1e-8.
+ * same structure to well below 1e-8. `name` is the data_ block name.
  */
-/** Several structures in one CIF: each block gets a unique data_ name (a title repeated gets _2, _3, …). */
-export function writeCifs(structures: readonly Structure[]): string {
-  const used = new Set<string>();
-  return structures
-    .map((s) => {
-      const base = blockName(s.title);
-      let name = base;
-      for (let k = 2; used.has(name.toLowerCase()); k++) name = `${base}_${k}`;
-      used.add(name.toLowerCase());
-      return writeCif(s, name);
-    })
-    .join('\n');
-}
-
 export function writeCif(s: Structure, name = blockName(s.title)): string {
   const lattice = s.lattice;
   // CIF stores only lengths and angles, i.e. a right-handed cell. Negating
@@ -931,6 +917,20 @@ const item = (tag: string, value: string): string => `${tag.padEnd(33)} ${value}
 function fixed(x: number, digits: number): string {
   const text = x.toFixed(digits);
   return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+/** Several structures in one CIF: each block gets a unique data_ name (a title repeated gets _2, _3, …). */
+export function writeCifs(structures: readonly Structure[]): string {
+  const used = new Set<string>();
+  return structures
+    .map((s) => {
+      const base = blockName(s.title);
+      let name = base;
+      for (let k = 2; used.has(name.toLowerCase()); k++) name = `${base}_${k}`;
+      used.add(name.toLowerCase());
+      return writeCif(s, name);
+    })
+    .join('\n');
 }
 
 /** A data block name is one bare word; keep it recognisable, drop the rest. */

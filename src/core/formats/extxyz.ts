@@ -137,8 +137,6 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
         pbc = b as Pbc;
       }
       checkCell(lattice, fileName, commentLine, pbc);
-      const cellLattice = lattice;
-      cart.forEach((r, i) => checkFrac(cellLattice.cartToFrac(r), fileName, commentLine + 1 + i, `atom ${i + 1}`));
     } else {
       // No cell: a molecule. Give it an orthorhombic box with padding so that
       // viewers and writers have a cell, and mark it non-periodic.
@@ -158,7 +156,13 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
       properties[k] = v !== '' && Number.isFinite(num) ? num : (parseBool(v) ?? v);
     }
     const title = typeof properties.title === 'string' ? properties.title : `${fileName}${frames.length ? ` #${frames.length + 1}` : ''}`;
-    frames.push(Structure.fromCartesian({ lattice, species, cart, pbc, title, properties, ...(oo >= 0 ? { occupancy } : {}) }));
+    // Fractional coordinates once, checked on their atoms' lines.
+    const frac = cart.map((r, i) => {
+      const f = lattice.cartToFrac(r);
+      checkFrac(f, fileName, commentLine + 1 + i, `atom ${i + 1}`);
+      return f;
+    });
+    frames.push(new Structure({ lattice, species, frac, pbc, title, properties, ...(oo >= 0 ? { occupancy } : {}) }));
   }
   if (frames.length === 0) throw new ParseError(fileName, 1, 'file is empty');
   return frames;

@@ -131,13 +131,14 @@ export function readPoscar(text: string, fileName: string): Structure {
   // CONTCAR) is ignored on purpose: it does not describe the structure.
 
   if (speciesAfterCoordinates) {
-    if (trailing.every((t) => !t.el)) fail('VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates', countsLine);
+    const NO_SPECIES = 'VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates';
+    if (trailing.every((t) => !t.el)) fail(NO_SPECIES, countsLine);
     let at = 0;
     speciesNames = counts.map((c) => {
       const block = trailing.slice(at, at + c);
       at += c;
       const el = block[0]?.el;
-      if (!el) fail('VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates', block[0]?.line ?? countsLine);
+      if (!el) fail(NO_SPECIES, block[0]?.line ?? countsLine);
       const odd = block.find((t) => t.el !== el);
       if (odd) fail(`VASP 4 file: atom symbols after the coordinates do not follow the counts (expected ${el})`, odd.line);
       return el!;
