@@ -40,7 +40,7 @@ export async function openOrtPropertyPath(model: PropertyModel, manifestPath: st
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   try {
-    return await OrtPropertyPath.open(ort, model, readFileSync(trunkPath), readFileSync(manifestPath.replace(/\.json$/, '.bin')));
+    return await OrtPropertyPath.open(ort, model, readFileSync(trunkPath));
   } catch (e) {
     throw new PropertiesInputError(`${trunkPath}: ${(e as Error).message}`);
   }

@@ -14,7 +14,7 @@
  */
 import { seededRandom } from '../core/graph/megnet';
 import { type Matrix, matrix } from '../core/graph/types';
-import { getGpu } from '../gpu/device';
+import { labGpu } from './lab-gpu';
 import { dense, type DenseVariant, denseVariant, setDenseVariant } from '../gpu/graph/kernels';
 import { pipeline } from '../gpu/runtime/pipelines';
 import { GraphRun, Params } from '../gpu/runtime/run';
@@ -67,12 +67,8 @@ async function timeRun(device: GPUDevice, encode: (run: GraphRun) => void, repea
 
 export const kernelsLab = {
   async kernelsBench(a: KernelBenchArgs): Promise<{ adapter: string; timestampQuery: boolean; figures: KernelFigure[] } | { error: string }> {
-    let gpu;
-    try {
-      gpu = await getGpu();
-    } catch (e) {
-      return { error: `no WebGPU: ${(e as Error).message}` };
-    }
+    const gpu = await labGpu();
+    if ('error' in gpu) return gpu;
     const { device } = gpu;
     const figures: KernelFigure[] = [];
     device.pushErrorScope('validation');

@@ -59,9 +59,9 @@ export const megnetLab = {
       await model.forward(topology, batch); // warm-up: compiles the pipelines
       const { value: y, ms } = await bestOf(a.repeat ?? 3, () => model.forward(topology, batch));
       // Once more, counting bind groups: with the topology fixed, all are cached (run.ts).
-      const before = { ...(bindGroupStats.get(device) ?? { built: 0, reused: 0 }) };
+      const before = bindGroupStats(device);
       await model.forward(topology, batch);
-      const after = bindGroupStats.get(device) ?? { built: 0, reused: 0 };
+      const after = bindGroupStats(device);
       const bindGroups = { built: after.built - before.built, reused: after.reused - before.reused };
       const error = await device.popErrorScope();
       if (error) return { error: `WebGPU validation error: ${error.message}` };

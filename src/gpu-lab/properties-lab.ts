@@ -13,10 +13,10 @@
  * in batches of the given size:
  *  - CPU: forwardMembers(batch), every member plus the de-normalisation;
  *  - WASM: OrtPropertyPath.forwardMembers(batch), the same outputs;
- *  - WGSL: what GpuPropertyModel.forwardMembers does after building the
- *    batch: upload its topology, every member in one submission
- *    (forwardEnsemble, which also uploads the features), read back,
- *    de-normalise. The members' weights are uploaded once, beforehand.
+ *  - WGSL: GpuPropertyModel.forwardBatch(batch), the app's GPU path after
+ *    its graph building: upload the topology, every member in one
+ *    submission (forwardEnsemble, which also writes the features), read
+ *    back, de-normalise. The members' weights are uploaded once, beforehand.
  * Structures/s = sample size / the best of up to `repeat` passes after a
  * warm-up on the first two batches (which also compiles the WGSL
  * pipelines); a setting stops repeating once its timed passes add up to
@@ -30,8 +30,8 @@ import { batchGraphs, type Graph, type GraphBatch } from '../core/graph/batch';
 import type { Mat3, Vec3 } from '../core/math3';
 import { loadOrtPropertyPath, loadPropertyModel as loadModel } from '../app/properties/load-model';
 import { Structure } from '../core/structure';
-import { getGpu } from '../gpu/device';
-import { forwardEnsemble, GpuMegnet, GpuMegnetGraph } from '../gpu/graph/megnet';
+import { GpuPropertyModel } from '../gpu/property-model';
+import { labGpu } from './lab-gpu';
 import { bestOf } from './timing';
 
 /** Batches run as the warm-up before the timed passes (models/properties/bench.py: WARMUP). */
@@ -154,36 +154,22 @@ export const propertiesLab = {
     }
 
     if (a.backends.includes('webgpu')) {
-      let gpu;
-      try {
-        gpu = await getGpu();
-      } catch (e) {
-        return { error: `no WebGPU: ${(e as Error).message}` };
-      }
-      const { device } = gpu;
+      const gpu = await labGpu();
+      if ('error' in gpu) return gpu;
       adapter = gpu.adapterName;
-      device.pushErrorScope('validation');
-      const members = model.members.map((w) => new GpuMegnet(device, w));
+      gpu.device.pushErrorScope('validation');
+      // As the app runs it, minus the graph building (the batches are built above).
+      const onGpu = new GpuPropertyModel(model, gpu);
       try {
         for (const size of a.batches) {
-          // GpuPropertyModel.forwardMembers after its graph building.
-          const forward = async (batch: GraphBatch) => {
-            const g = new GpuMegnetGraph(device, batch);
-            try {
-              const ys = await forwardEnsemble(members, g, batch);
-              return ys.map((y) => model.denormalise(y.data));
-            } finally {
-              g.destroy();
-            }
-          };
-          const { value, ms, passes, structures: k } = await timePasses(batchesOf(size), forward, a.repeat, a.budgetMs);
+          const { value, ms, passes, structures: k } = await timePasses(batchesOf(size), (b) => onGpu.forwardBatch(b), a.repeat, a.budgetMs);
           runs.push({ backend: 'webgpu', batch: size, ms, passes, structures: k, structuresPerSecond: (1000 * k) / ms });
           predictions.webgpu = ensembleMeans(value, T);
         }
-        const error = await device.popErrorScope();
+        const error = await gpu.device.popErrorScope();
         if (error) return { error: `WebGPU validation error: ${error.message}` };
       } finally {
-        members.forEach((m) => m.destroy());
+        onGpu.destroy();
       }
     }
 

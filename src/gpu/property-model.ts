@@ -4,7 +4,7 @@
  * submission per batch of structures (forwardEnsemble). Graphs are built on
  * the CPU (neighbour list + one-hot), then the whole forward runs in WGSL.
  */
-import { batchGraphs } from '../core/graph/batch';
+import type { GraphBatch } from '../core/graph/batch';
 import type { PropertyModel, PropertyPrediction } from '../core/properties/model';
 import type { Structure } from '../core/structure';
 import type { GpuContext } from './device';
@@ -20,9 +20,13 @@ export class GpuPropertyModel {
     this.members = model.members.map((w) => new GpuMegnet(gpu.device, w));
   }
 
-  /** Every member's de-normalised outputs for the batch, [member][graph · targets + t]. */
-  async forwardMembers(structures: readonly Structure[]): Promise<Float64Array[]> {
-    const batch = batchGraphs(structures.map((s) => this.model.graph(s)));
+  /** Every member's de-normalised outputs for the structures, [member][graph · targets + t]. */
+  forwardMembers(structures: readonly Structure[]): Promise<Float64Array[]> {
+    return this.forwardBatch(this.model.batch(structures));
+  }
+
+  /** The same for a batch already built: topology up, every member in one submission, read back. */
+  async forwardBatch(batch: GraphBatch): Promise<Float64Array[]> {
     const g = new GpuMegnetGraph(this.gpu.device, batch);
     try {
       const ys = await forwardEnsemble(this.members, g, batch);

@@ -11,15 +11,12 @@ import { type PropertyManifest, PropertyModel } from '../../core/properties/mode
 import { OrtPropertyPath } from '../../core/properties/ort-path';
 
 let loading: Promise<PropertyModel> | null = null;
-/** The weight file's bytes, kept to check that the ONNX trunk was built from them. */
-let weights: ArrayBuffer | null = null;
 
 export function loadPropertyModel(): Promise<PropertyModel> {
   loading ??= (async () => {
     const [m, b] = await Promise.all([fetch(manifestUrl), fetch(binUrl)]);
     if (!m.ok || !b.ok) throw new Error(`could not load the property model (HTTP ${m.ok ? b.status : m.status})`);
-    weights = await b.arrayBuffer();
-    return new PropertyModel((await m.json()) as PropertyManifest, weights);
+    return new PropertyModel((await m.json()) as PropertyManifest, await b.arrayBuffer());
   })().catch((e: unknown) => {
     loading = null;
     throw e;
@@ -41,5 +38,5 @@ export async function loadOrtPropertyPath(model: PropertyModel): Promise<OrtProp
   // The runtime's .mjs/.wasm files are served under ort/ (scripts/vite-plugin-ort.ts).
   ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, self.navigator.hardwareConcurrency || 1) : 1;
-  return OrtPropertyPath.open(ort, model, new Uint8Array(await res.arrayBuffer()), weights ?? undefined);
+  return OrtPropertyPath.open(ort, model, new Uint8Array(await res.arrayBuffer()));
 }

@@ -98,10 +98,11 @@ export class PropertyModel {
 
   constructor(
     readonly manifest: PropertyManifest,
-    blob: ArrayBuffer,
+    /** The weight file's bytes, kept so a derived file (the ONNX trunk) can be checked against them. */
+    readonly weights: ArrayBuffer,
   ) {
     if (manifest.representation !== REPRESENTATION) throw new Error(`the property model reads ${JSON.stringify(manifest.representation)} graphs, not ${REPRESENTATION}`);
-    this.members = readModel(manifest, blob);
+    this.members = readModel(manifest, weights);
     this.targets = manifest.targets.map((t) => {
       const known = (PROPERTY_TARGETS as Record<string, (typeof PROPERTY_TARGETS)[keyof typeof PROPERTY_TARGETS]>)[t];
       if (!known) throw new Error(`the property model predicts ${JSON.stringify(t)}, which the app does not know`);
@@ -169,10 +170,14 @@ export class PropertyModel {
     }));
   }
 
+  /** The structures' graphs as one batch (what every backend runs). */
+  batch(structures: readonly Structure[]): GraphBatch {
+    return batchGraphs(structures.map((s) => this.graph(s)));
+  }
+
   /** Predictions for several structures in one batch on the CPU. */
   predict(structures: readonly Structure[]): PropertyPrediction[] {
     if (!structures.length) return [];
-    const each = this.forwardMembers(batchGraphs(structures.map((s) => this.graph(s))));
-    return this.summarise(each, structures);
+    return this.summarise(this.forwardMembers(this.batch(structures)), structures);
   }
 }

@@ -6,12 +6,10 @@
  * faster on anything but the smallest cells (bench/RESULTS.md).
  */
 import type * as OrtModule from 'onnxruntime-web';
-import { batchGraphs, type GraphBatch } from '../graph/batch';
+import type { GraphBatch } from '../graph/batch';
 import { openOrtMegnetTrunk, type OrtMegnetTrunk } from '../graph/megnet-ort';
 import type { Structure } from '../structure';
 import type { PropertyModel, PropertyPrediction } from './model';
-
-export const ORT_PATH_LABEL = 'onnxruntime-web WASM (SIMD)';
 
 export class OrtPropertyPath {
   private constructor(
@@ -19,8 +17,8 @@ export class OrtPropertyPath {
     private readonly trunk: OrtMegnetTrunk,
   ) {}
 
-  /** `onnx`: the trunk file (megnet-properties-trunk.onnx); `weights`: the .bin the model was read from, to check they belong together. */
-  static async open(ort: typeof OrtModule, model: PropertyModel, onnx: Uint8Array, weights?: ArrayBuffer | Uint8Array): Promise<OrtPropertyPath> {
+  /** `onnx`: the trunk file (megnet-properties-trunk.onnx), refused unless built from `weights` (by default the model's own weight file). */
+  static async open(ort: typeof OrtModule, model: PropertyModel, onnx: Uint8Array, weights: ArrayBuffer | Uint8Array = model.weights): Promise<OrtPropertyPath> {
     const trunk = await openOrtMegnetTrunk(ort, onnx, { members: model.members.length, features: model.manifest.shape.features, weights });
     return new OrtPropertyPath(model, trunk);
   }
@@ -31,8 +29,7 @@ export class OrtPropertyPath {
 
   async predict(structures: readonly Structure[]): Promise<PropertyPrediction[]> {
     if (!structures.length) return [];
-    const each = await this.forwardMembers(batchGraphs(structures.map((s) => this.model.graph(s))));
-    return this.model.summarise(each, structures);
+    return this.model.summarise(await this.forwardMembers(this.model.batch(structures)), structures);
   }
 
   release(): Promise<void> {

@@ -18,6 +18,7 @@
  * order) finds every bind group already built. The cache is bounded (least
  * recently used first out), so groups of destroyed buffers age out.
  */
+import { objectId } from './object-id';
 import { GpuTensor, type DType, type TensorPool, poolFor } from './tensor';
 
 const SLOT = 256; // >= minUniformBufferOffsetAlignment on every adapter (the spec caps it at 256)
@@ -33,22 +34,28 @@ interface Arena {
 const idleArenas = new WeakMap<GPUDevice, GPUBuffer[]>();
 
 const MAX_BIND_GROUPS = 4096;
-const bindGroups = new WeakMap<GPUDevice, Map<string, GPUBindGroup>>();
-/** Identity numbers of pipelines and buffers, for the bind-group cache's keys. */
-const ids = new WeakMap<object, number>();
-let nextId = 1;
+interface BindGroupCache {
+  groups: Map<string, GPUBindGroup>;
+  /** Built and found in the cache (for tests and benchmarks). */
+  built: number;
+  reused: number;
+}
+const bindGroupCaches = new WeakMap<GPUDevice, BindGroupCache>();
 
-function idOf(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) {
-    id = nextId++;
-    ids.set(o, id);
+function bindGroupCache(device: GPUDevice): BindGroupCache {
+  let c = bindGroupCaches.get(device);
+  if (!c) {
+    c = { groups: new Map(), built: 0, reused: 0 };
+    bindGroupCaches.set(device, c);
   }
-  return id;
+  return c;
 }
 
-/** Bind groups built and found in the cache, per device (for tests and benchmarks). */
-export const bindGroupStats = new WeakMap<GPUDevice, { built: number; reused: number }>();
+/** Bind groups built and found in the cache so far on this device. */
+export function bindGroupStats(device: GPUDevice): { built: number; reused: number } {
+  const { built, reused } = bindGroupCache(device);
+  return { built, reused };
+}
 
 /** Little builder for a kernel's uniform struct (all members 4-byte scalars). */
 export class Params {
@@ -237,31 +244,22 @@ export class GraphRun {
   }
 
   private bindGroup(pipeline: GPUComputePipeline, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[]): GPUBindGroup {
-    let cache = bindGroups.get(this.device);
-    if (!cache) {
-      cache = new Map();
-      bindGroups.set(this.device, cache);
-    }
-    let stats = bindGroupStats.get(this.device);
-    if (!stats) {
-      stats = { built: 0, reused: 0 };
-      bindGroupStats.set(this.device, stats);
-    }
-    const key = `${idOf(pipeline)}|${idOf(uniform.buffer)}@${uniform.offset}:${uniform.size}|${buffers.map(idOf).join(',')}`;
-    const hit = cache.get(key);
+    const cache = bindGroupCache(this.device);
+    const key = `${objectId(pipeline)}|${objectId(uniform.buffer)}@${uniform.offset}:${uniform.size}|${buffers.map(objectId).join(',')}`;
+    const hit = cache.groups.get(key);
     if (hit) {
       // Re-insert: Map order is the recency order the eviction below relies on.
-      cache.delete(key);
-      cache.set(key, hit);
-      stats.reused++;
+      cache.groups.delete(key);
+      cache.groups.set(key, hit);
+      cache.reused++;
       return hit;
     }
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    cache.set(key, group);
-    if (cache.size > MAX_BIND_GROUPS) cache.delete(cache.keys().next().value!);
-    stats.built++;
+    cache.groups.set(key, group);
+    if (cache.groups.size > MAX_BIND_GROUPS) cache.groups.delete(cache.groups.keys().next().value!);
+    cache.built++;
     return group;
   }
 

@@ -14,6 +14,7 @@
  *    earlier command in the same encoder still needs.
  */
 import type { Matrix } from '../../core/graph/types';
+import { objectId } from './object-id';
 
 export type DType = 'f32' | 'i32';
 
@@ -66,8 +67,6 @@ function bucket(bytes: number): number {
 export class TensorPool {
   /** Free buffers per size, oldest first (see acquire). */
   private readonly free = new Map<number, GPUBuffer[]>();
-  private readonly born = new WeakMap<GPUBuffer, number>();
-  private created = 0;
 
   constructor(readonly device: GPUDevice) {}
 
@@ -79,7 +78,7 @@ export class TensorPool {
   acquire(rows: number, cols: number, dtype: DType = 'f32'): GpuTensor {
     const size = bucket(rows * cols * 4);
     const buffer = this.free.get(size)?.shift() ?? this.device.createBuffer({ size, usage: TENSOR_USAGE, label: `pool ${size}` });
-    if (!this.born.has(buffer)) this.born.set(buffer, this.created++);
+    objectId(buffer); // numbered now, so "oldest" means first acquired
     return new GpuTensor(buffer, rows, cols, dtype);
   }
 
@@ -92,9 +91,8 @@ export class TensorPool {
     }
     const list = this.free.get(size) ?? [];
     if (!list.includes(t.buffer)) {
-      if (!this.born.has(t.buffer)) this.born.set(t.buffer, this.created++);
       list.push(t.buffer);
-      list.sort((a, b) => this.born.get(a)! - this.born.get(b)!);
+      list.sort((a, b) => objectId(a) - objectId(b));
     }
     this.free.set(size, list);
   }
