@@ -38,6 +38,13 @@ Commands:
       multi-frame XYZ) from the project's full-graph MEGNet: one JSON line
       per structure with the ensemble's spread and any reason the structure
       lies outside the training data.
+  xrd FILE... [--range LO,HI]
+      Simulated powder X-ray diffraction pattern (Cu Kα, λ = 1.54184 Å) of
+      every structure in the files, by the method of pymatgen's
+      XRDCalculator: one JSON line per structure with each peak's 2θ
+      (degrees, default range 0,90), intensity (strongest = 100), d (Å)
+      and hkl families with multiplicities. Slabs and molecules are
+      refused with the reason on stderr (exit code 1).
   sample [--model NAME|DIR] [--n N] [--seed S] [--steps-per-level K] [--format cif|json] [-o OUT]
       Generate N crystals (default 8, seed 1) with a CDVAE trained by the
       project (default model perov_5; see models/cdvae), by annealed
@@ -240,6 +247,42 @@ async function properties(args: string[], io: Io): Promise<number> {
   return failed ? 1 : 0;
 }
 
+async function xrd(args: string[], io: Io): Promise<number> {
+  const rangeText = takeOption(args, '--range');
+  if (!args.length) throw new UsageError('xrd needs at least one input file');
+  const { parseTwoThetaRange, xrdRecord } = await import('./xrd');
+  const { xrdPattern } = await import('../core/xrd/index');
+  const range = rangeText === undefined ? ([0, 90] as [number, number]) : parseTwoThetaRange(rangeText);
+  if (typeof range === 'string') throw new UsageError(range);
+  let failed = 0;
+  for (const file of args) {
+    let read: Structure[] | null;
+    try {
+      read = readInput(file, io);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      io.err(`latticelab: ${e.message}\n`);
+      read = null;
+    }
+    if (!read) {
+      failed++;
+      continue;
+    }
+    read.forEach((s, index) => {
+      const t0 = performance.now();
+      const r = xrdPattern(s, { twoThetaRange: range });
+      const ms = performance.now() - t0;
+      if (r.ok) {
+        io.out(JSON.stringify(xrdRecord(file, index, s, r.pattern, ms)) + '\n');
+      } else {
+        io.err(`latticelab: ${file}: structure ${index}: ${r.reason}\n`);
+        failed++;
+      }
+    });
+  }
+  return failed ? 1 : 0;
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const args = [...argv];
   const command = args.shift();
@@ -260,6 +303,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       }
       case 'properties':
         return await properties(args, io);
+      case 'xrd':
+        return await xrd(args, io);
       case 'sample': {
         const model = takeOption(args, '--model', '-m') ?? 'perov_5';
         const n = Number(takeOption(args, '--n', '-n') ?? 8);
