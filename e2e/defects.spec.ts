@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { decodePng } from './png';
 import { waitForServiceWorker } from './service-worker';
 import { DefectEditor } from '../src/core/defects/editor';
 
@@ -74,6 +75,9 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   }
   await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1);
   await expect(page.getByTestId('pred-ef')).toBeVisible();
+  // Click-to-pixels is measured and shown beside the model's share (issue 30).
+  await expect(page.getByTestId('edit-latency')).toHaveText(/^On screen \d+ ms after the click$/);
+  await expect(page.getByTestId('pred-latency')).toContainText(/the model's share: [\d.]+ ms/);
 
   // Te was never a substituent in the training data: the panel says so.
   await page.getByTestId('tool-substitute').check();
@@ -93,6 +97,51 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   await expect(page.getByTestId('saved-prediction')).toContainText('eV');
   // The ensemble's spread is saved with it.
   if (MEMBERS > 1) await expect(page.getByTestId('saved-prediction')).toContainText(/\d ± \d+\.\d{3} eV, gap -?\d+\.\d{3} ± \d/);
+});
+
+/** Share of pixels that differ between two screenshots of the same size. */
+function changed(a: Buffer, b: Buffer): number {
+  const x = decodePng(a).rgba;
+  const y = decodePng(b).rgba;
+  let n = 0;
+  for (let k = 0; k < x.length; k += 4) if (Math.abs(x[k] - y[k]) + Math.abs(x[k + 1] - y[k + 1]) + Math.abs(x[k + 2] - y[k + 2]) > 30) n++;
+  return n / (x.length / 4);
+}
+
+test('an edit keeps the camera where the user put it and redraws once (issue 30)', async ({ page }) => {
+  await openEditor(page);
+  await page.getByTestId('tool-vacancy').check();
+  // Zoom in with the wheel, then edit: the view must not jump back to the fitted camera.
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const before = await page.getByTestId('viewer').locator('canvas').first().screenshot();
+  await page.mouse.wheel(0, -400);
+  await expect.poll(async () => Buffer.compare(await page.getByTestId('viewer').locator('canvas').first().screenshot(), before) !== 0).toBe(true);
+  const renders = await page.evaluate(() => {
+    const w = window as unknown as { __renders: number };
+    w.__renders = 0;
+    // 3Dmol clears the colour buffer once per frame it draws (depth-only clears are passes within a frame; WebGL 2 where offered).
+    for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype] as unknown as { clear: (mask: number) => void }[]) {
+      const clear = proto.clear;
+      proto.clear = function (this: unknown, mask: number) {
+        if (mask & 0x4000) w.__renders++;
+        return clear.call(this, mask);
+      };
+    }
+    return w.__renders;
+  });
+  expect(renders).toBe(0);
+  const zoomed = await page.getByTestId('viewer').locator('canvas').first().screenshot();
+  await applyToSite(page, S_SITE);
+  await expect(page.getByTestId('edit-latency')).toBeVisible();
+  const drawn = await page.evaluate(() => (window as unknown as { __renders: number }).__renders);
+  // One frame for the edit (an extra one is allowed for the browser's own repaint, never the four it used to take).
+  expect(drawn).toBeGreaterThanOrEqual(1);
+  expect(drawn).toBeLessThanOrEqual(2);
+  // Still zoomed in: the view after the edit is close to the zoomed one, far from the fitted one.
+  const after = await page.getByTestId('viewer').locator('canvas').first().screenshot();
+  expect(changed(zoomed, before)).toBeGreaterThan(0.05);
+  expect(changed(after, zoomed)).toBeLessThan(changed(after, before) / 2);
 });
 
 test('the editor and its model work offline after the first visit', async ({ page, context }) => {

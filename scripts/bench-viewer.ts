@@ -69,6 +69,31 @@ try {
     const baseline = await timeMoves(panel.x + panel.width / 2, panel.y + panel.height / 2, 40, 40);
     console.log(`| ${n}x${n}x${n} | ${atoms} (+${images} images) | ${bonds} | ${ms} | ${perFrame.toFixed(0)} | ${baseline.toFixed(0)} | ${(perFrame / baseline).toFixed(1)} |`);
   }
+
+  // Defect edits in a 10x10 MoS2 supercell (issue 30): click-to-pixels as the
+  // editor shows it (input to the frame that shows the edit, model included),
+  // and the model's share, over several vacancies.
+  await page.getByTestId('mode-defects').click();
+  await page.getByTestId('defect-size').selectOption('10');
+  await page.getByRole('region', { name: 'Predictions' }).getByText('Make a defect').waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(5000); // the property worker's first prediction of the pristine supercell
+  const shown: number[] = [];
+  const model: number[] = [];
+  for (let k = 0; k < 11; k++) {
+    await page.getByTestId('defect-site').fill(String(20 + 9 * k));
+    await page.getByTestId('defect-apply').click();
+    await page.getByTestId('edit-latency').waitFor();
+    const text = (await page.getByTestId('pred-latency').textContent()) ?? '';
+    shown.push(Number(/On screen (\d+) ms/.exec(text)![1]));
+    model.push(Number(/share:\s*([\d.]+) ms/.exec(text)![1]));
+    await page.waitForTimeout(1500); // let the property worker's prediction of the edited supercell finish
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  console.log('');
+  console.log('| defect edits, 10x10 MoS2 (300 atoms) | median | min | max |');
+  console.log('|---|---|---|---|');
+  console.log(`| click to pixels (ms) | ${median(shown)} | ${Math.min(...shown)} | ${Math.max(...shown)} |`);
+  console.log(`| the model's share (ms) | ${median(model).toFixed(1)} | ${Math.min(...model).toFixed(1)} | ${Math.max(...model).toFixed(1)} |`);
   await browser.close();
 } finally {
   await server.close();

@@ -22,6 +22,14 @@ export class DefectSession {
   modelError: string | null = $state(null);
   prediction: DefectPrediction | null = $state(null);
   predictionError: string | null = $state(null);
+  /**
+   * When the edit being shown was asked for (performance.now() time base: the
+   * click's release, or the key or button press), so the view can report when
+   * its pixels are up. Not reactive: it only labels the edit.
+   */
+  editAt = 0;
+  /** Click-to-pixels of the last edit (ms): input to the frame that shows it, model and view included. Null until drawn. */
+  shownMs: number | null = $state(null);
 
   structure: Structure = $derived.by(() => {
     void this.version;
@@ -50,9 +58,16 @@ export class DefectSession {
     }
   }
 
-  private changed(): void {
+  private changed(at = performance.now()): void {
+    this.editAt = at;
+    this.shownMs = null;
     this.version++;
     this.repredict();
+  }
+
+  /** The view reports that the edit asked for at `at` is on screen. */
+  markShown(at: number): void {
+    if (at === this.editAt) this.shownMs = performance.now() - at;
   }
 
   private repredict(): void {
@@ -69,12 +84,12 @@ export class DefectSession {
     }
   }
 
-  /** Applies the tool to atom `index` of the displayed (defective) structure. */
-  apply(index: number): void {
+  /** Applies the tool to atom `index` of the displayed (defective) structure; `at`: when the click happened. */
+  apply(index: number, at = performance.now()): void {
     const site = this.editor.pristineIndex(index);
     if (site === undefined) return;
     this.editor.setSite(site, this.tool === 'vacancy' ? null : this.element);
-    this.changed();
+    this.changed(at);
   }
 
   /** Applies the tool to a pristine site by number (keyboard access, scripts). */

@@ -71,7 +71,13 @@ export function buildScene(s: Structure, bonds: readonly Bond[], repeat: Vec3, s
     }
   }
 
-  const edge = (f: Vec3): Vec3 => wrapped.lattice.fracToCart([f[0] * reps[0], f[1] * reps[1], f[2] * reps[2]]);
+  return { atoms, bonds: out, cellEdges: cellOutline(s, reps) };
+}
+
+/** The 12 edges of the outline of an n1 x n2 x n3 block of cells (Å). */
+export function cellOutline(s: Structure, repeat: Vec3): [Vec3, Vec3][] {
+  const reps = repeat.map((n, k) => (s.pbc[k] ? Math.max(1, Math.min(MAX_REPEAT, Math.floor(n))) : 1)) as Vec3;
+  const edge = (f: Vec3): Vec3 => s.lattice.fracToCart([f[0] * reps[0], f[1] * reps[1], f[2] * reps[2]]);
   const cellEdges: [Vec3, Vec3][] = [];
   const corners: Vec3[] = [];
   for (const a of [0, 1]) for (const b of [0, 1]) for (const c of [0, 1]) corners.push([a, b, c]);
@@ -84,5 +90,5 @@ export function buildScene(s: Structure, bonds: readonly Bond[], repeat: Vec3, s
       }
     }
   }
-  return { atoms, bonds: out, cellEdges };
+  return cellEdges;
 }

@@ -1,10 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { bondedNeighbors, findBonds, neighborsOf } from '../core/bonds';
+import { allNeighbors, bondedNeighbors, findBonds, neighborsOf } from '../core/bonds';
+import { Structure } from '../core/structure';
+import { adversarialCases } from './neighbor-cases';
 import { builtinById } from '../core/library/builtins';
 import { buildScene } from '../core/scene';
 import { repeat } from '../core/structure';
 
 const build = (id: string) => builtinById(id)!.build();
+
+describe('allNeighbors (the cell list behind findBonds)', () => {
+  // findBonds used neighborsOf per site (quadratic); the cell list must give exactly the same neighbours.
+  for (const { name, input } of adversarialCases(7)) {
+    it(`matches neighborsOf site by site: ${name}`, () => {
+      const s = new Structure({ lattice: input.lattice, pbc: input.pbc, species: input.frac.map(() => 'C'), frac: input.frac });
+      const all = allNeighbors(s, input.cutoff);
+      for (let i = 0; i < s.numSites; i++) {
+        const want = neighborsOf(s, i, input.cutoff);
+        const got = all[i];
+        expect(got.map((n) => `${n.j}:${n.image}`)).toEqual(want.map((n) => `${n.j}:${n.image}`));
+        got.forEach((n, k) => expect(n.distance).toBeCloseTo(want[k].distance, 12));
+      }
+    });
+  }
+});
 
 describe('bonds', () => {
   it('gives every Si four bonds of 2.35 Å, across cell boundaries', () => {
