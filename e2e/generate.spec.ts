@@ -90,6 +90,66 @@ test('Generate on the default provider: progress, denoising frames, results with
   await expect(page.getByText('Saved 3 crystals into “Generated crystals”.')).toBeVisible();
 });
 
+test('generation runs in a worker: the page answers, the animation moves, progress shows at once, Cancel stops it (issue 30)', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openGenerate(page);
+  await page.getByTestId('gen-provider').selectOption('wasm');
+  // Open the model first, so the run below measures sampling, not loading.
+  await generate(page, 1, 1);
+  await expect(page.getByTestId('gen-result')).toHaveCount(1, { timeout: 120_000 });
+
+  // A long run of the default 8 crystals: 50 levels x 40 steps.
+  await page.getByTestId('gen-n').fill('8');
+  await page.getByTestId('gen-steps').fill('40');
+  const started = await page.evaluate(async () => {
+    const t0 = performance.now();
+    (document.querySelector('[data-testid="gen-run"]') as HTMLButtonElement).click();
+    // Progress from the first step: the bar appears with a step count, not after a third of the run.
+    for (;;) {
+      const t = document.querySelector('[data-testid="gen-progress"] progress') as HTMLProgressElement | null;
+      if (t && t.value > 0) return { ms: performance.now() - t0, fraction: t.value / t.max };
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  });
+  expect(started.fraction).toBeLessThan(0.05);
+
+  // For 3 s: how late the page's timers run (a frozen page answers nothing), and how many frames the view shows.
+  const during = await page.evaluate(async () => {
+    const frames = new Set<string>();
+    const observer = new MutationObserver(() => frames.add(document.querySelector('[data-testid="gen-frame"]')?.textContent ?? ''));
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    let worst = 0;
+    const bar = () => (document.querySelector('[data-testid="gen-progress"] progress') as HTMLProgressElement | null)?.value ?? 0;
+    const step0 = bar();
+    const end = performance.now() + 3000;
+    while (performance.now() < end) {
+      const t = performance.now();
+      await new Promise((r) => setTimeout(r, 20));
+      worst = Math.max(worst, performance.now() - t - 20);
+    }
+    observer.disconnect();
+    const stillRunning = Boolean(document.querySelector('[data-testid="gen-cancel"]'));
+    return { worstLagMs: worst, frames: frames.size, stillRunning, steps: bar() - step0 };
+  });
+  // Functional bounds, generous for a loaded CI machine (on the main thread a run froze the page
+  // for up to 9 s and showed 9 frames in 22 s); `npm run bench:generate` measures the figures.
+  expect(during.stillRunning).toBe(true);
+  expect(during.worstLagMs).toBeLessThan(1000);
+  expect(during.frames).toBeGreaterThanOrEqual(10);
+
+  // Cancel: the run stops and says so at once (the goal is 200 ms; measured by the benchmark).
+  const cancelMs = await page.evaluate(async () => {
+    const t0 = performance.now();
+    (document.querySelector('[data-testid="gen-cancel"]') as HTMLButtonElement).click();
+    for (;;) {
+      if (document.querySelector('[data-testid="gen-error"]')?.textContent?.includes('cancelled')) return performance.now() - t0;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  });
+  expect(cancelMs).toBeLessThan(1000);
+  await expect(page.getByTestId('gen-run')).toBeEnabled();
+});
+
 test('WebGPU can be chosen explicitly and runs the score network', async ({ page }) => {
   test.setTimeout(240_000);
   await openGenerate(page);

@@ -13,6 +13,15 @@
  *
  *   npm run bench:generate               (both workloads)
  *   npm run bench:generate -- --quick    (50 steps only)
+ *   npm run bench:generate -- --ui       (only the responsiveness section below)
+ *
+ * Responsiveness (issue 30): during a default run (8 crystals, WASM), how
+ * many denoising frames the view shows per second, how many steps the
+ * sampler makes per second, the worst lateness of a 20 ms page timer (a
+ * frozen page answers nothing), when the progress bar first moves, and how
+ * long Cancel takes to stop the run. Medians of 3 runs. With
+ * `--reference DIR` (another build, e.g. of the commit before generation
+ * moved into a worker) the same figures for it, measured in the same run.
  */
 import { execFileSync } from 'node:child_process';
 import type { Page } from '@playwright/test';
@@ -21,6 +30,7 @@ import { launchChromium } from './browser.ts';
 import { startPreview } from './preview-server.ts';
 
 const quick = process.argv.includes('--quick');
+const uiOnly = process.argv.includes('--ui');
 const N = 16;
 const SEED = 1;
 
@@ -68,6 +78,47 @@ async function nodeRun(stepsPerLevel: number): Promise<Row> {
   return { where: 'Node CLI, onnxruntime-web WASM (1 thread)', steps: result.steps, totalS: result.ms / 1000, modelS: result.modelMs / 1000 };
 }
 
+interface UiRow {
+  framesPerS: number;
+  stepsPerS: number;
+  worstLagMs: number;
+  firstProgressMs: number;
+  cancelMs: number;
+}
+
+async function uiRun(page: Page): Promise<UiRow> {
+  await page.getByTestId('gen-provider').selectOption('wasm');
+  await page.getByTestId('gen-n').fill('8');
+  await page.getByTestId('gen-steps').fill('40');
+  // Plain JavaScript in a string: tsx would wrap named functions in a helper the page does not have.
+  return page.evaluate(`(async () => {
+    const bar = () => document.querySelector('[data-testid="gen-progress"] progress')?.value ?? 0;
+    const t0 = performance.now();
+    document.querySelector('[data-testid="gen-run"]').click();
+    while (bar() === 0) await new Promise((r) => setTimeout(r, 2));
+    const firstProgressMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000)); // past the first steps
+    const frames = new Set();
+    const observer = new MutationObserver(() => frames.add(document.querySelector('[data-testid="gen-frame"]')?.textContent ?? ''));
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    let worstLagMs = 0;
+    const step0 = bar();
+    const start = performance.now();
+    while (performance.now() < start + 5000) {
+      const t = performance.now();
+      await new Promise((r) => setTimeout(r, 20));
+      worstLagMs = Math.max(worstLagMs, performance.now() - t - 20);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    observer.disconnect();
+    const steps = bar() - step0;
+    const tc = performance.now();
+    document.querySelector('[data-testid="gen-cancel"]').click();
+    while (!document.querySelector('[data-testid="gen-error"]')?.textContent?.includes('cancelled')) await new Promise((r) => setTimeout(r, 2));
+    return { framesPerS: frames.size / seconds, stepsPerS: steps / seconds, worstLagMs, firstProgressMs, cancelMs: performance.now() - tc };
+  })()`) as Promise<UiRow>;
+}
+
 const port = Number(process.env.BENCH_PORT ?? 4274);
 const server = await startPreview(port);
 const browser = await launchChromium();
@@ -77,10 +128,43 @@ try {
   await page.goto(server.url);
   await page.getByTestId('mode-generate').click();
   console.log(`Date: ${new Date().toISOString().slice(0, 10)}; Chromium ${browser.version()}; ${N} crystals, seed ${SEED}\n`);
+  if (uiOnly) {
+    const medians = async (p: Page): Promise<UiRow> => {
+      await browserRun(p, 'wasm', 1); // opens the model
+      const runs: UiRow[] = [];
+      for (let k = 0; k < 3; k++) runs.push(await uiRun(p));
+      const med = (f: (r: UiRow) => number) => runs.map(f).sort((a, b) => a - b)[1];
+      return { framesPerS: med((r) => r.framesPerS), stepsPerS: med((r) => r.stepsPerS), worstLagMs: med((r) => r.worstLagMs), firstProgressMs: med((r) => r.firstProgressMs), cancelMs: med((r) => r.cancelMs) };
+    };
+    const ours = await medians(page);
+    const refDir = process.argv[process.argv.indexOf('--reference') + 1];
+    let ref: UiRow | null = null;
+    if (process.argv.includes('--reference') && refDir) {
+      const refServer = await startPreview(port + 1, refDir);
+      try {
+        const refPage = await browser.newPage();
+        await refPage.goto(refServer.url);
+        await refPage.getByTestId('mode-generate').click();
+        ref = await medians(refPage);
+        await refPage.close();
+      } finally {
+        await refServer.close();
+      }
+    }
+    const row = (label: string, f: (r: UiRow) => number, digits: number) =>
+      console.log(`| ${label} | ${f(ours).toFixed(digits)} |${ref ? ` ${f(ref).toFixed(digits)} |` : ''}`);
+    console.log(`| during a run (8 crystals, WASM), median of 3 | this build |${ref ? ` reference (${refDir}) |` : ''}`);
+    console.log(`|---|---:|${ref ? '---:|' : ''}`);
+    row('denoising frames shown per s', (r) => r.framesPerS, 1);
+    row('sampler steps per s', (r) => r.stepsPerS, 1);
+    row('worst lateness of a 20 ms page timer (ms)', (r) => r.worstLagMs, 0);
+    row('click to first progress (ms)', (r) => r.firstProgressMs, 0);
+    row('Cancel click to stopped (ms)', (r) => r.cancelMs, 0);
+  }
   // WebGPU first: onnxruntime-web sets up its WebGPU backend only if the first session asks for it.
-  await browserRun(page, 'webgpu', 1); // warm-up (session creation, shader compilation), not counted
-  rows.push(await browserRun(page, 'webgpu', 1));
-  for (const spl of quick ? [1] : [1, 10]) {
+  if (!uiOnly) await browserRun(page, 'webgpu', 1); // warm-up (session creation, shader compilation), not counted
+  if (!uiOnly) rows.push(await browserRun(page, 'webgpu', 1));
+  for (const spl of uiOnly ? [] : quick ? [1] : [1, 10]) {
     // Warm-up run (session creation) is not counted.
     await browserRun(page, 'wasm', 1);
     rows.push(await browserRun(page, 'wasm', spl));
@@ -93,8 +177,8 @@ try {
   await server.close();
 }
 
-console.log('| where | Langevin steps | total s | in the model s | total / PyTorch (same steps) |');
-console.log('|---|---:|---:|---:|---:|');
+if (rows.length) console.log('| where | Langevin steps | total s | in the model s | total / PyTorch (same steps) |');
+if (rows.length) console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
   const ref = rows.find((x) => x.where.startsWith('PyTorch') && x.steps === r.steps);
   console.log(`| ${r.where} | ${r.steps} | ${r.totalS.toFixed(2)} | ${r.modelS === null ? '–' : r.modelS.toFixed(2)} | ${ref ? (r.totalS / ref.totalS).toFixed(2) : '–'} |`);

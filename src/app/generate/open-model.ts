@@ -1,6 +1,7 @@
 /**
- * The generative models shipped with the app (exported by
- * models/cdvae/export.py) and how they are opened on onnxruntime-web.
+ * How a generative model (generate/models.ts) is opened on onnxruntime-web,
+ * in the generation worker (the only importer, so the page itself never
+ * loads onnxruntime).
  * 'auto' takes the WebGPU execution provider on a hardware GPU and WASM
  * where there is no WebGPU or only a software renderer (on SwiftShader a
  * score step takes ~1 s on WebGPU and a few ms on WASM: bench/RESULTS.md);
@@ -8,34 +9,14 @@
  * provider runs and why.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import perovManifestUrl from '../../models/cdvae/export/perov_5/model.json?url';
-import perovHeadsUrl from '../../models/cdvae/export/perov_5/heads.onnx?url';
-import perovScoreUrl from '../../models/cdvae/export/perov_5/score.onnx?url';
-import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
-import { createOrtScoreModel, type Provider } from '../core/generate/ort-score-model';
-import type { ScoreModel } from '../core/generate/score-model';
-import { describeAdapter } from '../gpu/device';
+import { type CdvaeManifest, parseManifest } from '../../core/generate/manifest';
+import { createOrtScoreModel } from '../../core/generate/ort-score-model';
+import type { ScoreModel } from '../../core/generate/score-model';
+import { describeAdapter } from '../../gpu/device';
+import type { GenerativeModelInfo, ProviderPreference } from './models';
 
 // The runtime's .mjs/.wasm files are served under ort/ (scripts/vite-plugin-ort.ts).
-ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, location.href).href;
-
-export interface GenerativeModelInfo {
-  id: string;
-  label: string;
-  description: string;
-  urls: { manifest: string; heads: string; score: string };
-}
-
-export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
-  {
-    id: 'perov_5',
-    label: 'perov_5: cubic perovskites ABX₃',
-    description: '5-atom perovskite cells (Castelli et al. 2012, as used by CDVAE), 56 elements',
-    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl },
-  },
-];
-
-export type ProviderPreference = 'auto' | Provider;
+ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
 
 export interface OpenedModel {
   model: ScoreModel;
@@ -46,7 +27,7 @@ export interface OpenedModel {
 
 /** Why WebGPU cannot be used (null: it can), and whether the adapter is a software renderer. */
 async function probeWebGpu(): Promise<{ problem: string | null; software: string | null }> {
-  const gpu = navigator.gpu as GPU | undefined;
+  const gpu = self.navigator.gpu as GPU | undefined;
   if (!gpu) return { problem: 'this browser has no WebGPU', software: null };
   try {
     const adapter = await gpu.requestAdapter();

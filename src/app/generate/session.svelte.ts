@@ -1,14 +1,16 @@
 /**
  * The Generate view's reactive state: model and provider, the sampling
  * settings, progress, the denoising trajectory shown in the 3D view, and the
- * results with their checks. The sampling itself is the DOM-free
- * src/core/generate/langevin.ts.
+ * results with their checks. The sampling runs in the generation worker
+ * (generate/worker.ts, the DOM-free core/generate/langevin.ts); this class
+ * only shows what it reports.
  */
-import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleResult, sampleCrystals } from '../core/generate/langevin';
-import type { CdvaeManifest } from '../core/generate/manifest';
-import { crystalToStructure, type GeneratedSummary, summarize } from '../core/generate/to-structure';
-import type { Structure } from '../core/structure';
-import { GENERATIVE_MODELS, type OpenedModel, openGenerativeModel, type ProviderPreference } from './generate-model';
+import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleFrame, type SampleResult } from '../../core/generate/langevin';
+import type { CdvaeManifest } from '../../core/generate/manifest';
+import { crystalToStructure, type GeneratedSummary, summarize } from '../../core/generate/to-structure';
+import type { Structure } from '../../core/structure';
+import { GenerateWorker, type OpenedInfo } from './client';
+import { GENERATIVE_MODELS, type ProviderPreference } from './models';
 
 export interface GeneratedResult {
   crystal: GeneratedCrystal;
@@ -26,7 +28,7 @@ export class GenerateSession {
   seed = $state(1);
   stepsPerLevel = $state(10);
 
-  opened: OpenedModel | null = $state(null);
+  opened: OpenedInfo | null = $state(null);
   loading = $state(false);
   error: string | null = $state(null);
   running = $state(false);
@@ -39,8 +41,9 @@ export class GenerateSession {
   frame: Structure | null = $state(null);
   frameLabel: string | null = $state(null);
 
-  private abort: AbortController | null = null;
-  private trajectory: { step: number; total: number; sigma: number; crystals: GeneratedCrystal[] }[] = [];
+  private readonly worker = new GenerateWorker();
+  private runId = 0;
+  private trajectory: SampleFrame[] = [];
   private openedKey = '';
 
   readonly limits = { maxSamples: MAX_SAMPLES, maxStepsPerLevel: MAX_STEPS_PER_LEVEL };
@@ -63,13 +66,13 @@ export class GenerateSession {
    * Opens (or reopens, after a model or provider change) the model. Calls are
    * queued: onnxruntime's WebGPU EP cannot create two sessions at once.
    */
-  open(): Promise<OpenedModel | null> {
+  open(): Promise<OpenedInfo | null> {
     const next = this.opening.then(() => this.openNow());
     this.opening = next.catch(() => undefined);
     return next;
   }
 
-  private async openNow(): Promise<OpenedModel | null> {
+  private async openNow(): Promise<OpenedInfo | null> {
     const key = `${this.modelId}|${this.preference}`;
     if (this.opened && this.openedKey === key) return this.opened;
     const info = GENERATIVE_MODELS.find((m) => m.id === this.modelId);
@@ -80,13 +83,12 @@ export class GenerateSession {
     this.loading = true;
     this.error = null;
     try {
-      await this.opened?.model.release?.();
-      this.opened = await openGenerativeModel(info, this.preference);
+      this.opened = await this.worker.open(info, this.preference);
       this.openedKey = key;
       return this.opened;
     } catch (e) {
       this.opened = null;
-      this.error = `The model could not be loaded: ${(e as Error).message}`;
+      this.error = (e as Error).message;
       return null;
     } finally {
       this.loading = false;
@@ -117,42 +119,34 @@ export class GenerateSession {
     this.selected = 0;
     this.trajectory = [];
     this.progress = { done: 0, total: this.totalSteps };
-    this.abort = new AbortController();
-    const frameEvery = Math.max(1, Math.round(this.totalSteps / FRAMES));
-    let lastPaint = 0;
-    let paintCost = 0;
+    this.replayStop = false;
+    const keepEvery = Math.max(1, Math.round(this.totalSteps / FRAMES));
     let result: SampleResult;
     try {
-      result = await sampleCrystals(opened.model, {
-        n: this.n,
-        seed: this.seed,
-        stepsPerLevel: this.stepsPerLevel,
-        signal: this.abort.signal,
-        frameEvery,
-        onProgress: (done, total) => {
-          this.progress = { done, total };
+      const run = this.worker.generate(
+        { n: this.n, seed: this.seed, stepsPerLevel: this.stepsPerLevel, keepEvery },
+        {
+          onProgress: (done, total) => {
+            this.progress = { done, total };
+          },
+          onFrame: (f, keep) => {
+            if (keep) this.trajectory.push(f);
+            // The worker sends at most ~12 frames a second; the view draws the latest once per frame.
+            this.showFrame(f, 0);
+          },
         },
-        onFrame: async (f) => {
-          this.trajectory.push(f);
-          // Show a frame only when the last one has had its time: drawing a
-          // frame (3Dmol.js) can cost more than a sampling step, especially on
-          // a software renderer, so at most ~25 % of the time goes to drawing.
-          const now = performance.now();
-          if (now - lastPaint < Math.max(100, 3 * paintCost)) return;
-          this.showFrame(f, 0);
-          const t = performance.now();
-          await new Promise((r) => setTimeout(r, 0)); // the view redraws and the progress bar moves
-          paintCost = performance.now() - t;
-          lastPaint = performance.now();
-        },
-      });
+      );
+      this.runId = run.id;
+      result = await run.result;
     } catch (e) {
+      this.runId = 0;
       this.running = false;
       this.frame = null;
       this.frameLabel = null;
-      this.error = (e as Error).name === 'AbortError' ? 'Generation cancelled.' : `Generation failed: ${(e as Error).message}`;
+      this.error = (e as Error).name === 'AbortError' ? 'Generation cancelled.' : (e as Error).message;
       return;
     }
+    this.runId = 0;
     const manifest = opened.manifest;
     this.results = result.crystals.map((crystal, k) => {
       const summary = summarize(crystal, manifest);
@@ -175,13 +169,13 @@ export class GenerateSession {
   }
 
   cancel(): void {
-    this.abort?.abort();
+    if (this.runId) this.worker.cancel(this.runId);
     this.replayStop = true;
   }
 
   private replayStop = false;
 
-  private showFrame(f: { step: number; total: number; sigma: number; crystals: GeneratedCrystal[] }, index: number): void {
+  private showFrame(f: SampleFrame, index: number): void {
     const c = f.crystals[index];
     if (!c) return;
     this.frame = crystalToStructure(c, `denoising: step ${f.step} of ${f.total}`);

@@ -1,0 +1,27 @@
+/**
+ * The generative models shipped with the app (exported by
+ * models/cdvae/export.py). Only URLs and words: the page lists these
+ * without loading onnxruntime, which only the generation worker imports.
+ */
+import perovManifestUrl from '../../../models/cdvae/export/perov_5/model.json?url';
+import perovHeadsUrl from '../../../models/cdvae/export/perov_5/heads.onnx?url';
+import perovScoreUrl from '../../../models/cdvae/export/perov_5/score.onnx?url';
+import type { Provider } from '../../core/generate/ort-score-model';
+
+export interface GenerativeModelInfo {
+  id: string;
+  label: string;
+  description: string;
+  urls: { manifest: string; heads: string; score: string };
+}
+
+export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
+  {
+    id: 'perov_5',
+    label: 'perov_5: cubic perovskites ABX₃',
+    description: '5-atom perovskite cells (Castelli et al. 2012, as used by CDVAE), 56 elements',
+    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl },
+  },
+];
+
+export type ProviderPreference = 'auto' | Provider;

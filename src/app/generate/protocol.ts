@@ -1,0 +1,28 @@
+/**
+ * Messages between the page and the generation worker (generate/worker.ts).
+ * Everything is plain data (structured clone): manifests, crystals, timings.
+ */
+import type { CdvaeManifest } from '../../core/generate/manifest';
+import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
+import type { GenerativeModelInfo, ProviderPreference } from './models';
+
+export type GenerateRequest =
+  | { kind: 'open'; id: number; model: GenerativeModelInfo; preference: ProviderPreference }
+  | { kind: 'generate'; id: number; n: number; seed: number; stepsPerLevel: number; keepEvery: number }
+  | { kind: 'cancel'; id: number };
+
+export type GenerateReply =
+  | { kind: 'opened'; id: number; manifest: CdvaeManifest; provider: string; fallback: string | null }
+  | { kind: 'progress'; id: number; done: number; total: number }
+  /** `keep`: a frame of the recorded trajectory (for replay), not only one to show now. */
+  | { kind: 'frame'; id: number; frame: SampleFrame; keep: boolean }
+  | { kind: 'done'; id: number; result: SampleResult }
+  | { kind: 'error'; id: number; message: string; cancelled: boolean };
+
+/**
+ * At most one frame to show per this many ms (about 12 per second): enough
+ * for a smooth animation, few enough that the page draws each one.
+ */
+export const FRAME_INTERVAL_MS = 80;
+/** The worker reads its messages (a cancel) at least this often while sampling. */
+export const YIELD_INTERVAL_MS = 40;
