@@ -11,12 +11,20 @@ import type { Plugin } from 'vite';
  * ~27 MB: the WebGPU bundle uses it for both of its providers), so the
  * Generate view works offline after the first visit; the plain-WASM build in
  * `ort/` and the `ort-wasm*` copies Vite emits for the GPU lab are left out.
+ *
+ * Only what the app can load is precached: the files reachable from
+ * index.html and the web manifest, following every file name that appears
+ * in a file already taken (script imports, worker URLs, model URLs, CSS,
+ * icons). The GPU lab's page, its ONNX model and the README's screenshots
+ * are served but not precached (they were 4.6 MB of the 40 MB).
  */
 const PRECACHED_ORT = ['ort/ort-wasm-simd-threaded.asyncify.mjs', 'ort/ort-wasm-simd-threaded.asyncify.wasm'];
 
 export function precacheServiceWorker(): Plugin {
   return {
     name: 'latticelab-precache-sw',
+    // After Vite's HTML plugin, so index.html is in the bundle to start from.
+    enforce: 'post',
     apply: 'build',
     async generateBundle(_options, bundle) {
       const { readFile, readdir } = await import('node:fs/promises');
@@ -24,7 +32,30 @@ export function precacheServiceWorker(): Plugin {
       const publicFiles = (await readdir('public', { recursive: true, withFileTypes: true }))
         .filter((d) => d.isFile())
         .map((d) => `${d.parentPath ?? d.path}/${d.name}`.replace(/^public\/?/, ''));
-      const files = ['./', ...Object.keys(bundle), ...publicFiles].filter((f) => f !== 'sw.js' && (PRECACHED_ORT.includes(f) || (!f.startsWith('ort/') && !/ort-wasm/.test(f)))).map((f) => (f === './' ? f : `./${f}`));
+      const candidates = [...Object.keys(bundle), ...publicFiles].filter((f) => f !== 'sw.js' && (PRECACHED_ORT.includes(f) || (!f.startsWith('ort/') && !/ort-wasm/.test(f))));
+      const text = async (f: string): Promise<string> => {
+        const item = bundle[f];
+        if (item && item.type === 'chunk') return item.code;
+        if (item && item.type === 'asset') return typeof item.source === 'string' ? item.source : /\.(html|css|js|mjs|json|webmanifest|svg)$/.test(f) ? new TextDecoder().decode(item.source) : '';
+        return /\.(html|css|js|mjs|json|webmanifest|svg)$/.test(f) ? readFile(`public/${f}`, 'utf8').catch(() => '') : '';
+      };
+      const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
+      const taken = new Set(['index.html', 'manifest.webmanifest'].filter((f) => candidates.includes(f)));
+      const queue = [...taken];
+      while (queue.length) {
+        const body = await text(queue.pop()!);
+        if (!body) continue;
+        for (const f of candidates) {
+          if (!taken.has(f) && body.includes(base(f))) {
+            taken.add(f);
+            queue.push(f);
+          }
+        }
+      }
+      // onnxruntime builds its file names at run time: its pair goes with its bundle.
+      if ([...taken].some((f) => /ort\.webgpu\.bundle/.test(f))) for (const f of PRECACHED_ORT) if (candidates.includes(f)) taken.add(f);
+      if (!taken.has('index.html')) throw new Error('precache: index.html is not in the bundle; the service worker would cache nothing useful');
+      const files = ['./', ...candidates.filter((f) => taken.has(f))].map((f) => (f === './' ? f : `./${f}`));
       const version = createHash('sha256').update(JSON.stringify(files)).update(JSON.stringify(Object.values(bundle).map((b) => ('code' in b ? b.code.length : 0)))).digest('hex').slice(0, 12);
       const template = await readFile('src/sw-template.js', 'utf8');
       this.emitFile({
