@@ -22,6 +22,31 @@ try {
   writeFileSync(file, writePoscar(repeat(builtinById('mos2-bulk')!.build(), [2, 2, 2]).with({ title: 'MoS2 bulk 2x2x2' })));
 
   const browser = await launchChromium();
+
+  // First render (issue 30): from navigation to the frame after the default
+  // crystal's view reports itself, on a cold load (empty cache, no service
+  // worker) and on three warm reloads; first contentful paint beside it.
+  {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx.addInitScript(`(() => {
+      window.__first = null;
+      new MutationObserver(() => {
+        if (window.__first === null && document.querySelector('[data-testid=render-info]')) requestAnimationFrame(() => { window.__first = performance.now(); });
+      }).observe(document, { subtree: true, childList: true });
+    })()`);
+    const first = await ctx.newPage();
+    console.log('| load | first paint (ms) | crystal drawn (ms) |');
+    console.log('|---|---|---|');
+    for (let k = 0; k < 4; k++) {
+      await first.goto(server.url);
+      await first.waitForFunction('window.__first !== null', null, { timeout: 60_000 });
+      const r = (await first.evaluate(`({ drawn: window.__first, fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN })`)) as { drawn: number; fcp: number };
+      console.log(`| ${k === 0 ? 'cold' : `warm ${k}`} | ${r.fcp.toFixed(0)} | ${r.drawn.toFixed(0)} |`);
+    }
+    await ctx.close();
+    console.log('');
+  }
+
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(server.url);
   await page.getByTestId('structure-list').getByRole('option').first().waitFor();
