@@ -204,3 +204,78 @@ test('without WebGPU the neighbour panel says so and falls back to the CPU', asy
   await expect(panel.getByTestId('neighbors-result')).toContainText('on CPU');
   await expect(panel).toContainText('Computed on the CPU instead');
 });
+
+/** Share of the view's rows that hold any atom pixels (camera and legend overlays hidden). */
+async function inkRows(page: Page): Promise<number> {
+  const png = decodePng(await page.getByTestId('viewer').screenshot());
+  let rows = 0;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const k = 4 * (y * png.width + x);
+      if (png.rgba[k] + png.rgba[k + 1] + png.rgba[k + 2] < 600) {
+        rows++;
+        break;
+      }
+    }
+  }
+  return rows / png.height;
+}
+
+test('camera: view along a, b, c and [uvw], reset, orthographic; slabs are fitted to their atoms; an element legend (issue 30)', async ({ page }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('structure-list').getByRole('option', { name: /MoS₂ monolayer/ }).first().getByRole('button').first().click();
+  await expect(page.getByTestId('element-legend')).toHaveText(/Mo\s*S/);
+  // Cell outline and axes off: only atoms and bonds count below.
+  await page.getByRole('checkbox', { name: 'Cell' }).uncheck();
+  await page.getByRole('checkbox', { name: 'Axes' }).uncheck();
+  await page.addStyleTag({ content: '.camera, .legend { opacity: 0 !important; }' });
+  // A 4x4 patch of the layer, so that edge on and face on look different.
+  for (const axis of ['a', 'b']) {
+    await page.getByTestId(`repeat-${axis}`).fill('4');
+    await page.getByTestId(`repeat-${axis}`).dispatchEvent('change');
+  }
+  await expect(page.getByTestId('render-info')).toContainText('48 atoms');
+
+  // Along a, c is up: the layer is a thin horizontal band. Along c it is seen face on and fills the view.
+  await page.getByTestId('view-a').click();
+  await expect.poll(() => inkRows(page)).toBeLessThan(0.45);
+  const edgeOn = await inkRows(page);
+  await page.getByTestId('view-c').click();
+  await expect.poll(() => inkRows(page)).toBeGreaterThan(Math.min(0.8, edgeOn + 0.3));
+
+  // Fitted to the atoms, not the 20 Å of vacuum: seen along a, the layer still spans most of the width.
+  await page.getByTestId('view-a').click();
+  await expect.poll(() => inkRows(page)).toBeLessThan(0.45);
+  const png = decodePng(await page.getByTestId('viewer').screenshot());
+  let left = png.width;
+  let right = 0;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const k = 4 * (y * png.width + x);
+      if (png.rgba[k] + png.rgba[k + 1] + png.rgba[k + 2] < 600) {
+        left = Math.min(left, x);
+        right = Math.max(right, x);
+      }
+    }
+  }
+  expect((right - left) / png.width).toBeGreaterThan(0.5);
+
+  // A typed direction; a bad one is refused with a reason.
+  await page.getByTestId('view-uvw').fill('[1-10]');
+  await page.getByTestId('view-uvw-go').click();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.getByTestId('view-uvw').fill('1 1');
+  await page.getByTestId('view-uvw-go').click();
+  await expect(page.getByText('Three whole numbers')).toBeVisible();
+
+  // Orthographic changes the picture; Reset returns to the default orientation (Cartesian z toward the viewer: the layer face on).
+  const before = await page.getByTestId('viewer').screenshot();
+  await page.getByTestId('camera-ortho').check();
+  await expect.poll(async () => Buffer.compare(await page.getByTestId('viewer').screenshot(), before) !== 0).toBe(true);
+  await page.getByTestId('camera-ortho').uncheck();
+  await page.getByTestId('view-a').click();
+  await expect.poll(() => inkRows(page)).toBeLessThan(0.45);
+  await page.getByTestId('camera-reset').click();
+  await expect.poll(() => inkRows(page)).toBeGreaterThan(0.6);
+});
