@@ -279,3 +279,61 @@ test('camera: view along a, b, c and [uvw], reset, orthographic; slabs are fitte
   await page.getByTestId('camera-reset').click();
   await expect.poll(() => inkRows(page)).toBeGreaterThan(0.6);
 });
+
+test('the URL carries the scene: a link reopens the structure, supercell, camera and defects (issue 30)', async ({ page, browser }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByTestId('structure-list').getByRole('option', { name: /Silicon/ }).first().getByRole('button').first().click();
+  await expect(page.getByTestId('formula')).toContainText('Si');
+  await page.getByTestId('repeat-a').fill('2');
+  await page.getByTestId('repeat-a').dispatchEvent('change');
+  await page.getByRole('checkbox', { name: 'Axes' }).uncheck();
+  await page.getByTestId('view-b').click();
+  // Viewed along b with c up (cubic Si): a rotation of -90° about x.
+  await expect(page).toHaveURL(/#s=si&r=2x1x1&show=-axes&v=[-\d.,]+,-0\.7071,0,0,0\.7071$/);
+  const link = page.url();
+  await page.addStyleTag({ content: '.camera, .legend { opacity: 0 !important; }' });
+  const shot = await page.getByTestId('viewer').screenshot();
+
+  // A fresh tab (same browser storage) opening the link sees the same scene.
+  const other = await page.context().newPage();
+  await other.setViewportSize(page.viewportSize()!);
+  await other.goto(link);
+  await expect(other.getByTestId('structure-title')).toHaveText('Silicon');
+  await expect(other.getByTestId('repeat-a')).toHaveValue('2');
+  await expect(other.getByTestId('render-info')).toContainText('16 atoms');
+  await expect(other.getByRole('checkbox', { name: 'Axes' })).not.toBeChecked();
+  await other.addStyleTag({ content: '.camera, .legend { opacity: 0 !important; }' });
+  // Same camera: the two pictures barely differ (the default view of the same scene differs a lot).
+  await expect.poll(async () => changedShare(await other.getByTestId('viewer').screenshot(), shot)).toBeLessThan(0.01);
+  await other.getByTestId('camera-reset').click();
+  await expect.poll(async () => changedShare(await other.getByTestId('viewer').screenshot(), shot)).toBeGreaterThan(0.02);
+  await other.close();
+
+  // The defect editor: the configuration is in the link and comes back on reload.
+  await page.getByTestId('mode-defects').click();
+  await expect(page.getByRole('region', { name: 'Predictions' })).toContainText('Make a defect', { timeout: 30_000 });
+  await page.getByTestId('tool-vacancy').check();
+  await page.getByTestId('defect-site').fill('4');
+  await page.getByTestId('defect-apply').click();
+  await expect(page).toHaveURL(/#m=defects&d=MoS2:5x5:V@4/);
+  await page.reload();
+  await expect(page.getByTestId('defect-list')).toContainText('at site 4', { timeout: 30_000 });
+
+  // A broken link opens what it can and says what it ignored.
+  const broken = await browser.newPage();
+  await broken.goto(link.replace(/#.*/, '#s=unobtainium&r=2x2x2'));
+  await expect(broken.getByTestId('message-warning')).toContainText("no built-in structure 'unobtainium'");
+  await expect(broken.getByTestId('repeat-a')).toHaveValue('2');
+  await broken.close();
+});
+
+/** Share of pixels that differ between two screenshots of the same size. */
+function changedShare(a: Buffer, b: Buffer): number {
+  const x = decodePng(a).rgba;
+  const y = decodePng(b).rgba;
+  if (x.length !== y.length) return 1;
+  let n = 0;
+  for (let k = 0; k < x.length; k += 4) if (Math.abs(x[k] - y[k]) + Math.abs(x[k + 1] - y[k + 1]) + Math.abs(x[k + 2] - y[k + 2]) > 30) n++;
+  return n / (x.length / 4);
+}

@@ -18,8 +18,8 @@ const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine
 const S_SITE = pristine.species.indexOf('S');
 const MO_SITE = pristine.species.lastIndexOf('Mo');
 
-async function openEditor(page: Page, navigate = true): Promise<void> {
-  if (navigate) await page.goto('/');
+async function openEditor(page: Page): Promise<void> {
+  await page.goto('/');
   await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('mode-defects').click();
   await expect(page.getByRole('region', { name: 'Defect editor' })).toBeVisible();
@@ -152,7 +152,8 @@ test('the editor and its model work offline after the first visit', async ({ pag
   await waitForServiceWorker(page);
   await context.setOffline(true);
   await page.reload();
-  await openEditor(page, false);
+  // The link (URL fragment) keeps the editor open across the reload.
+  await expect(page.getByRole('region', { name: 'Predictions' })).toContainText('Make a defect', { timeout: 30_000 });
   await applyToSite(page, S_SITE);
   await expect(page.getByTestId('pred-ef')).toHaveText(/eV$/);
   await context.setOffline(false);

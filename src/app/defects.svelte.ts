@@ -6,7 +6,7 @@
 import { DefectEditor } from '../core/defects/editor';
 import type { DefectModel, DefectPrediction } from '../core/defects/predict';
 import type { HostName } from '../core/defects/representation';
-import { formatDefectSpec } from '../core/defects/spec';
+import { formatDefectSpec, parseDefectSpec } from '../core/defects/spec';
 import type { Structure } from '../core/structure';
 import { loadDefectModel } from './defect-model';
 
@@ -107,6 +107,12 @@ export class DefectSession {
   /** Puts the pristine atom back on a site. */
   restore(site: number): void {
     this.editor.setSite(site, this.editor.pristine().species[site]);
+    this.changed();
+  }
+
+  /** Opens a configuration written as HOST:NxN:EDITS (a shared link), undoably. Throws SpecError on a bad one. */
+  loadSpec(spec: string): void {
+    this.editor.load(parseDefectSpec(spec, { allowEmpty: true }));
     this.changed();
   }
 

@@ -123,6 +123,15 @@ export class AppState {
     }
   }
 
+  /** Opens a built-in structure by its id (a shared link), switching to the built-in library. False if there is none. */
+  async openBuiltin(builtinId: string): Promise<boolean> {
+    if (this.datasetId !== BUILTIN_DATASET_ID) await this.openDataset(BUILTIN_DATASET_ID);
+    const r = this.records.find((x) => (x.data.properties as Record<string, unknown> | undefined)?.builtin === builtinId);
+    if (!r) return false;
+    await this.open(r.id);
+    return true;
+  }
+
   /** Imports files into the open dataset (or a new one if the built-in library is open). All or nothing. */
   async importFiles(files: File[]): Promise<boolean> {
     if (!this.library || files.length === 0) return false;

@@ -87,6 +87,11 @@ export class DefectEditor {
     this.commit({ host, size, edits: [] });
   }
 
+  /** Replaces the whole configuration in one undoable step (a shared link, a saved record). */
+  load(other: DefectEditor): void {
+    this.commit(other.state);
+  }
+
   clear(): void {
     if (this.current.edits.length) this.commit({ ...this.current, edits: [] });
   }

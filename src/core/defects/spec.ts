@@ -17,7 +17,8 @@ export class SpecError extends Error {
   }
 }
 
-export function parseDefectSpec(text: string): DefectEditor {
+/** `allowEmpty`: a pristine supercell (`MoS2:5x5:`) is accepted, for links to the editor; the CLI needs a defect. */
+export function parseDefectSpec(text: string, opts: { allowEmpty?: boolean } = {}): DefectEditor {
   const m = /^\s*([A-Za-z0-9]+):(\d+)x(\d+):(.*?)\s*$/.exec(text);
   if (!m) throw new SpecError(`'${text}' is not HOST:NxN:EDITS (e.g. MoS2:5x5:V@1,W@0)`);
   const [, hostText, nText, n2Text, editsText] = m;
@@ -37,7 +38,7 @@ export function parseDefectSpec(text: string): DefectEditor {
     if (symbol !== null && !isElementSymbol(symbol)) throw new SpecError(`'${symbol}' is not an element symbol`);
     editor.setSite(site, symbol);
   }
-  if (editor.state.edits.length === 0) throw new SpecError('no defects: give at least one edit that changes a site');
+  if (editor.state.edits.length === 0 && !opts.allowEmpty) throw new SpecError('no defects: give at least one edit that changes a site');
   return editor;
 }
 
