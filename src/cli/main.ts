@@ -31,7 +31,11 @@ Commands:
       Formation energy per defect site and HOMO-LUMO gap (eV) from the
       sparse-representation MEGNet, as JSON. SPEC is HOST:NxN:EDITS, e.g.
       MoS2:5x5:V@1,W@0 (V@site: vacancy; El@site: substitution; sites index
-      the pristine supercell); FILE holds {"spec": ...} or a list of them.
+      the pristine supercell); FILE holds {"spec": ...} or a list of them,
+      or is a structure file (CIF, POSCAR, XYZ, JSON) of a defective n x n
+      supercell of a host: host, size, vacancies and substitutions are found
+      by matching it to the pristine supercell (cell within 2 %, every atom
+      within 0.3 Å of a site) and printed with the prediction.
   properties FILE... [--backend wasm|cpu|webgpu] [--model PATH]
       Formation energy (eV/atom), band gap (eV) and energy above hull
       (eV/atom) of every structure in the files (every frame of a

@@ -2,13 +2,20 @@
  * `latticelab predict SPEC|FILE [--model PATH]`: formation energy per defect
  * site and HOMO−LUMO gap from the project's sparse-representation MEGNet.
  * SPEC is `HOST:NxN:EDITS` (src/core/defects/spec.ts); FILE is a JSON file
- * holding such a spec (`{"spec": "..."}`) or a list of them.
+ * holding such a spec (`{"spec": "..."}`) or a list of them, or a structure
+ * file (CIF, POSCAR, extended XYZ, Lattice Lab JSON) of a defective n x n
+ * supercell of a host, read in the editor's terms by
+ * src/core/defects/match.ts (one prediction per structure in the file).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DefectEditor } from '../core/defects/editor';
+import { matchDefectStructure } from '../core/defects/match';
 import { describeMembers, type ModelManifest } from '../core/defects/model-file';
 import { DefectModel } from '../core/defects/predict';
 import { formatDefectSpec, parseDefectSpec, SpecError } from '../core/defects/spec';
+import { detectFormat, readStructures } from '../core/formats/index';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/defects/export/megnet-sparse.json', import.meta.url));
 
@@ -26,36 +33,75 @@ export function loadModel(manifestPath: string): DefectModel {
   return new DefectModel(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
 }
 
-function specsOf(arg: string): string[] {
-  if (!existsSync(arg)) return [arg];
+/** One configuration to predict, and the structure file it was read from, if any. */
+interface Input {
+  editor: DefectEditor;
+  file?: { path: string; structure?: number; maxDeviation: number };
+}
+
+function editorOf(spec: string): DefectEditor {
+  try {
+    return parseDefectSpec(spec);
+  } catch (e) {
+    if (e instanceof SpecError) throw new PredictInputError(e.message);
+    throw e;
+  }
+}
+
+/** A Lattice Lab structure file rather than a list of specs: objects with a lattice. */
+function isStructureJson(j: unknown): boolean {
+  const first = Array.isArray(j) ? j[0] : j;
+  return typeof first === 'object' && first !== null && ('lattice' in first || (first as { format?: unknown }).format === 'latticelab-structure');
+}
+
+function inputsOf(arg: string): Input[] {
+  if (!existsSync(arg)) return [{ editor: editorOf(arg) }];
+  const text = readFileSync(arg, 'utf8');
   let j: unknown;
   try {
-    j = JSON.parse(readFileSync(arg, 'utf8'));
+    j = JSON.parse(text);
   } catch {
-    // A structure file (CIF, POSCAR, …) is the likely mistake: say what predict wants.
-    throw new PredictInputError(`${arg}: not JSON; predict takes a defect spec such as MoS2:5x5:V@1 or a JSON list of them (for a structure file, use \`latticelab properties\`)`);
+    j = undefined;
   }
-  const list = Array.isArray(j) ? j : [j];
-  return list.map((x, i) => {
-    const spec = typeof x === 'string' ? x : (x as { spec?: unknown })?.spec;
-    if (typeof spec !== 'string') throw new PredictInputError(`${arg}: entry ${i} has no "spec" string`);
-    return spec;
+  if (j !== undefined && !isStructureJson(j)) {
+    const list = Array.isArray(j) ? j : [j];
+    return list.map((x, i) => {
+      const spec = typeof x === 'string' ? x : (x as { spec?: unknown })?.spec;
+      if (typeof spec !== 'string') throw new PredictInputError(`${arg}: entry ${i} has no "spec" string`);
+      return { editor: editorOf(spec) };
+    });
+  }
+  if (!detectFormat(basename(arg), text)) {
+    throw new PredictInputError(`${arg}: neither defect specs (JSON) nor a structure file (CIF, POSCAR/CONTCAR/.vasp, extended XYZ, Lattice Lab JSON)`);
+  }
+  // A malformed file is a ParseError naming the file and line (exit code 1 in main.ts).
+  const structures = readStructures(basename(arg), text);
+  return structures.map((s, i) => {
+    const where = structures.length > 1 ? `${arg}: structure ${i + 1}` : arg;
+    const r = matchDefectStructure(s);
+    if (!r.ok) throw new PredictInputError(`${where}: ${r.reason}`);
+    const { host, size, edits, maxDeviation } = r.match;
+    if (!edits.length) {
+      throw new PredictInputError(`${where}: a pristine ${host} ${size}x${size} supercell, no vacancies or substitutions; the model predicts the formation energy and gap of defects, so there is nothing to predict`);
+    }
+    return { editor: new DefectEditor({ host, size, edits }), file: { path: arg, ...(structures.length > 1 ? { structure: i + 1 } : {}), maxDeviation } };
   });
 }
 
+/** Vanadium (Z = 23) cannot be written in a spec, where V is the vacancy (spec.ts). */
+const VANADIUM = 23;
+
 export function predictJson(arg: string, modelPath: string): unknown[] {
   const model = loadModel(modelPath);
-  return specsOf(arg).map((text) => {
-    let editor;
-    try {
-      editor = parseDefectSpec(text);
-    } catch (e) {
-      if (e instanceof SpecError) throw new PredictInputError(e.message);
-      throw e;
-    }
+  return inputsOf(arg).map(({ editor, file }) => {
     const p = model.predict(editor.config());
+    const writable = !editor.state.edits.some(([, z]) => z === VANADIUM);
     return {
-      spec: formatDefectSpec(editor),
+      // Where a structure file was read: which host and supercell it was matched to, and how closely.
+      ...(file ? { file: file.path, ...(file.structure ? { structure: file.structure } : {}), host: editor.state.host, size: editor.state.size } : {}),
+      spec: writable ? formatDefectSpec(editor) : null,
+      ...(writable ? {} : { specNote: 'a vanadium substitution cannot be written as a spec, where V is the vacancy' }),
+      ...(file ? { maxDeviation_A: Number(file.maxDeviation.toFixed(4)) } : {}),
       sites: editor.structure().numSites,
       formationEnergyPerSite_eV: Number(p.formationEnergy.toFixed(4)),
       gap_eV: Number(p.gap.toFixed(4)),

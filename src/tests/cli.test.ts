@@ -74,7 +74,7 @@ describe('the CLI never prints a stack trace (issue 26)', () => {
     }
   };
   it.each([
-    ['predict with a structure file', ['predict', poscar], /not JSON; predict takes a defect spec/],
+    ['predict with a structure file it cannot map', ['predict', poscar], /POSCAR: the cell is the 1x1 cell of MoS2; the editor takes 2x2 to 10x10 supercells/],
     ['convert -o into a missing folder', ['convert', poscar, '-o', join(dir, 'no-such-folder', 'x.cif')], /no-such-folder\/x\.cif: no such file or folder/],
     ['neighbors with an absurd cutoff', ['neighbors', poscar, '--cutoff', '1e6'], /neighbour list would have about .* edges/],
     ['a file with an absurd cell', ['convert', join(dir, 'huge.vasp')], /huge\.vasp, line 3: cell length a is not finite/],
