@@ -1,0 +1,66 @@
+/**
+ * Presentation mode for a conference screen (issue 30): entering and
+ * leaving, dark and large, the crystal turning, the attract loop touring the
+ * library and the defect editor on its own and stopping when touched; the
+ * keyboard shortcuts listed on '?'.
+ */
+import { expect, test } from '@playwright/test';
+
+test('presentation mode: dark, large, turning, touring on its own until touched; Esc leaves', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/');
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  const app = page.locator('.app');
+  const fontBefore = await app.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+
+  await page.getByTestId('present').click();
+  await expect(app).toHaveClass(/presenting/);
+  expect(await app.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(15, 17, 21)');
+  expect(await app.evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBeGreaterThan(fontBefore * 1.2);
+  await expect(page.getByTestId('presentation-caption')).toContainText('built-in library');
+
+  // The crystal turns by itself.
+  const first = await page.getByTestId('viewer').screenshot();
+  await expect.poll(async () => Buffer.compare(await page.getByTestId('viewer').screenshot(), first) !== 0, { timeout: 10_000 }).toBe(true);
+
+  // The tour reaches the defect editor and places a defect with nobody touching anything.
+  await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true', { timeout: 30_000 });
+  await expect(page.getByTestId('presentation-caption')).toContainText('Point defects');
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1, { timeout: 30_000 });
+
+  // A touch hands the screen over: the tour stops where it is.
+  await page.mouse.click(5, 300);
+  await expect(page.getByTestId('presentation-caption')).toContainText('Your turn');
+  const defectsNow = await page.getByTestId('defect-list').getByRole('listitem').count();
+  await page.waitForTimeout(5000);
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(defectsNow);
+  await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true');
+
+  // Esc leaves presentation mode.
+  await page.keyboard.press('Escape');
+  await expect(app).not.toHaveClass(/presenting/);
+  await expect(page.getByTestId('presentation-caption')).toHaveCount(0);
+
+  // P enters it from the keyboard too.
+  await page.keyboard.press('p');
+  await expect(app).toHaveClass(/presenting/);
+  await page.keyboard.press('p'); // the tour runs: P leaves
+  await expect(app).not.toHaveClass(/presenting/);
+});
+
+test("'?' lists the keyboard shortcuts, and they work", async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('shortcuts')).toContainText('presentation mode');
+  await expect(page.getByTestId('shortcuts')).toContainText('view along the a, b or c axis');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('shortcuts')).toHaveCount(0);
+  await page.keyboard.press('2');
+  await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('1');
+  await expect(page.getByTestId('mode-library')).toHaveAttribute('aria-pressed', 'true');
+  // Typing in a field is never taken for a shortcut.
+  await page.getByTestId('search').fill('2');
+  await expect(page.getByTestId('mode-library')).toHaveAttribute('aria-pressed', 'true');
+});
