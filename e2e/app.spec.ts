@@ -371,3 +371,17 @@ test('Measure: click atoms for their distance and the angle between them (issue 
   await page.getByTestId('mode-defects').click();
   await expect(page.getByTestId('measure-toggle')).toHaveCount(0);
 });
+
+test('polyhedra: the TiO6 octahedra of SrTiO3 are drawn on request and kept in the link (issue 30)', async ({ page }) => {
+  await page.goto('/#s=srtio3');
+  await expect(page.getByTestId('structure-title')).toHaveText(/Strontium titanate/, { timeout: 30_000 });
+  await page.addStyleTag({ content: '.camera, .legend { opacity: 0 !important; }' });
+  await expect(page.getByTestId('render-info')).toBeVisible();
+  const plain = await page.getByTestId('viewer').screenshot();
+  await page.getByTestId('polyhedra-toggle').check();
+  // The octahedron fills much of the cell: a large part of the picture changes.
+  await expect.poll(async () => changedShare(await page.getByTestId('viewer').screenshot(), plain)).toBeGreaterThan(0.02);
+  await expect(page).toHaveURL(/show=polyhedra/);
+  await page.reload();
+  await expect(page.getByTestId('polyhedra-toggle')).toBeChecked({ timeout: 30_000 });
+});

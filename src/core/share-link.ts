@@ -29,6 +29,7 @@ export interface SharedScene {
   axes?: boolean;
   labels?: boolean;
   ghosts?: boolean;
+  polyhedra?: boolean;
   /** 3Dmol's view: translation (3), zoom, rotation quaternion (4). */
   view?: number[];
   /** Defect configuration, HOST:NxN:EDITS (defect mode; edits may be empty). */
@@ -37,7 +38,7 @@ export interface SharedScene {
 
 const MODES: SharedMode[] = ['library', 'defects', 'generate'];
 const STYLES: SharedStyle[] = ['ball-and-stick', 'spacefill', 'sticks'];
-const TOGGLES = ['cell', 'axes', 'labels', 'ghosts'] as const;
+const TOGGLES = ['cell', 'axes', 'labels', 'ghosts', 'polyhedra'] as const;
 
 /** Writes the scene as a fragment (without '#'); only what differs from a fresh start. */
 export function encodeScene(s: SharedScene): string {

@@ -14,7 +14,9 @@ describe('allNeighbors (the cell list behind findBonds)', () => {
     it(`matches neighborsOf site by site: ${name}`, () => {
       const s = new Structure({ lattice: input.lattice, pbc: input.pbc, species: input.frac.map(() => 'C'), frac: input.frac });
       const all = allNeighbors(s, input.cutoff);
-      for (let i = 0; i < s.numSites; i++) {
+      // The reference is quadratic: every site of the small cases, an even sample of ~60 of the large ones.
+      const step = Math.ceil(s.numSites / 60);
+      for (let i = 0; i < s.numSites; i += step) {
         const want = neighborsOf(s, i, input.cutoff);
         const got = all[i];
         expect(got.map((n) => `${n.j}:${n.image}`)).toEqual(want.map((n) => `${n.j}:${n.image}`));
