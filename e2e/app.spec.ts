@@ -385,3 +385,15 @@ test('polyhedra: the TiO6 octahedra of SrTiO3 are drawn on request and kept in t
   await page.reload();
   await expect(page.getByTestId('polyhedra-toggle')).toBeChecked({ timeout: 30_000 });
 });
+
+test('primitive and conventional cells of the open crystal (issue 30)', async ({ page }) => {
+  await page.goto('/#s=si');
+  await expect(page.getByTestId('structure-title')).toHaveText('Silicon', { timeout: 30_000 });
+  await page.getByTestId('cell-primitive').click();
+  await expect(page.getByTestId('structure-title')).toContainText('primitive cell');
+  await expect(page.getByTestId('render-info')).toContainText(/^2 atoms/);
+  await expect(page.getByTestId('spacegroup')).toHaveText('F d -3 m (227)');
+  await page.getByTestId('cell-conventional').click();
+  await expect(page.getByTestId('render-info')).toContainText(/^8 atoms/);
+  await expect(page.getByTestId('structure-title')).toContainText('conventional cell');
+});

@@ -123,6 +123,12 @@ export class AppState {
     }
   }
 
+  /** Shows another cell of the open structure (primitive, conventional); the record in the list stays selected. */
+  showCell(s: Structure): void {
+    this.structure = s;
+    this.symmetry = this.safeSymmetry(s);
+  }
+
   /** Opens a built-in structure by its id (a shared link), switching to the built-in library. False if there is none. */
   async openBuiltin(builtinId: string): Promise<boolean> {
     if (this.datasetId !== BUILTIN_DATASET_ID) await this.openDataset(BUILTIN_DATASET_ID);

@@ -1,6 +1,7 @@
 import init, { analyze_cell, type InitInput, type MoyoCell } from '@spglib/moyo-wasm';
-import { elementBySymbol } from './elements';
-import type { Structure } from './structure';
+import { elementBySymbol, elementByZ } from './elements';
+import type { Vec3 } from './math3';
+import { Structure } from './structure';
 
 /**
  * Space group and Wyckoff letters from moyo (https://github.com/spglib/moyo),
@@ -70,4 +71,34 @@ export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): Symmet
     wyckoffs: d.wyckoffs,
     symprec,
   };
+}
+
+/**
+ * The standardised conventional and primitive cells (moyo's std_cell and
+ * prim_std_cell: the International Tables setting, possibly rotated), as new
+ * structures titled after the input. Refused for partial occupancy (the
+ * analysis sees species, not occupancies) and non-periodic structures.
+ */
+export function standardCells(s: Structure, symprec = DEFAULT_SYMPREC): { conventional: Structure; primitive: Structure; symbol: string } {
+  if (s.occupancy?.some((o) => o < 1)) throw new Error('a structure with partially occupied sites has no standard cell here');
+  if (!s.pbc.every(Boolean)) throw new Error('only a crystal periodic in all three directions has a standard cell');
+  if (s.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
+  const cell: MoyoCell = {
+    lattice: { basis: s.lattice.matrix.flat() as MoyoCell['lattice']['basis'] },
+    positions: s.frac.map((f) => [f[0], f[1], f[2]]),
+    numbers: s.species.map((el) => elementBySymbol(el)?.Z ?? 0),
+  };
+  const d = analyze_cell(JSON.stringify(cell), symprec, 'Standard');
+  // moyo writes the basis back as it read it: three lattice vectors, one after the other.
+  const toStructure = (c: MoyoCell, what: string) => {
+    const b = c.lattice.basis;
+    return new Structure({
+      lattice: [[b[0], b[1], b[2]], [b[3], b[4], b[5]], [b[6], b[7], b[8]]],
+      species: c.numbers.map((z) => elementByZ(z)?.symbol ?? 'X'),
+      frac: c.positions.map((p) => [p[0], p[1], p[2]] as Vec3),
+      title: `${s.title} (${what} cell, ${d.hm_symbol})`,
+      properties: { ...s.properties, cell: what },
+    });
+  };
+  return { conventional: toStructure(d.std_cell, 'conventional'), primitive: toStructure(d.prim_std_cell, 'primitive'), symbol: d.hm_symbol };
 }
