@@ -7,7 +7,7 @@
 import { expect, test } from '@playwright/test';
 
 test('presentation mode: dark, large, turning, touring on its own until touched; Esc leaves', async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   await page.goto('/');
   await expect(page.getByTestId('structure-list').getByRole('option').first()).toBeVisible({ timeout: 30_000 });
   const app = page.locator('.app');
@@ -21,12 +21,12 @@ test('presentation mode: dark, large, turning, touring on its own until touched;
 
   // The crystal turns by itself.
   const first = await page.getByTestId('viewer').screenshot();
-  await expect.poll(async () => Buffer.compare(await page.getByTestId('viewer').screenshot(), first) !== 0, { timeout: 10_000 }).toBe(true);
+  await expect.poll(async () => Buffer.compare(await page.getByTestId('viewer').screenshot(), first) !== 0, { timeout: 20_000 }).toBe(true);
 
   // The tour reaches the defect editor and places a defect with nobody touching anything.
-  await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true', { timeout: 30_000 });
+  await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true', { timeout: 45_000 });
   await expect(page.getByTestId('presentation-caption')).toContainText('Point defects');
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1, { timeout: 45_000 });
 
   // A touch hands the screen over: the tour stops where it is.
   await page.mouse.click(5, 300);
