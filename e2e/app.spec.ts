@@ -397,3 +397,37 @@ test('primitive and conventional cells of the open crystal (issue 30)', async ({
   await expect(page.getByTestId('render-info')).toContainText(/^8 atoms/);
   await expect(page.getByTestId('structure-title')).toContainText('conventional cell');
 });
+
+test('PNG export: 2x or 4x, transparent background, cropped to the crystal (issue 30)', async ({ page }) => {
+  await page.goto('/#s=si');
+  await expect(page.getByTestId('structure-title')).toHaveText('Silicon', { timeout: 30_000 });
+  await expect(page.getByTestId('render-info')).toBeVisible();
+  const view = (await page.getByTestId('viewer').boundingBox())!;
+  const save = async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('png-save').click()]);
+    expect(dl.suggestedFilename()).toBe('Silicon.png');
+    return decodePng(Buffer.concat(await (await dl.createReadStream()).toArray()));
+  };
+  // As on screen, uncropped: the canvas itself.
+  await page.getByTestId('png-button').click();
+  await page.getByTestId('png-scale').selectOption('1');
+  await page.getByTestId('png-crop').uncheck();
+  const plain = await save();
+  expect(Math.abs(plain.width - view.width)).toBeLessThanOrEqual(2);
+  // 2x, transparent, cropped: twice the pixels of the crystal, nothing else, see-through around it.
+  await page.getByTestId('png-button').click();
+  await page.getByTestId('png-scale').selectOption('2');
+  await page.getByTestId('png-transparent').check();
+  await page.getByTestId('png-crop').check();
+  const big = await save();
+  expect(big.width).toBeLessThan(2 * view.width);
+  expect(big.width).toBeGreaterThan(0.6 * view.width);
+  expect(big.rgba[3]).toBe(0); // top-left corner: transparent
+  let opaque = 0;
+  for (let k = 3; k < big.rgba.length; k += 4) if (big.rgba[k] > 200) opaque++;
+  expect(opaque / (big.width * big.height)).toBeGreaterThan(0.1);
+  // The view on screen is back as it was.
+  await expect(page.getByTestId('render-info')).toBeVisible();
+  const after = (await page.getByTestId('viewer').boundingBox())!;
+  expect(after.width).toBeCloseTo(view.width, 0);
+});
