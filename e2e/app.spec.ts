@@ -431,3 +431,26 @@ test('PNG export: 2x or 4x, transparent background, cropped to the crystal (issu
   const after = (await page.getByTestId('viewer').boundingBox())!;
   expect(after.width).toBeCloseTo(view.width, 0);
 });
+
+test('bond rules per element pair: Mo–Mo added, Mo–S removed, kept across a reload, back to automatic (issue 30)', async ({ page }) => {
+  await page.goto('/#s=mos2-monolayer');
+  await expect(page.getByTestId('structure-title')).toHaveText('MoS₂ monolayer (2H)', { timeout: 30_000 });
+  const auto = buildScene(builtinById('mos2-monolayer')!.build(), findBonds(builtinById('mos2-monolayer')!.build()), [1, 1, 1], true).bonds.length;
+  await expect(page.getByTestId('render-info')).toContainText(` · ${auto} bonds · `);
+  await page.getByTestId('bond-rules').locator('summary').click();
+  await page.getByTestId('bond-rule-Mo-S').selectOption('never');
+  await expect(page.getByTestId('render-info')).toContainText(' · 0 bonds · ');
+  await page.getByTestId('bond-rule-Mo-S').selectOption('auto');
+  await page.getByTestId('bond-rule-Mo-Mo').selectOption('max');
+  await page.getByTestId('bond-max-Mo-Mo').fill('3.3');
+  await page.getByTestId('bond-max-Mo-Mo').dispatchEvent('change');
+  const s = builtinById('mos2-monolayer')!.build();
+  const withMoMo = buildScene(s, findBonds(s, { 'Mo-Mo': 3.3 }), [1, 1, 1], true).bonds.length;
+  expect(withMoMo).toBeGreaterThan(auto);
+  await expect(page.getByTestId('render-info')).toContainText(` · ${withMoMo} bonds · `);
+  await page.reload();
+  await expect(page.getByTestId('render-info')).toContainText(` · ${withMoMo} bonds · `, { timeout: 30_000 });
+  await page.getByTestId('bond-rules').locator('summary').click();
+  await page.getByTestId('bond-rules-reset').click();
+  await expect(page.getByTestId('render-info')).toContainText(` · ${auto} bonds · `);
+});

@@ -144,12 +144,25 @@ export function allNeighbors(s: Structure, cutoff: number): Neighbor[][] {
 
 const key = (j: number, image: Vec3) => `${j}:${image[0]},${image[1]},${image[2]}`;
 
-/** Every bond once (i < j, or i == j with the image in a canonical half-space), by the rule above. */
-export function findBonds(s: Structure): Bond[] {
+/**
+ * The user's own rule for some element pairs, over the automatic one: a
+ * maximum distance (Å), or null for "never bonded". Keys are pairKey(a, b).
+ * A chemist who wants the Mo–Mo contacts of MoS2, or no Sr–O bonds in
+ * SrTiO3, sets them here (the viewer's "Bond rules").
+ */
+export type BondRules = Readonly<Record<string, number | null>>;
+
+/** "Mo-S" for (S, Mo) and (Mo, S): one key per unordered pair. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
+}
+
+/** Every bond once (i < j, or i == j with the image in a canonical half-space), by the rule above and the user's `rules`. */
+export function findBonds(s: Structure, rules: BondRules = {}): Bond[] {
   const hasNonMetal = containsNonMetal(s.species);
   const elements = [...new Set(s.species)];
   let maxCut = 0;
-  for (const a of elements) for (const b of elements) maxCut = Math.max(maxCut, bondCutoff(a, b, hasNonMetal));
+  for (const a of elements) for (const b of elements) maxCut = Math.max(maxCut, rules[pairKey(a, b)] ?? bondCutoff(a, b, hasNonMetal));
   const near = allNeighbors(s, maxCut);
   const within = (i: number, n: Neighbor) => n.distance < bondCutoff(s.species[i], s.species[n.j], hasNonMetal);
   let bonded: (i: number, n: Neighbor) => boolean;
@@ -167,27 +180,41 @@ export function findBonds(s: Structure): Bond[] {
       anions[n.j].some((a) => anionKeys[i].has(key(a.j, [a.image[0] + n.image[0], a.image[1] + n.image[1], a.image[2] + n.image[2]])));
     bonded = (i, n) => within(i, n) && (NON_METALS.has(s.species[i]) || NON_METALS.has(s.species[n.j]) || !bridged(i, n));
   }
+  // A pair the user has ruled on follows the rule alone: bonded within its distance, never if null.
+  const decide = (i: number, n: Neighbor): boolean => {
+    const k = pairKey(s.species[i], s.species[n.j]);
+    if (k in rules) {
+      const max = rules[k];
+      return max !== null && n.distance < max;
+    }
+    return bonded(i, n);
+  };
   const bonds: Bond[] = [];
   for (let i = 0; i < s.numSites; i++) {
     for (const n of near[i]) {
       if (n.j < i) continue;
       if (n.j === i && !positiveImage(n.image)) continue;
-      if (bonded(i, n)) bonds.push({ i, j: n.j, image: n.image, distance: n.distance });
+      if (decide(i, n)) bonds.push({ i, j: n.j, image: n.image, distance: n.distance });
     }
   }
   return bonds;
 }
 
-const bondCache = new WeakMap<Structure, Bond[]>();
+const bondCache = new WeakMap<Structure, { rules: string; bonds: Bond[] }>();
 
-/** findBonds, once per structure (structures are immutable): the viewer and the properties panel share it. */
-export function bondsOf(s: Structure): Bond[] {
-  let b = bondCache.get(s);
-  if (!b) {
-    b = findBonds(s);
-    bondCache.set(s, b);
-  }
-  return b;
+/** findBonds, once per structure and rule set (structures are immutable): the viewer and the properties panel share it. */
+export function bondsOf(s: Structure, rules: BondRules = {}): Bond[] {
+  const key = JSON.stringify(Object.entries(rules).sort());
+  const hit = bondCache.get(s);
+  if (hit && hit.rules === key) return hit.bonds;
+  const bonds = findBonds(s, rules);
+  bondCache.set(s, { rules: key, bonds });
+  return bonds;
+}
+
+/** What the automatic rule allows for a pair in this structure (Å): the distance below which it may bond. */
+export function automaticCutoff(s: Structure, a: string, b: string): number {
+  return bondCutoff(a, b, containsNonMetal(s.species));
 }
 
 /** Site i's bonded neighbours (from findBonds' list), nearest first. */

@@ -149,3 +149,32 @@ describe('bonds a chemist accepts (issue 30): cation–anion bonds, bridged meta
     expect(new Set(counts).size).toBe(1);
   });
 });
+
+describe('bond rules set by the user', () => {
+  it('adds the Mo–Mo contacts of MoS2, removes Mo–S, and leaves other pairs to the automatic rule', async () => {
+    const { pairKey } = await import('../core/bonds');
+    const mos2 = build('mos2-monolayer');
+    const pairs = (bonds: ReturnType<typeof findBonds>) => new Set(bonds.map((b) => pairKey(mos2.species[b.i], mos2.species[b.j])));
+    expect(pairs(findBonds(mos2))).toEqual(new Set(['Mo-S']));
+    const withMoMo = findBonds(mos2, { 'Mo-Mo': 3.3 });
+    expect(pairs(withMoMo)).toEqual(new Set(['Mo-S', 'Mo-Mo']));
+    // a = 3.16 Å: each Mo has six Mo neighbours in the plane, three bonds per Mo counted once.
+    expect(withMoMo.filter((b) => mos2.species[b.i] === 'Mo' && mos2.species[b.j] === 'Mo')).toHaveLength(3);
+    expect(findBonds(mos2, { 'Mo-S': null })).toHaveLength(0);
+    // A maximum below the Mo–S distance (2.41 Å) removes them too; above keeps them.
+    expect(findBonds(mos2, { 'Mo-S': 2.3 })).toHaveLength(0);
+    expect(findBonds(mos2, { 'Mo-S': 2.5 })).toHaveLength(6);
+    expect(pairKey('S', 'Mo')).toBe('Mo-S');
+  });
+
+  it('caches per rule set: a new rule gives new bonds, the same rule the same array', async () => {
+    const { bondsOf } = await import('../core/bonds');
+    const s = build('mos2-monolayer');
+    const a = bondsOf(s);
+    expect(bondsOf(s)).toBe(a);
+    const b = bondsOf(s, { 'Mo-Mo': 3.3 });
+    expect(b).not.toBe(a);
+    expect(b.length).toBe(a.length + 3);
+    expect(bondsOf(s, { 'Mo-Mo': 3.3 })).toBe(b);
+  });
+});
