@@ -116,6 +116,17 @@ function readInput(file: string, io: Io): Structure[] | null {
   return readStructures(basename(file), text);
 }
 
+/** readInput for commands that take many files: a file that cannot be read or parsed is said in one line and skipped (null). */
+function readInputOrSay(file: string, io: Io): Structure[] | null {
+  try {
+    return readInput(file, io);
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    io.err(`latticelab: ${e.message}\n`);
+    return null;
+  }
+}
+
 function pickIndex(structures: Structure[], index: string | undefined): Structure[] {
   if (index === undefined) return structures;
   const k = Number(index);
@@ -222,14 +233,7 @@ async function properties(args: string[], io: Io): Promise<number> {
   }
   let failed = 0;
   for (const file of args) {
-    let read: Structure[] | null;
-    try {
-      read = readInput(file, io);
-    } catch (e) {
-      if (!(e instanceof ParseError)) throw e;
-      io.err(`latticelab: ${e.message}\n`);
-      read = null;
-    }
+    const read = readInputOrSay(file, io);
     if (!read) {
       failed++;
       continue;
@@ -260,14 +264,7 @@ async function xrd(args: string[], io: Io): Promise<number> {
   if (typeof range === 'string') throw new UsageError(range);
   let failed = 0;
   for (const file of args) {
-    let read: Structure[] | null;
-    try {
-      read = readInput(file, io);
-    } catch (e) {
-      if (!(e instanceof ParseError)) throw e;
-      io.err(`latticelab: ${e.message}\n`);
-      read = null;
-    }
+    const read = readInputOrSay(file, io);
     if (!read) {
       failed++;
       continue;

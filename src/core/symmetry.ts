@@ -56,13 +56,7 @@ export class SymmetryTooLarge extends Error {
  * Throws SymmetryTooLarge above SYMMETRY_MAX_SITES.
  */
 export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): SymmetryInfo {
-  if (s.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
-  const cell: MoyoCell = {
-    lattice: { basis: s.lattice.matrix.flat() as MoyoCell['lattice']['basis'] },
-    positions: s.frac.map((f) => [f[0], f[1], f[2]]),
-    numbers: s.species.map((el) => elementBySymbol(el)?.Z ?? 0),
-  };
-  const d = analyze_cell(JSON.stringify(cell), symprec, 'Standard');
+  const d = moyoDataset(s, symprec);
   return {
     number: d.number,
     symbol: d.hm_symbol,
@@ -71,6 +65,17 @@ export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): Symmet
     wyckoffs: d.wyckoffs,
     symprec,
   };
+}
+
+/** moyo's analysis of a structure (lattice vectors as rows, site numbers as Z). Throws SymmetryTooLarge above the cap. */
+function moyoDataset(s: Structure, symprec: number) {
+  if (s.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
+  const cell: MoyoCell = {
+    lattice: { basis: s.lattice.matrix.flat() as MoyoCell['lattice']['basis'] },
+    positions: s.frac.map((f) => [f[0], f[1], f[2]]),
+    numbers: s.species.map((el) => elementBySymbol(el)?.Z ?? 0),
+  };
+  return analyze_cell(JSON.stringify(cell), symprec, 'Standard');
 }
 
 /**
@@ -82,13 +87,7 @@ export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): Symmet
 export function standardCells(s: Structure, symprec = DEFAULT_SYMPREC): { conventional: Structure; primitive: Structure; symbol: string } {
   if (s.occupancy?.some((o) => o < 1)) throw new Error('a structure with partially occupied sites has no standard cell here');
   if (!s.pbc.every(Boolean)) throw new Error('only a crystal periodic in all three directions has a standard cell');
-  if (s.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
-  const cell: MoyoCell = {
-    lattice: { basis: s.lattice.matrix.flat() as MoyoCell['lattice']['basis'] },
-    positions: s.frac.map((f) => [f[0], f[1], f[2]]),
-    numbers: s.species.map((el) => elementBySymbol(el)?.Z ?? 0),
-  };
-  const d = analyze_cell(JSON.stringify(cell), symprec, 'Standard');
+  const d = moyoDataset(s, symprec);
   // moyo writes the basis back as it read it: three lattice vectors, one after the other.
   const toStructure = (c: MoyoCell, what: string) => {
     const b = c.lattice.basis;
