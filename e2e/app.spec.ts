@@ -454,3 +454,17 @@ test('bond rules per element pair: Mo–Mo added, Mo–S removed, kept across a 
   await page.getByTestId('bond-rules-reset').click();
   await expect(page.getByTestId('render-info')).toContainText(` · ${auto} bonds · `);
 });
+
+test('the structure on screen downloads as CIF, POSCAR or XYZ, and reads back the same (issue 30)', async ({ page }) => {
+  await page.goto('/#s=tio2-rutile');
+  await expect(page.getByTestId('structure-title')).toHaveText(/Rutile/i, { timeout: 30_000 });
+  const { readStructures } = await import('../src/core/formats/index');
+  for (const [format, ext] of [['cif', 'cif'], ['poscar', 'vasp'], ['xyz', 'xyz']] as const) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`download-${format}`).click()]);
+    expect(dl.suggestedFilename()).toMatch(new RegExp(`\\.${ext}$`));
+    const text = Buffer.concat(await (await dl.createReadStream()).toArray()).toString();
+    const [back] = readStructures(dl.suggestedFilename(), text);
+    expect(back.numSites).toBe(6);
+    expect([...back.species].sort()).toEqual(['O', 'O', 'O', 'O', 'Ti', 'Ti']);
+  }
+});
