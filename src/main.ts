@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import wasmUrl from '@spglib/moyo-wasm/moyo_wasm_bg.wasm?url';
 import App from './App.svelte';
+import './app/theme.css';
 import { initSymmetry } from './core/symmetry';
 
 // Symmetry analysis is needed before the built-in library is seeded; start loading it first.

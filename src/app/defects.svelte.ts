@@ -113,7 +113,8 @@ export class DefectSession {
   /** Opens a configuration written as HOST:NxN:EDITS (a shared link), undoably. Throws SpecError on a bad one. */
   loadSpec(spec: string): void {
     this.editor.load(parseDefectSpec(spec, { allowEmpty: true }));
-    this.changed();
+    // Not a click: no click-to-pixels figure for it (0 = no edit to time).
+    this.changed(0);
   }
 
   setHost(host: HostName, size: number): void {
