@@ -124,6 +124,23 @@ try {
     await page.waitForTimeout(1500); // let the property worker's prediction of the edited supercell finish
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+  // 10^5 atoms (issue 30): a 101,376-atom Si supercell imported as POSCAR, from choosing the file to the drawn view.
+  {
+    await page.getByTestId('mode-library').click();
+    const big = join(dir, 'Si_24x24x22.vasp');
+    writeFileSync(big, writePoscar(repeat(builtinById('si')!.build(), [24, 24, 22]).with({ title: 'Si 24x24x22' })));
+    const t0 = performance.now();
+    await page.getByTestId('file-input').setInputFiles(big);
+    await page.waitForFunction(() => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith('101,376 atoms'), null, { timeout: 600_000 });
+    const wall = performance.now() - t0;
+    const info = (await page.getByTestId('render-info').textContent()) ?? '';
+    console.log('');
+    console.log('| 10^5 atoms (Si 24x24x22, POSCAR) | |');
+    console.log('|---|---|');
+    console.log(`| render info | ${info} |`);
+    console.log(`| file chosen to view drawn, wall (ms) | ${wall.toFixed(0)} |`);
+  }
   console.log('');
   console.log('| defect edits, 10x10 MoS2 (300 atoms) | median | min | max |');
   console.log('|---|---|---|---|');
