@@ -165,6 +165,35 @@ Ni1 1.0 1.0 -2.0
     expect(s.properties.magneticMoments).toEqual({ Ni1: [1, 1, -2] });
   });
 
+  it('gives every site its own moment: reversed by the time-reversing centrings, kept by inversion (an axial vector)', () => {
+    const [s] = readStructures('NiO.mcif', mcif);
+    const moments = s.properties.siteMagneticMoments as number[][];
+    expect(moments).toHaveLength(8);
+    const at = (x: number, y: number, z: number) => {
+      const i = s.frac.findIndex((f) => s.species[s.frac.indexOf(f)] === 'Ni' && [x, y, z].every((v, k) => Math.abs(f[k] - v) < 1e-9));
+      expect(i).toBeGreaterThanOrEqual(0);
+      return moments[i];
+    };
+    // Centrings 1 and 4 (+1) keep the moment; 2 and 3 (-1) reverse it: the antiferromagnet's up and down Ni.
+    expect(at(0, 0, 0)).toEqual([1, 1, -2]);
+    expect(at(0, 0.5, 0.5)).toEqual([1, 1, -2]);
+    expect(at(0.5, 0.5, 0)).toEqual([-1, -1, 2]);
+    expect(at(0.5, 0, 0.5)).toEqual([-1, -1, 2]);
+    // O carries none; the net moment of the cell is zero.
+    s.species.forEach((el, i) => el === 'O' && expect(moments[i]).toEqual([0, 0, 0]));
+    expect([0, 1, 2].map((k) => moments.reduce((sum, m) => sum + m[k], 0))).toEqual([0, 0, 0]);
+  });
+
+  it('turns a moment with a rotation, scaled by the axis lengths of a non-cubic cell', async () => {
+    const { transformMoment, parseMagneticSymop } = await import('../core/formats/symops');
+    // A fourfold rotation about c in a tetragonal cell takes a moment along a to one along b, sign kept (+1).
+    const { op } = parseMagneticSymop('-y,x,z,+1');
+    expect(transformMoment(op, [2, 0, 0], [4, 4, 7])).toEqual([0, 2, 0]);
+    // A twofold axis along c flips an in-plane moment; with time reversal it is restored.
+    expect(transformMoment(parseMagneticSymop('-x,-y,z,+1').op, [1, 0, 0], [3, 4, 5])).toEqual([-1, 0, 0]);
+    expect(transformMoment(parseMagneticSymop('-x,-y,z,-1').op, [1, 0, 0], [3, 4, 5])).toEqual([1, 0, 0]);
+  });
+
   it('refuses a magnetic operation without its time-reversal sign, naming the line', () => {
     expect(() => readStructures('bad.mcif', mcif.replace('2 -x,-y,-z,+1', '2 -x,-y,-z'))).toThrow(/bad\.mcif, line 12: .*time-reversal sign/);
   });

@@ -6,7 +6,7 @@ import { Structure, wrapFrac } from '../structure';
 import { ParseError } from './errors';
 import { checkAtomCount, checkCell, checkFrac } from './sanity';
 import { operationsForSpaceGroup } from './space-group-ops';
-import { type SymOp, applySymop, composeSymops, isIdentity, parseMagneticSymop, parseSymop } from './symops';
+import { type SymOp, applySymop, composeSymops, isIdentity, parseMagneticSymop, parseSymop, transformMoment } from './symops';
 
 /**
  * Crystallographic Information File (CIF 1.1) reader and P1 writer.
@@ -391,7 +391,15 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
 
   const properties: Record<string, unknown> = { cifBlock: block.name };
   const moments = readMoments(block, file);
-  if (moments) properties.magneticMoments = moments;
+  if (moments) {
+    properties.magneticMoments = moments;
+    // Every site's own moment: its asymmetric-unit moment carried by the operation that made it (zero where none is given).
+    const lengths = lattice.abc as Vec3;
+    properties.siteMagneticMoments = expanded.labels.map((label, i) => {
+      const m = moments[label];
+      return m ? transformMoment(expanded.ops[i], m, lengths).map((x) => Math.round(x * 1e6) / 1e6 + 0) : [0, 0, 0];
+    });
+  }
   if (spaceGroup.name) properties.cifSpaceGroup = spaceGroup.name;
   if (spaceGroup.hall) properties.cifSpaceGroupHall = spaceGroup.hall;
   if (spaceGroup.number !== undefined) properties.cifSpaceGroupNumber = spaceGroup.number;
@@ -647,8 +655,8 @@ function readMagneticSymops(block: Block, file: string): SymOp[] | undefined {
 /**
  * Magnetic moments per asymmetric-unit label (in Bohr magnetons along the
  * crystal axes, _atom_site_moment.crystalaxis_x/y/z), for the structure's
- * properties. Symmetry images carry their label; their moments are not
- * transformed here.
+ * properties. Each expanded site's own moment is in siteMagneticMoments
+ * (the reader carries it with the site's operation).
  */
 function readMoments(block: Block, file: string): Record<string, [number, number, number]> | undefined {
   const labels = block.columns.get('_atom_site_moment_label');
@@ -719,6 +727,8 @@ interface ExpandedSites {
   labels: string[];
   frac: Vec3[];
   occupancy: number[];
+  /** The operation that made each site from its asymmetric-unit site (for its magnetic moment). */
+  ops: SymOp[];
   warnings: string[];
 }
 
@@ -728,7 +738,7 @@ interface ExpandedSites {
  * one position are kept, as that is how CIF writes mixed occupancy.
  */
 function expandSites(sites: AsymSite[], ops: SymOp[], lattice: Lattice, tol: number): ExpandedSites {
-  const out: ExpandedSites = { species: [], labels: [], frac: [], occupancy: [], warnings: [] };
+  const out: ExpandedSites = { species: [], labels: [], frac: [], occupancy: [], ops: [], warnings: [] };
   const index = new SiteIndex(lattice, tol);
   const coincident = new Set<string>();
   /** (asymmetric site, expanded site) pairs already merged, so a special position adds its occupancy once. */
@@ -754,6 +764,7 @@ function expandSites(sites: AsymSite[], ops: SymOp[], lattice: Lattice, tol: num
       out.labels.push(site.label);
       out.frac.push(f);
       out.occupancy.push(site.occupancy);
+      out.ops.push(op);
     }
   });
   if (coincident.size > 0) {

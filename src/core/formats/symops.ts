@@ -13,6 +13,8 @@ export interface SymOp {
   readonly translation: Vec3;
   /** The string as written in the file, for messages. */
   readonly source: string;
+  /** Magnetic operations only: the time-reversal sign, which flips magnetic moments. */
+  readonly timeReversal?: 1 | -1;
 }
 
 const AXES = ['x', 'y', 'z'] as const;
@@ -121,12 +123,29 @@ export function parseMagneticSymop(text: string): { op: SymOp; timeReversal: 1 |
   if (parts.length !== 4 || !/^[+-]?1$/.test(parts[3])) {
     throw new Error(`magnetic symmetry operation '${text.trim()}' must have three components and a time-reversal sign (+1 or -1)`);
   }
-  return { op: parseSymop(parts.slice(0, 3).join(',')), timeReversal: parts[3].startsWith('-') ? -1 : 1 };
+  const timeReversal = parts[3].startsWith('-') ? -1 : 1;
+  return { op: { ...parseSymop(parts.slice(0, 3).join(',')), timeReversal }, timeReversal };
 }
 
 /** a ∘ b: apply b, then a (r ↦ R_a (R_b r + t_b) + t_a). */
 export function composeSymops(a: SymOp, b: SymOp): SymOp {
   const R = a.rotation.map((row) => [0, 1, 2].map((j) => row[0] * b.rotation[0][j] + row[1] * b.rotation[1][j] + row[2] * b.rotation[2][j])) as Mat3;
   const t = a.rotation.map((row, i) => row[0] * b.translation[0] + row[1] * b.translation[1] + row[2] * b.translation[2] + a.translation[i]) as Vec3;
-  return { rotation: R, translation: t, source: `${a.source} ∘ ${b.source}` };
+  const magnetic = a.timeReversal !== undefined || b.timeReversal !== undefined;
+  return { rotation: R, translation: t, source: `${a.source} ∘ ${b.source}`, ...(magnetic ? { timeReversal: ((a.timeReversal ?? 1) * (b.timeReversal ?? 1)) as 1 | -1 } : {}) };
+}
+
+/**
+ * A magnetic moment (an axial vector, components in Bohr magnetons along the
+ * unit vectors of a, b, c, as magCIF's crystalaxis_x/y/z) carried by the
+ * operation: m' = θ · det(R) · D R D⁻¹ m, with R acting on fractional
+ * coordinates, D = diag(|a|, |b|, |c|) and θ the time-reversal sign. (An
+ * axial vector does not change sign under inversion, hence det(R).)
+ */
+export function transformMoment(op: SymOp, m: Vec3, lengths: Vec3): Vec3 {
+  const R = op.rotation;
+  const det = R[0][0] * (R[1][1] * R[2][2] - R[1][2] * R[2][1]) - R[0][1] * (R[1][0] * R[2][2] - R[1][2] * R[2][0]) + R[0][2] * (R[1][0] * R[2][1] - R[1][1] * R[2][0]);
+  const sign = (op.timeReversal ?? 1) * Math.sign(det);
+  // (+ 0 turns a -0 into 0, so a moment reads the same whichever operation made it.)
+  return [0, 1, 2].map((i) => sign * lengths[i] * (R[i][0] * (m[0] / lengths[0]) + R[i][1] * (m[1] / lengths[1]) + R[i][2] * (m[2] / lengths[2])) + 0) as Vec3;
 }
