@@ -4,8 +4,9 @@ import App from './App.svelte';
 import './app/theme.css';
 import { initSymmetry } from './core/symmetry';
 
-// Symmetry analysis is needed before the built-in library is seeded; start loading it first.
-await initSymmetry(wasmUrl);
+// Symmetry analysis is needed before the built-in library is seeded: start loading it first, but do not
+// hold the first paint for it (AppState.start waits for it before seeding).
+void initSymmetry(wasmUrl).catch((e: unknown) => console.warn('Symmetry analysis unavailable:', e));
 
 mount(App, { target: document.getElementById('app')! });
 

@@ -1,7 +1,7 @@
 import { MAX_FILE_BYTES, ParseError, readStructures } from '../core/formats/index';
 import { describeParts, importedName } from '../core/formats/import-name';
 import type { Structure } from '../core/structure';
-import { analyzeSymmetry, type SymmetryInfo } from '../core/symmetry';
+import { analyzeSymmetry, type SymmetryInfo, whenSymmetryReady } from '../core/symmetry';
 import { BUILTINS } from '../core/library/builtins';
 import { BUILTIN_DATASET_ID, Library } from '../db/library';
 import { makeRecord, recordStructure } from '../db/records';
@@ -61,6 +61,8 @@ export class AppState {
 
   async start(): Promise<void> {
     try {
+      // The built-in records carry their space group: seed them once moyo's WebAssembly is there.
+      await whenSymmetryReady().catch(() => undefined);
       this.library = await Library.open({
         onBlocked: () => this.notify('warning', 'Lattice Lab is open in another tab with an older version: close it to finish upgrading.'),
         onVersionChange: () => this.notify('warning', 'A newer Lattice Lab opened in another tab: reload this one.'),

@@ -20,14 +20,26 @@ export interface SymmetryInfo {
 }
 
 let ready: Promise<unknown> | undefined;
+let loaded = false;
 
 export function initSymmetry(wasm: InitInput | Promise<InitInput>): Promise<unknown> {
-  ready ??= Promise.resolve(wasm).then((w) => init({ module_or_path: w }));
+  ready ??= Promise.resolve(wasm)
+    .then((w) => init({ module_or_path: w }))
+    .then((m) => {
+      loaded = true;
+      return m;
+    });
   return ready;
 }
 
+/** Whether moyo's WebAssembly is loaded, so the synchronous analysis can run now. */
 export function symmetryReady(): boolean {
-  return ready !== undefined;
+  return loaded;
+}
+
+/** Resolves once initSymmetry's WebAssembly is loaded (at once if it never was asked for: callers then get no symmetry). */
+export function whenSymmetryReady(): Promise<unknown> {
+  return ready ?? Promise.resolve();
 }
 
 /** Default tolerance (Å): loose enough for relaxed DFT cells, as in pymatgen's SpacegroupAnalyzer (0.01). */
