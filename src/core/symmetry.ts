@@ -2,6 +2,7 @@ import init, { analyze_cell, type InitInput, type MoyoCell } from '@spglib/moyo-
 import { elementBySymbol, elementByZ } from './elements';
 import type { Vec3 } from './math3';
 import { Structure } from './structure';
+import { reduceByTranslations } from './primitive';
 
 /**
  * Space group and Wyckoff letters from moyo (https://github.com/spglib/moyo),
@@ -57,7 +58,7 @@ export const SYMMETRY_MAX_SITES = 256;
 
 export class SymmetryTooLarge extends Error {
   constructor(sites: number) {
-    super(`space group not analysed: ${sites} sites is above the ${SYMMETRY_MAX_SITES} this app analyses (moyo's time grows steeply with supercell size)`);
+    super(`space group not analysed: ${sites} sites is above the ${SYMMETRY_MAX_SITES} this app analyses, and the structure is not a supercell of a smaller cell (moyo's time grows steeply with supercell size)`);
     this.name = 'SymmetryTooLarge';
   }
 }
@@ -65,9 +66,19 @@ export class SymmetryTooLarge extends Error {
 /**
  * Analyses a structure; call after initSymmetry has resolved. Partial
  * occupancy is ignored (sites are treated as full), as spglib does.
- * Throws SymmetryTooLarge above SYMMETRY_MAX_SITES.
+ * Above SYMMETRY_MAX_SITES the structure is reduced to its primitive cell by
+ * its pure translations (core/primitive.ts) first; SymmetryTooLarge is
+ * thrown when that cell is still too large (a supercell with a defect has
+ * no pure translations).
  */
 export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): SymmetryInfo {
+  if (s.numSites > SYMMETRY_MAX_SITES) {
+    // A supercell: analyse its primitive cell (found by pure translations), and give each site its primitive site's letter.
+    const reduced = reduceByTranslations(s, symprec);
+    if (!reduced || reduced.primitive.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
+    const info = analyzeSymmetry(reduced.primitive, symprec);
+    return { ...info, wyckoffs: reduced.siteOf.map((k) => info.wyckoffs[k]) };
+  }
   const d = moyoDataset(s, symprec);
   return {
     number: d.number,
