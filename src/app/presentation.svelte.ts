@@ -15,6 +15,10 @@ export class Presentation {
   /** True while the tour runs (nobody has touched the screen since it started). */
   touring = $state(false);
   private tour: AbortController | null = null;
+  /** Full screen was reached since entering; a later exit by the browser (its own Esc) leaves presentation mode. */
+  private wasFullscreen = false;
+  /** An exit we asked for ourselves is on its way: its event must not leave a presentation entered meanwhile. */
+  private ownExit = false;
 
   constructor(
     private readonly actions: AttractActions,
@@ -32,7 +36,27 @@ export class Presentation {
     this.stopTour();
     this.presenting = false;
     this.caption = '';
-    if (this.hooks.fullscreen !== false && document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+    if (this.hooks.fullscreen !== false && document.fullscreenElement) {
+      this.ownExit = true;
+      void document.exitFullscreen().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The document entered or left full screen. Leaving it with the browser's
+   * own Esc leaves presentation mode too; the exit that leave() asked for
+   * does not, even when its event arrives after P has entered again (the
+   * race that made the e2e test flaky).
+   */
+  fullscreenChanged(isFullscreen: boolean): void {
+    if (isFullscreen) {
+      this.wasFullscreen = true;
+      return;
+    }
+    const browserExit = !this.ownExit && this.wasFullscreen;
+    this.ownExit = false;
+    this.wasFullscreen = false;
+    if (browserExit && this.presenting) this.leave();
   }
 
   startTour(): void {

@@ -42,6 +42,22 @@ describe('presentation mode (state, without a browser)', () => {
     expect(p.caption).toBe('');
   });
 
+  it("leaves when the browser leaves full screen (its own Esc), not when it is not presenting", () => {
+    const p = new Presentation(fakeActions([]), { fullscreen: false, scale: 1 });
+    p.fullscreenChanged(false); // nothing to leave
+    expect(p.presenting).toBe(false);
+    p.enter();
+    p.fullscreenChanged(true);
+    expect(p.presenting).toBe(true);
+    p.fullscreenChanged(false);
+    expect(p.presenting).toBe(false);
+    // Never reached full screen (refused): no exit event can leave it.
+    p.enter();
+    p.fullscreenChanged(false);
+    expect(p.presenting).toBe(true);
+    p.leave();
+  });
+
   it('reports a failing tour step instead of throwing into the page', async () => {
     const errors: string[] = [];
     const p = new Presentation({ ...fakeActions([]), showBuiltin: () => Promise.reject(new Error('no such crystal')) }, { fullscreen: false, scale: 0.001, onError: (m) => errors.push(m) });
