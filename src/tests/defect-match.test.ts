@@ -24,6 +24,7 @@ import { Lattice } from '../core/lattice';
 import type { Mat3, Vec3 } from '../core/math3';
 import { Structure } from '../core/structure';
 import { rng } from './random';
+import { PY, pythonHas } from './python';
 
 const SUBSTITUENTS = VOCABULARY.filter((z) => z > 0).map((z) => elementByZ(z)!.symbol);
 
@@ -254,15 +255,7 @@ describe('what it refuses, in one line', () => {
 
 // --- An independent reference: the Python pipeline's own geometry, written by pymatgen ---
 
-const PY = '/usr/bin/python3';
-const available = (() => {
-  try {
-    execFileSync(PY, ['-c', 'import pymatgen.io.cif, pymatgen.io.ase, ase.build'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const available = pythonHas('pymatgen.io.cif, pymatgen.io.ase, ase.build');
 
 interface Fixture {
   name: string;

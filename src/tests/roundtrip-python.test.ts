@@ -12,16 +12,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeStructures } from '../core/formats/index';
 import { Structure } from '../core/structure';
+import { PY, pythonHas } from './python';
 
-const PY = '/usr/bin/python3';
-const available = (() => {
-  try {
-    execFileSync(PY, ['-c', 'import pymatgen.core, ase.io'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const available = pythonHas('pymatgen.core, ase.io');
 
 const triclinic = new Structure({
   lattice: [[5.1, 0, 0], [1.3, 4.7, 0], [-0.8, 1.1, 6.2]],

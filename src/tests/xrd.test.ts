@@ -13,6 +13,7 @@ import { builtinById } from '../core/library/builtins';
 import { fcc } from '../core/library/prototypes';
 import { repeat, Structure } from '../core/structure';
 import { CU_KA, hklLabel, hklText, peaksToLabel, type XrdPattern, type XrdPeak, xrdPattern } from '../core/xrd/index';
+import { PY, pythonHas } from './python';
 
 const built = (id: string) => builtinById(id)!.build();
 
@@ -195,15 +196,7 @@ describe('speed', () => {
 
 // ---- pymatgen's XRDCalculator as the reference ----
 
-const PY = '/usr/bin/python3';
-const available = (() => {
-  try {
-    execFileSync(PY, ['-c', 'import pymatgen.analysis.diffraction.xrd'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const available = pythonHas('pymatgen.analysis.diffraction.xrd');
 
 /** Reads [{lattice, species, frac, occupancy, range}] on stdin, prints each pattern as our XrdPeak[]. */
 const PYMATGEN_XRD = `
