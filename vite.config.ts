@@ -3,6 +3,15 @@ import { defineConfig } from 'vitest/config';
 import { onnxRuntimeFiles } from './scripts/vite-plugin-ort.ts';
 import { precacheServiceWorker } from './scripts/vite-plugin-sw.ts';
 
+/**
+ * Cross-origin isolation, so that onnxruntime-web may run its WASM on
+ * several threads (SharedArrayBuffer). The app loads nothing from other
+ * origins, so `require-corp` costs nothing. Static hosts that cannot set
+ * headers get them from the service worker from the second load on
+ * (src/sw-template.js).
+ */
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   plugins: [svelte(), onnxRuntimeFiles(), precacheServiceWorker()],
   build: {
@@ -19,11 +28,11 @@ export default defineConfig({
       },
     },
   },
-  server: { port: 5173 },
+  server: { port: 5173, headers: isolation },
   // Unit tests cover the DOM-free core, storage and CLI in Node; the browser is tested by Playwright (e2e/).
   test: {
     include: ['src/tests/**/*.test.ts'],
     environment: 'node',
   },
-  preview: { port: 4173 },
+  preview: { port: 4173, headers: isolation },
 });

@@ -14,6 +14,7 @@
  *   npm run bench:generate               (both workloads)
  *   npm run bench:generate -- --quick    (50 steps only)
  *   npm run bench:generate -- --ui       (only the responsiveness section below)
+ *   npm run bench:generate -- --no-webgpu (skip the browser's WebGPU rows)
  *
  * Responsiveness (issue 30): during a default run (8 crystals, WASM), how
  * many denoising frames the view shows per second, how many steps the
@@ -31,6 +32,7 @@ import { startPreview } from './preview-server.ts';
 
 const quick = process.argv.includes('--quick');
 const uiOnly = process.argv.includes('--ui');
+const noWebGpu = process.argv.includes('--no-webgpu');
 const N = 16;
 const SEED = 1;
 
@@ -58,7 +60,8 @@ async function browserRun(page: Page, provider: 'webgpu' | 'wasm', stepsPerLevel
   const text = (await page.getByTestId('gen-timing').textContent()) ?? '';
   const m = text.match(/(\d+) steps in ([\d.]+) s \(model ([\d.]+) s/);
   if (!m) throw new Error(`cannot read the timing: ${text}`);
-  return { where: `browser, onnxruntime-web ${provider === 'webgpu' ? 'WebGPU' : 'WASM'}`, steps: Number(m[1]), totalS: Number(m[2]), modelS: Number(m[3]) };
+  const threads = used.match(/(\d+) threads?/)?.[0];
+  return { where: `browser, onnxruntime-web ${provider === 'webgpu' ? 'WebGPU' : 'WASM'}${threads ? ` (${threads})` : ''}`, steps: Number(m[1]), totalS: Number(m[2]), modelS: Number(m[3]) };
 }
 
 function pytorchRun(stepsPerLevel: number): Row {
@@ -161,9 +164,10 @@ try {
     row('click to first progress (ms)', (r) => r.firstProgressMs, 0);
     row('Cancel click to stopped (ms)', (r) => r.cancelMs, 0);
   }
-  // WebGPU first: onnxruntime-web sets up its WebGPU backend only if the first session asks for it.
-  if (!uiOnly) await browserRun(page, 'webgpu', 1); // warm-up (session creation, shader compilation), not counted
-  if (!uiOnly) rows.push(await browserRun(page, 'webgpu', 1));
+  if (!uiOnly && !noWebGpu) {
+    await browserRun(page, 'webgpu', 1); // warm-up (session creation, shader compilation), not counted
+    rows.push(await browserRun(page, 'webgpu', 1));
+  }
   for (const spl of uiOnly ? [] : quick ? [1] : [1, 10]) {
     // Warm-up run (session creation) is not counted.
     await browserRun(page, 'wasm', 1);

@@ -7,10 +7,13 @@ import type { Plugin } from 'vite';
  * A hand-written worker (src/sw-template.js) keeps the dependency list
  * short; the cache name carries a hash of the file list so each build
  * replaces the previous cache. Of the onnxruntime-web binaries only the
- * pair that crystal generation loads is precached (`ort/…asyncify.{mjs,wasm}`,
- * ~27 MB: the WebGPU bundle uses it for both of its providers), so the
- * Generate view works offline after the first visit; the plain-WASM build in
- * `ort/` and the `ort-wasm*` copies Vite emits for the GPU lab are left out.
+ * plain WASM build is precached (`ort/ort-wasm-simd-threaded.{mjs,wasm}`,
+ * 14 MB: the property model's CPU path and generation's WASM provider load
+ * it, src/app/ort-runtime.ts), so predictions and generation work offline
+ * after the first visit. The asyncify build (27 MB) serves only the WebGPU
+ * execution provider: it is cached when first used, and offline without it
+ * generation falls back to WASM and says so. The `ort-wasm*` copies Vite
+ * emits for the GPU lab are left out.
  *
  * Only what the app can load is precached: the files reachable from
  * index.html and the web manifest, following every file name that appears
@@ -18,7 +21,7 @@ import type { Plugin } from 'vite';
  * icons). The GPU lab's page, its ONNX model and the README's screenshots
  * are served but not precached (they were 4.6 MB of the 40 MB).
  */
-const PRECACHED_ORT = ['ort/ort-wasm-simd-threaded.asyncify.mjs', 'ort/ort-wasm-simd-threaded.asyncify.wasm'];
+const PRECACHED_ORT = ['ort/ort-wasm-simd-threaded.mjs', 'ort/ort-wasm-simd-threaded.wasm'];
 
 export function precacheServiceWorker(): Plugin {
   return {

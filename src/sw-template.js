@@ -23,6 +23,19 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// Cross-origin isolation (threads for onnxruntime-web's WASM; see
+// vite.config.ts): added to every response this worker answers with, so the
+// page is isolated even on a static host that cannot set headers.
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+function isolated(response) {
+  if (response.type !== 'basic' && response.type !== 'default') return response;
+  if (ISOLATION['Cross-Origin-Embedder-Policy'] === response.headers.get('Cross-Origin-Embedder-Policy')) return response;
+  const headers = new Headers(response.headers);
+  for (const [k, v] of Object.entries(ISOLATION)) headers.set(k, v);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
@@ -35,10 +48,10 @@ self.addEventListener('fetch', (event) => {
       // scripts are fetched in CORS mode with an Origin header; a server that
       // answers `Vary: Origin` would otherwise make every precached script miss.
       const hit = await cache.match(key, { ignoreSearch: request.mode === 'navigate', ignoreVary: true });
-      if (hit) return hit;
+      if (hit) return isolated(hit);
       const response = await fetch(request);
       if (response.ok && response.type === 'basic') cache.put(request, response.clone());
-      return response;
+      return isolated(response);
     })(),
   );
 });

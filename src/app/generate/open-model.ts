@@ -6,17 +6,15 @@
  * where there is no WebGPU or only a software renderer (on SwiftShader a
  * score step takes ~1 s on WebGPU and a few ms on WASM: bench/RESULTS.md);
  * a failing WebGPU session falls back to WASM. The caller is told which
- * provider runs and why.
+ * provider runs and why. Each provider gets its own runtime build
+ * (app/ort-runtime.ts): WebGPU the WebGPU bundle, WASM the plain build.
  */
-import * as ort from 'onnxruntime-web/webgpu';
 import { type CdvaeManifest, parseManifest } from '../../core/generate/manifest';
 import { createOrtScoreModel } from '../../core/generate/ort-score-model';
 import type { ScoreModel } from '../../core/generate/score-model';
 import { describeAdapter } from '../../gpu/device';
+import { loadOrt, ortThreads } from '../ort-runtime';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
-
-// The runtime's .mjs/.wasm files are served under ort/ (scripts/vite-plugin-ort.ts).
-ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
 
 export interface OpenedModel {
   model: ScoreModel;
@@ -53,12 +51,13 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
       fallback = `The GPU is a software renderer (${software}), where WASM is much faster; choose “WebGPU” to use it anyway.`;
     } else {
       try {
-        return { model: await createOrtScoreModel(ort, manifest, files, 'webgpu'), manifest, fallback: null };
+        return { model: await createOrtScoreModel(await loadOrt('webgpu-bundle'), manifest, files, 'webgpu'), manifest, fallback: null };
       } catch (e) {
         fallback = `The WebGPU execution provider failed (${(e as Error).message}). Running on WASM.`;
       }
     }
   }
-  const model = await createOrtScoreModel(ort, manifest, files, 'wasm');
-  return { model, manifest, fallback };
+  const model = await createOrtScoreModel(await loadOrt('wasm'), manifest, files, 'wasm');
+  const threads = ortThreads();
+  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, fallback };
 }

@@ -9,6 +9,7 @@ import binUrl from '../../../models/properties/export/megnet-properties.bin?url'
 import trunkUrl from '../../../models/properties/export/megnet-properties-trunk.onnx?url';
 import { type PropertyManifest, PropertyModel } from '../../core/properties/model';
 import { OrtPropertyPath } from '../../core/properties/ort-path';
+import { loadOrt, type OrtRuntime } from '../ort-runtime';
 
 let loading: Promise<PropertyModel> | null = null;
 
@@ -26,17 +27,11 @@ export function loadPropertyModel(): Promise<PropertyModel> {
 
 /**
  * The fast CPU path (core/properties/ort-path.ts) on onnxruntime-web's WASM
- * provider, loaded only when first needed, one thread unless the page is
- * cross-origin isolated (threads need SharedArrayBuffer). It imports the
- * same runtime build as crystal generation (the WebGPU bundle, whose WASM
- * is the asyncify build), so the app downloads and precaches one 27 MB
- * runtime, not two (scripts/vite-plugin-sw.ts).
+ * provider, loaded only when first needed: by default the plain WASM build
+ * on as many threads as the context allows (app/ort-runtime.ts).
  */
-export async function loadOrtPropertyPath(model: PropertyModel): Promise<OrtPropertyPath> {
-  const [ort, res] = await Promise.all([import('onnxruntime-web/webgpu'), fetch(trunkUrl)]);
+export async function loadOrtPropertyPath(model: PropertyModel, opts: { runtime?: OrtRuntime; threads?: number } = {}): Promise<OrtPropertyPath> {
+  const [ort, res] = await Promise.all([loadOrt(opts.runtime ?? 'wasm', opts.threads), fetch(trunkUrl)]);
   if (!res.ok) throw new Error(`could not load the ONNX trunk (HTTP ${res.status})`);
-  // The runtime's .mjs/.wasm files are served under ort/ (scripts/vite-plugin-ort.ts).
-  ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, self.navigator.hardwareConcurrency || 1) : 1;
   return OrtPropertyPath.open(ort, model, new Uint8Array(await res.arrayBuffer()));
 }

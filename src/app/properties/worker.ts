@@ -19,6 +19,7 @@ import type { Structure } from '../../core/structure';
 import { getGpu } from '../../gpu/device';
 import type { GpuPropertyModel } from '../../gpu/property-model';
 import type { OrtPropertyPath } from '../../core/properties/ort-path';
+import { ortThreads } from '../ort-runtime';
 import { loadOrtPropertyPath, loadPropertyModel as loadModel } from './load-model';
 import { type Backend, fromData, type Reply, type Request } from './protocol';
 
@@ -59,14 +60,18 @@ function loadWasm(m: PropertyModel): Promise<OrtPropertyPath | null> {
 interface CpuPath {
   backend: 'cpu' | 'wasm';
   predict(batch: Structure[]): Promise<PropertyPrediction[]>;
-  /** Why it is not the fast path, when it is not. */
+  /** What the panel adds about it: its threads, or why it is not the fast path. */
   note: string;
 }
 
 /** The fastest CPU path that loads: WebAssembly, else the TypeScript reference. */
 async function cpuPath(m: PropertyModel): Promise<CpuPath> {
   const wasm = await loadWasm(m);
-  if (wasm) return { backend: 'wasm', predict: (b) => wasm.predict(b), note: '' };
+  if (wasm) {
+    const n = ortThreads();
+    const why = n === 1 && !self.crossOriginIsolated ? ' (the page is not cross-origin isolated)' : '';
+    return { backend: 'wasm', predict: (b) => wasm.predict(b), note: `; WebAssembly on ${n} thread${n > 1 ? 's' : ''}${why}` };
+  }
   return { backend: 'cpu', predict: async (b) => m.predict(b), note: `; WebAssembly path unavailable (${wasmProblem})` };
 }
 

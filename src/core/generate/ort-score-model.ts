@@ -1,7 +1,7 @@
 /**
  * A ScoreModel on onnxruntime-web: the two ONNX graphs written by
  * models/cdvae/export.py. The caller passes the runtime module (the WebGPU
- * bundle in the browser, the plain one in Node) and the model bytes or URLs,
+ * bundle for WebGPU, the plain build for WASM) and the model bytes or URLs,
  * so this file runs in both.
  */
 import type * as OrtModule from 'onnxruntime-web';
