@@ -99,7 +99,17 @@ async function openSilicon(page: Page) {
 test('picking an atom shows its element, position and neighbours', async ({ page }) => {
   // Click at the view's centre and around it until an atom is hit.
   const box = await openSilicon(page);
-  for (const [fx, fy] of [[0.5, 0.5], [0.45, 0.5], [0.55, 0.5], [0.5, 0.45], [0.5, 0.55], [0.4, 0.4], [0.6, 0.6], [0.4, 0.6], [0.6, 0.4]]) {
+  for (const [fx, fy] of [
+    [0.5, 0.5],
+    [0.45, 0.5],
+    [0.55, 0.5],
+    [0.5, 0.45],
+    [0.5, 0.55],
+    [0.4, 0.4],
+    [0.6, 0.6],
+    [0.4, 0.6],
+    [0.6, 0.4],
+  ]) {
     await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
     if (await page.getByTestId('picked').isVisible()) break;
   }
@@ -130,10 +140,13 @@ test('picking an atom and then opening a smaller structure shows the new one, wi
   expect(errors).toEqual([]);
 });
 
-test('the view draws the chemist\'s bonds: SrTiO3 without Sr–Ti or Sr–Sr, CsCl without Cs–Cs (issue 30)', async ({ page }) => {
+test("the view draws the chemist's bonds: SrTiO3 without Sr–Ti or Sr–Sr, CsCl without Cs–Cs (issue 30)", async ({ page }) => {
   await page.goto('/');
   await ready(page);
-  for (const [name, id] of [[/Strontium titanate/, 'srtio3'], [/Caesium chloride/, 'cscl']] as const) {
+  for (const [name, id] of [
+    [/Strontium titanate/, 'srtio3'],
+    [/Caesium chloride/, 'cscl'],
+  ] as const) {
     await page.getByTestId('search').fill('');
     await page.getByTestId('structure-list').getByRole('option', { name }).first().getByRole('button').first().click();
     const s = builtinById(id)!.build();
@@ -179,7 +192,10 @@ test('the neighbour-list panel runs on WebGPU or the CPU and says which', async 
   const panel = page.getByRole('region', { name: 'Neighbour list' });
   await panel.getByLabel('Cutoff in Å').fill('2.5');
   // Diamond-cubic Si, 2 atoms per primitive cell (8 in the conventional): 4 neighbours each at 2.35 Å.
-  for (const [backend, label] of [['webgpu', 'WebGPU'], ['cpu', 'CPU']]) {
+  for (const [backend, label] of [
+    ['webgpu', 'WebGPU'],
+    ['cpu', 'CPU'],
+  ]) {
     await panel.getByLabel('Backend').selectOption(backend);
     await panel.getByTestId('neighbors-run').click();
     await expect(panel.getByTestId('neighbors-result')).toContainText(`(4.0 per atom) on ${label}`);
@@ -224,7 +240,13 @@ async function inkRows(page: Page): Promise<number> {
 test('camera: view along a, b, c and [uvw], reset, orthographic; slabs are fitted to their atoms; an element legend (issue 30)', async ({ page }) => {
   await page.goto('/');
   await ready(page);
-  await page.getByTestId('structure-list').getByRole('option', { name: /MoS₂ monolayer/ }).first().getByRole('button').first().click();
+  await page
+    .getByTestId('structure-list')
+    .getByRole('option', { name: /MoS₂ monolayer/ })
+    .first()
+    .getByRole('button')
+    .first()
+    .click();
   await expect(page.getByTestId('element-legend')).toHaveText(/Mo\s*S/);
   // Cell outline and axes off: only atoms and bonds count below.
   await page.getByRole('checkbox', { name: 'Cell' }).uncheck();
@@ -283,7 +305,13 @@ test('camera: view along a, b, c and [uvw], reset, orthographic; slabs are fitte
 test('the URL carries the scene: a link reopens the structure, supercell, camera and defects (issue 30)', async ({ page, browser }) => {
   await page.goto('/');
   await ready(page);
-  await page.getByTestId('structure-list').getByRole('option', { name: /Silicon/ }).first().getByRole('button').first().click();
+  await page
+    .getByTestId('structure-list')
+    .getByRole('option', { name: /Silicon/ })
+    .first()
+    .getByRole('button')
+    .first()
+    .click();
   await expect(page.getByTestId('formula')).toContainText('Si');
   await page.getByTestId('repeat-a').fill('2');
   await page.getByTestId('repeat-a').dispatchEvent('change');
@@ -355,7 +383,11 @@ test('Measure: click atoms for their distance and the angle between them (issue 
   }
   expect(picked).toBe(3);
   // The distance shown is the one between the positions shown.
-  const pos = async (k: number) => ((await page.getByTestId(`measure-atom-${k}`).textContent())!.match(/\(([-\d.]+), ([-\d.]+), ([-\d.]+) Å\)/)!.slice(1).map(Number));
+  const pos = async (k: number) =>
+    (await page.getByTestId(`measure-atom-${k}`).textContent())!
+      .match(/\(([-\d.]+), ([-\d.]+), ([-\d.]+) Å\)/)!
+      .slice(1)
+      .map(Number);
   const [a, b, c] = [await pos(1), await pos(2), await pos(3)];
   const d = Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
   const shown = Number(/= ([\d.]+) Å/.exec((await page.getByTestId('measure-distance-1').textContent())!)![1]);
@@ -459,7 +491,11 @@ test('the structure on screen downloads as CIF, POSCAR or XYZ, and reads back th
   await page.goto('/#s=tio2-rutile');
   await expect(page.getByTestId('structure-title')).toHaveText(/Rutile/i, { timeout: 30_000 });
   const { readStructures } = await import('../src/core/formats/index');
-  for (const [format, ext] of [['cif', 'cif'], ['poscar', 'vasp'], ['xyz', 'xyz']] as const) {
+  for (const [format, ext] of [
+    ['cif', 'cif'],
+    ['poscar', 'vasp'],
+    ['xyz', 'xyz'],
+  ] as const) {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`download-${format}`).click()]);
     expect(dl.suggestedFilename()).toMatch(new RegExp(`\\.${ext}$`));
     const text = Buffer.concat(await (await dl.createReadStream()).toArray()).toString();

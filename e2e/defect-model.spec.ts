@@ -19,7 +19,14 @@ interface Fixture {
 }
 
 const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../models/defects/fixtures/sparse-graphs.json', import.meta.url)), 'utf8')) as Fixture[];
-const graphs = fixtures.map((f) => ({ nodes: f.graph.nodes.flat(), nodeCols: 33, dist: f.graph.dist, src: f.graph.src, dst: f.graph.dst, state: f.graph.state }));
+const graphs = fixtures.map((f) => ({
+  nodes: f.graph.nodes.flat(),
+  nodeCols: 33,
+  dist: f.graph.dist,
+  src: f.graph.src,
+  dst: f.graph.dst,
+  state: f.graph.state,
+}));
 const expected = fixtures.flatMap((f) => f.output);
 const memberCount = fixtures[0].members.length;
 /** Member m's outputs over all fixtures, in the batch's order. */
@@ -62,7 +69,10 @@ for (const provider of ['webgpu', 'wasm'] as const) {
     // large supercell) must go to the WASM provider; the app itself predicts
     // with its own WGSL/CPU MEGNet, which handles them (test above).
     for (const g of provider === 'webgpu' ? fixtures.filter((f) => f.graph.src.length > 0) : fixtures) {
-      const out = await page.evaluate((a) => window.gpuLab.onnxDefect(a), { graph: { nodes: g.graph.nodes.flat(), src: g.graph.src, dst: g.graph.dst, dist: g.graph.dist, state: g.graph.state }, provider });
+      const out = await page.evaluate((a) => window.gpuLab.onnxDefect(a), {
+        graph: { nodes: g.graph.nodes.flat(), src: g.graph.src, dst: g.graph.dst, dist: g.graph.dist, state: g.graph.state },
+        provider,
+      });
       if ('error' in out) {
         errors.push(`${g.graph.src.length} edges: ${out.error}`);
         continue;

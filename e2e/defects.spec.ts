@@ -12,7 +12,9 @@ import { waitForServiceWorker } from './service-worker';
 import { DefectEditor } from '../src/core/defects/editor';
 
 /** Ensemble size of the shipped model: above 1, every prediction carries a ± spread. */
-const MEMBERS = (JSON.parse(readFileSync(fileURLToPath(new URL('../models/defects/export/megnet-sparse.json', import.meta.url)), 'utf8')) as { members?: number }).members ?? 1;
+const MEMBERS =
+  (JSON.parse(readFileSync(fileURLToPath(new URL('../models/defects/export/megnet-sparse.json', import.meta.url)), 'utf8')) as { members?: number }).members ??
+  1;
 
 const pristine = new DefectEditor({ host: 'MoS2', size: 5, edits: [] }).pristine();
 const S_SITE = pristine.species.indexOf('S');
@@ -54,7 +56,9 @@ test('an S vacancy gives a prediction that changes when a second defect is added
   await page.getByTestId('tool-element').selectOption('W');
   await applyToSite(page, MO_SITE);
   await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(2);
-  await expect.poll(async () => `${await page.getByTestId('pred-ef').textContent()} ${await page.getByTestId('pred-gap').textContent()}`).not.toBe(`${ef1} ${gap1}`);
+  await expect
+    .poll(async () => `${await page.getByTestId('pred-ef').textContent()} ${await page.getByTestId('pred-gap').textContent()}`)
+    .not.toBe(`${ef1} ${gap1}`);
 
   // Undo returns exactly to the first prediction; redo and the keyboard work too.
   await page.getByTestId('defect-undo').click();
@@ -69,7 +73,17 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
   await openEditor(page);
   await page.getByTestId('tool-vacancy').check();
   const box = (await page.getByTestId('viewer').boundingBox())!;
-  for (const [fx, fy] of [[0.5, 0.5], [0.45, 0.5], [0.55, 0.5], [0.5, 0.45], [0.5, 0.55], [0.4, 0.4], [0.6, 0.6], [0.4, 0.6], [0.6, 0.4]]) {
+  for (const [fx, fy] of [
+    [0.5, 0.5],
+    [0.45, 0.5],
+    [0.55, 0.5],
+    [0.5, 0.45],
+    [0.5, 0.55],
+    [0.4, 0.4],
+    [0.6, 0.6],
+    [0.4, 0.6],
+    [0.6, 0.4],
+  ]) {
     await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
     if (await page.getByTestId('defect-list').isVisible()) break;
   }

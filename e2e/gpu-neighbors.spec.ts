@@ -36,7 +36,12 @@ test.afterAll(async () => {
 type GpuEdges = { count: number; src: number[]; dst: number[]; image: number[]; vec: number[]; dist: number[] };
 
 async function gpu(input: NeighborInput & { frac: Vec3[] }): Promise<GpuEdges> {
-  const out = await page.evaluate((a) => window.gpuLab.neighborsGpu(a), { lattice: input.lattice, pbc: input.pbc, frac: input.frac.flat(), cutoff: input.cutoff });
+  const out = await page.evaluate((a) => window.gpuLab.neighborsGpu(a), {
+    lattice: input.lattice,
+    pbc: input.pbc,
+    frac: input.frac.flat(),
+    cutoff: input.cutoff,
+  });
   if ('error' in out) throw new Error(out.error);
   return out as unknown as GpuEdges;
 }
@@ -101,7 +106,12 @@ test('matches on cell-list sizes that need a multi-block prefix sum', async () =
   const r = rng(200);
   // 10^4 atoms at solid density (~0.07 Å⁻³) in a triclinic cell: a 12x11x12
   // grid, and 10 001 counts = 10 blocks of the prefix sum (two levels).
-  const dense = { lattice: Lattice.fromParameters(52, 50, 54, 84, 97, 103).matrix, pbc: [true, true, true] as [boolean, boolean, boolean], frac: randomFrac(r, 10_000), cutoff: 4.3 };
+  const dense = {
+    lattice: Lattice.fromParameters(52, 50, 54, 84, 97, 103).matrix,
+    pbc: [true, true, true] as [boolean, boolean, boolean],
+    frac: randomFrac(r, 10_000),
+    cutoff: 4.3,
+  };
   const ref = neighborListCpu(dense);
   expect(ref.count).toBeGreaterThan(100_000);
   expectSameEdges('10^4 atoms', dense.cutoff, await gpu(dense), ref);
@@ -135,6 +145,17 @@ test('summarises 30 000 atoms without error and agrees with the CPU count', asyn
 });
 
 test('a request beyond the limits fails with a clear message', async () => {
-  const out = await page.evaluate(() => window.gpuLab.neighborsGpu({ lattice: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], pbc: [true, true, true], frac: [0, 0, 0], cutoff: 1000 }));
+  const out = await page.evaluate(() =>
+    window.gpuLab.neighborsGpu({
+      lattice: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      pbc: [true, true, true],
+      frac: [0, 0, 0],
+      cutoff: 1000,
+    }),
+  );
   expect('error' in out && out.error).toMatch(/NeighborListError: .*limit/);
 });

@@ -39,7 +39,6 @@ test.afterAll(async () => {
   await page.close();
 });
 
-
 const arr = (a: ArrayLike<number>): number[] => Array.from(a);
 
 /** Segment offsets from a list of lengths. */
@@ -102,7 +101,16 @@ test('dense layer: all activations, awkward shapes, one submission', async () =>
     const ref = dense(x, w, b, c.act);
     // Both entry points of dense.wgsl: workgroup-memory tiles (hardware GPUs) and direct (software adapters).
     for (const variant of ['tiled', 'direct'] as const) {
-      const got = await page.evaluate((a) => window.gpuLab.dense(a), { x: arr(x.data), rows: c.rows, inF: c.k, w: arr(w.data), outF: c.n, b: b ? arr(b) : null, act: c.act, variant });
+      const got = await page.evaluate((a) => window.gpuLab.dense(a), {
+        x: arr(x.data),
+        rows: c.rows,
+        inF: c.k,
+        w: arr(w.data),
+        outF: c.n,
+        b: b ? arr(b) : null,
+        act: c.act,
+        variant,
+      });
       expect(got.variant).toBe(variant);
       const err = compare(`dense (${variant}) ${c.rows}x${c.k}x${c.n} ${c.act}`, got.y, ref.data);
       expect(got.submissions).toBe(1);
@@ -203,7 +211,14 @@ test('segmented sum / mean / max, both strategies', async () => {
     // Weighted sum (the attention readout), automatic strategy.
     const w = Float32Array.from({ length: rows }, () => r());
     const ref = segmentReduce(x, off, 'sum', w).data;
-    const got = await page.evaluate((a) => window.gpuLab.segmentReduce(a), { x: arr(x.data), rows, cols: c.cols, offsets: arr(off), mode: 'sum' as const, weights: arr(w) });
+    const got = await page.evaluate((a) => window.gpuLab.segmentReduce(a), {
+      x: arr(x.data),
+      rows,
+      cols: c.cols,
+      offsets: arr(off),
+      mode: 'sum' as const,
+      weights: arr(w),
+    });
     compare(`segment weighted sum ${c.name}`, got.y, ref, sumTol(ref, absSum, lens));
   }
 });
@@ -255,13 +270,23 @@ test('Set2Set readout, batched over graphs, in one submission', async () => {
     const ref = set2set(x, off, w, steps).data;
     for (const strategy of ['row', 'group'] as const) {
       const got = await page.evaluate((a) => window.gpuLab.set2set(a), {
-        x: arr(x.data), rows, cols: F, offsets: arr(off), wIh: arr(w.wIh.data), wHh: arr(w.wHh.data), b: arr(w.b), steps, strategy,
+        x: arr(x.data),
+        rows,
+        cols: F,
+        offsets: arr(off),
+        wIh: arr(w.wIh.data),
+        wHh: arr(w.wHh.data),
+        b: arr(w.b),
+        steps,
+        strategy,
       });
       // Looser: T steps of LSTM + softmax + sums over up to 1000 rows, whose errors feed the next step.
       compare(`set2set F=${F} B=${lengths.length} ${strategy}`, got.y, ref, 1e-4);
       expect(got.submissions).toBe(1);
       expect(got.dispatches).toBe(5 * steps);
-      console.log(`set2set F=${F}, ${lengths.length} graphs, ${rows} nodes, T=${steps} ${strategy}: ${got.ms.toFixed(1)} ms, ${got.dispatches} dispatches, ${got.submissions} submission`);
+      console.log(
+        `set2set F=${F}, ${lengths.length} graphs, ${rows} nodes, T=${steps} ${strategy}: ${got.ms.toFixed(1)} ms, ${got.dispatches} dispatches, ${got.submissions} submission`,
+      );
     }
   }
 });
@@ -295,7 +320,17 @@ test('a MEGNet-style edge-to-node step composes the primitives in one submission
   const m = dense(concatCols([gatherRows(v, src), gatherRows(v, dst), gaussianExpand(d, basis)]), w, b, 'softplus');
   const ref = segmentReduce(m, off, 'mean').data;
   const got = await page.evaluate((a) => window.gpuLab.edgeToNode(a), {
-    v: arr(v.data), nodes: N, cols: F, src: arr(src), dst: arr(dst), offsets: arr(off), d: arr(d), basis, w: arr(w.data), b: arr(b), outF,
+    v: arr(v.data),
+    nodes: N,
+    cols: F,
+    src: arr(src),
+    dst: arr(dst),
+    offsets: arr(off),
+    d: arr(d),
+    basis,
+    w: arr(w.data),
+    b: arr(b),
+    outF,
   });
   compare('edge-to-node', got.y, ref);
   expect(got.submissions).toBe(1);
@@ -311,7 +346,14 @@ test('a whole MEGNet forward (3 blocks, Set2Set) matches the CPU reference on Mo
   const si = builtinById('si')!.build();
   const graphs = [structureGraph(vacancy, 5, Float32Array.from([0.3, -0.2])), structureGraph(si, 5, Float32Array.from([-0.1, 0.4]))];
   const ref = megnetForward(randomMegnet(shape, 11), batchGraphs(graphs));
-  const json = graphs.map((g) => ({ nodes: arr(g.nodes.data), nodeCols: g.nodes.cols, dist: arr(g.edges.data), src: arr(g.src), dst: arr(g.dst), state: arr(g.state!) }));
+  const json = graphs.map((g) => ({
+    nodes: arr(g.nodes.data),
+    nodeCols: g.nodes.cols,
+    dist: arr(g.edges.data),
+    src: arr(g.src),
+    dst: arr(g.dst),
+    state: arr(g.state!),
+  }));
   const out = await page.evaluate((a) => window.gpuLab.megnetGpu(a), { shape, seed: 11, graphs: json, repeat: 1 });
   if ('error' in out) throw new Error(out.error);
   expect([out.rows, out.cols]).toEqual([2, 2]);

@@ -6,7 +6,11 @@
  */
 import { expect, test } from '@playwright/test';
 
-for (const [width, height, name] of [[1024, 768, 'laptop'], [1920, 1080, 'projector'], [390, 844, 'phone']] as const) {
+for (const [width, height, name] of [
+  [1024, 768, 'laptop'],
+  [1920, 1080, 'projector'],
+  [390, 844, 'phone'],
+] as const) {
   test(`layout on a ${name} (${width}x${height})`, async ({ page }) => {
     await page.setViewportSize({ width, height });
     await page.goto('/#s=mos2-monolayer&r=3x3x1');

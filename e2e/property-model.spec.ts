@@ -18,7 +18,9 @@ interface Crystal extends FixtureCrystal {
   members: number[][];
 }
 
-const { crystals } = JSON.parse(readFileSync(fileURLToPath(new URL('../models/properties/fixtures/crystal-graphs.json', import.meta.url)), 'utf8')) as { crystals: Crystal[] };
+const { crystals } = JSON.parse(readFileSync(fileURLToPath(new URL('../models/properties/fixtures/crystal-graphs.json', import.meta.url)), 'utf8')) as {
+  crystals: Crystal[];
+};
 
 test('the WGSL MEGNet reproduces PyTorch on every property fixture and member, and the app path agrees', async ({ browser }) => {
   test.setTimeout(180_000); // pipeline compilation and a 52-atom graph on software WebGPU under load

@@ -6,8 +6,10 @@ import type { Page } from '@playwright/test';
  * active without claiming this page gets one reload.
  */
 export async function waitForServiceWorker(page: Page, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout }).catch(async () => {
-    await page.reload();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout });
-  });
+  await page
+    .waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null, undefined, { timeout })
+    .catch(async () => {
+      await page.reload();
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout });
+    });
 }

@@ -27,7 +27,13 @@ p = XRDCalculator("CuKa").get_pattern(Structure(Lattice(c["lattice"]), c["specie
 print(json.dumps([{"twoTheta": x, "intensity": y} for x, y in zip(p.x, p.y)]))
 `;
   try {
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ lattice: s.lattice.matrix, species: s.species, frac: s.frac }), encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }));
+    return JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', script], {
+        input: JSON.stringify({ lattice: s.lattice.matrix, species: s.species, frac: s.frac }),
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'ignore'],
+      }),
+    );
   } catch {
     return null;
   }
@@ -70,7 +76,9 @@ test('Si: the XRD section opens from the keyboard and shows 111 labelled at 28.4
   await expect(page.locator('[data-testid="xrd-peak"][data-hkl="2 0 0"]')).toHaveCount(0);
 
   const reference = pymatgenSiPeaks();
-  test.info().annotations.push({ type: 'pymatgen', description: reference ? 'compared with XRDCalculator' : 'python3-pymatgen not installed: comparison skipped' });
+  test
+    .info()
+    .annotations.push({ type: 'pymatgen', description: reference ? 'compared with XRDCalculator' : 'python3-pymatgen not installed: comparison skipped' });
   if (reference) {
     const shown = (await rows.getByTestId('xrd-two-theta').allTextContents()).map(Number);
     const strong = reference.filter((p) => p.intensity > 1);

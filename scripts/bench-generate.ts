@@ -51,7 +51,10 @@ async function browserRun(page: Page, provider: 'webgpu' | 'wasm', stepsPerLevel
   await page.getByTestId('gen-run').click();
   // The previous run's results stay until the new run starts (after the model is reopened).
   await page.getByTestId('gen-result').first().waitFor({ state: 'detached', timeout: 600_000 });
-  await page.getByTestId('gen-result').nth(N - 1).waitFor({ timeout: 3_600_000 });
+  await page
+    .getByTestId('gen-result')
+    .nth(N - 1)
+    .waitFor({ timeout: 3_600_000 });
   const used = (await page.getByTestId('gen-provider-used').textContent()) ?? '';
   if (!used.includes(provider === 'webgpu' ? 'WebGPU' : 'WASM')) {
     const why = (await page.getByTestId('gen-fallback').count()) ? await page.getByTestId('gen-fallback').textContent() : '';
@@ -61,7 +64,12 @@ async function browserRun(page: Page, provider: 'webgpu' | 'wasm', stepsPerLevel
   const m = text.match(/(\d+) steps in ([\d.]+) s \(model ([\d.]+) s/);
   if (!m) throw new Error(`cannot read the timing: ${text}`);
   const threads = used.match(/(\d+) threads?/)?.[0];
-  return { where: `browser, onnxruntime-web ${provider === 'webgpu' ? 'WebGPU' : 'WASM'}${threads ? ` (${threads})` : ''}`, steps: Number(m[1]), totalS: Number(m[2]), modelS: Number(m[3]) };
+  return {
+    where: `browser, onnxruntime-web ${provider === 'webgpu' ? 'WebGPU' : 'WASM'}${threads ? ` (${threads})` : ''}`,
+    steps: Number(m[1]),
+    totalS: Number(m[2]),
+    modelS: Number(m[3]),
+  };
 }
 
 function pytorchRun(stepsPerLevel: number): Row {
@@ -137,7 +145,13 @@ try {
       const runs: UiRow[] = [];
       for (let k = 0; k < 3; k++) runs.push(await uiRun(p));
       const med = (f: (r: UiRow) => number) => runs.map(f).sort((a, b) => a - b)[1];
-      return { framesPerS: med((r) => r.framesPerS), stepsPerS: med((r) => r.stepsPerS), worstLagMs: med((r) => r.worstLagMs), firstProgressMs: med((r) => r.firstProgressMs), cancelMs: med((r) => r.cancelMs) };
+      return {
+        framesPerS: med((r) => r.framesPerS),
+        stepsPerS: med((r) => r.stepsPerS),
+        worstLagMs: med((r) => r.worstLagMs),
+        firstProgressMs: med((r) => r.firstProgressMs),
+        cancelMs: med((r) => r.cancelMs),
+      };
     };
     const ours = await medians(page);
     const refDir = process.argv[process.argv.indexOf('--reference') + 1];
@@ -185,5 +199,7 @@ if (rows.length) console.log('| where | Langevin steps | total s | in the model 
 if (rows.length) console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
   const ref = rows.find((x) => x.where.startsWith('PyTorch') && x.steps === r.steps);
-  console.log(`| ${r.where} | ${r.steps} | ${r.totalS.toFixed(2)} | ${r.modelS === null ? '–' : r.modelS.toFixed(2)} | ${ref ? (r.totalS / ref.totalS).toFixed(2) : '–'} |`);
+  console.log(
+    `| ${r.where} | ${r.steps} | ${r.totalS.toFixed(2)} | ${r.modelS === null ? '–' : r.modelS.toFixed(2)} | ${ref ? (r.totalS / ref.totalS).toFixed(2) : '–'} |`,
+  );
 }

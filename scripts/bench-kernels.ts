@@ -25,12 +25,18 @@ try {
   const r = await page.evaluate((a) => window.gpuLab.kernelsBench(a), { shapes, reps: quick ? 5 : 10, repeat: quick ? 1 : 3, fmaTargetMs: quick ? 50 : 200 });
   if ('error' in r) throw new Error(r.error);
   const peak = r.figures[0].gflops;
-  console.log(`Date: ${new Date().toISOString().slice(0, 10)}; adapter: ${r.adapter}; Chromium ${browser.version()}; timestamp queries: ${r.timestampQuery ? 'yes' : 'no'}\n`);
-  console.log('| kernel | GFLOP per dispatch | ms per run of reps (reps) | GPU ms of that run (timestamps) | ms for a run of one | GFLOP/s | share of the FMA rate |');
+  console.log(
+    `Date: ${new Date().toISOString().slice(0, 10)}; adapter: ${r.adapter}; Chromium ${browser.version()}; timestamp queries: ${r.timestampQuery ? 'yes' : 'no'}\n`,
+  );
+  console.log(
+    '| kernel | GFLOP per dispatch | ms per run of reps (reps) | GPU ms of that run (timestamps) | ms for a run of one | GFLOP/s | share of the FMA rate |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const f of r.figures) {
     const gpuMs = f.gpuMsRun === null ? '–' : f.gpuMsRun.toFixed(1);
-    console.log(`| ${f.kernel} | ${(f.flops / 1e9).toFixed(3)} | ${f.msRun.toFixed(1)} (${f.reps}) | ${gpuMs} | ${f.msOne.toFixed(1)} | ${f.gflops.toFixed(2)} | ${((100 * f.gflops) / peak).toFixed(0)} % |`);
+    console.log(
+      `| ${f.kernel} | ${(f.flops / 1e9).toFixed(3)} | ${f.msRun.toFixed(1)} (${f.reps}) | ${gpuMs} | ${f.msOne.toFixed(1)} | ${f.gflops.toFixed(2)} | ${((100 * f.gflops) / peak).toFixed(0)} % |`,
+    );
   }
 } finally {
   await close();

@@ -55,7 +55,12 @@ interface Case {
 
 /** Conventional fcc cells, n0 x n1 x n2 of them (4 sites each). */
 function fcc(a: number, n: [number, number, number]): { lattice: Mat3; frac: Vec3[] } {
-  const basis: Vec3[] = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+  const basis: Vec3[] = [
+    [0, 0, 0],
+    [0.5, 0.5, 0],
+    [0.5, 0, 0.5],
+    [0, 0.5, 0.5],
+  ];
   const frac: Vec3[] = [];
   for (let i = 0; i < n[0]; i++) {
     for (let j = 0; j < n[1]; j++) {
@@ -64,7 +69,14 @@ function fcc(a: number, n: [number, number, number]): { lattice: Mat3; frac: Vec
       }
     }
   }
-  return { lattice: [[a * n[0], 0, 0], [0, a * n[1], 0], [0, 0, a * n[2]]], frac };
+  return {
+    lattice: [
+      [a * n[0], 0, 0],
+      [0, a * n[1], 0],
+      [0, 0, a * n[2]],
+    ],
+    frac,
+  };
 }
 
 function cases(scale: number): Case[] {
@@ -80,7 +92,11 @@ function cases(scale: number): Case[] {
   const s = rng(7);
   const slab = Lattice.fromParameters(45, 45, 30, 90, 90, 120).matrix;
   const slabFrac = Array.from({ length: 1_200 }, () => [s(), s(), (10 * s()) / 30] as Vec3);
-  out.push({ name: 'slab 1,200 atoms, pbc in-plane, r_c 5 Å', input: { lattice: slab, pbc: [true, true, false], frac: slabFrac, cutoff: 5 }, reps: 30 * scale });
+  out.push({
+    name: 'slab 1,200 atoms, pbc in-plane, r_c 5 Å',
+    input: { lattice: slab, pbc: [true, true, false], frac: slabFrac, cutoff: 5 },
+    reps: 30 * scale,
+  });
   return out;
 }
 
@@ -208,7 +224,8 @@ function checkSameEdges(ours: EdgeList, sites: Site[], pairs: Pairs, cutoff: num
 
 /** Same edges, same order, same images, vectors and distances (bit for bit). */
 function sameOutput(a: EdgeList, b: EdgeList): boolean {
-  const eq = (x: ArrayLike<number>, y: ArrayLike<number>) => x.length === y.length && Array.prototype.every.call(x, (v: number, k: number) => Object.is(v, y[k]));
+  const eq = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+    x.length === y.length && Array.prototype.every.call(x, (v: number, k: number) => Object.is(v, y[k]));
   return a.count === b.count && eq(a.src, b.src) && eq(a.dst, b.dst) && eq(a.image, b.image) && eq(a.vec, b.vec) && eq(a.dist, b.dist);
 }
 
@@ -277,11 +294,29 @@ async function main(): Promise<void> {
       mattervizSearch(sites, c.input.cutoff);
     }
     for (let r = 0; r < reps; r++) {
-      best.ours = Math.min(best.ours, time(() => neighborListCpu(c.input)));
-      if (baseline) best.base = Math.min(best.base, time(() => baseline(c.input)));
-      best.mv = Math.min(best.mv, time(() => mattervizSearch(sites, c.input.cutoff)));
-      if (r < Math.max(3, reps / 3)) best.mvExpand = Math.min(best.mvExpand, time(() => mattervizSearch(imageSites(c.input), c.input.cutoff)));
-      if (solidAngle && r < 3) best.solid = Math.min(best.solid, time(() => solidAngle(mvStructure, mvOpts)));
+      best.ours = Math.min(
+        best.ours,
+        time(() => neighborListCpu(c.input)),
+      );
+      if (baseline)
+        best.base = Math.min(
+          best.base,
+          time(() => baseline(c.input)),
+        );
+      best.mv = Math.min(
+        best.mv,
+        time(() => mattervizSearch(sites, c.input.cutoff)),
+      );
+      if (r < Math.max(3, reps / 3))
+        best.mvExpand = Math.min(
+          best.mvExpand,
+          time(() => mattervizSearch(imageSites(c.input), c.input.cutoff)),
+        );
+      if (solidAngle && r < 3)
+        best.solid = Math.min(
+          best.solid,
+          time(() => solidAngle(mvStructure, mvOpts)),
+        );
     }
     const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
     const cells = [
@@ -314,13 +349,17 @@ async function main(): Promise<void> {
     'ours / matterviz',
   ];
   const [l1, l5] = loadavg();
-  console.log(`${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ${cpuModel()}, ${cpus().length} cores; load average ${l1.toFixed(1)} (1 min), ${l5.toFixed(1)} (5 min)`);
+  console.log(
+    `${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ${cpuModel()}, ${cpus().length} cores; load average ${l1.toFixed(1)} (1 min), ${l5.toFixed(1)} (5 min)`,
+  );
   console.log('');
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map((h, k) => (k === 0 ? '---' : '---:')).join('|')}|`);
   for (const row of rows) console.log(row);
   console.log('');
-  console.log('ms: best of the repetitions after 3 warm-up runs, interleaved. Edge sets checked equal before timing. Ratio: ours / matterviz search (images excluded).');
+  console.log(
+    'ms: best of the repetitions after 3 warm-up runs, interleaved. Edge sets checked equal before timing. Ratio: ours / matterviz search (images excluded).',
+  );
 }
 
 await main();

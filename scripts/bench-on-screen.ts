@@ -42,18 +42,44 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-on-screen-'));
 try {
   log('PyTorch (models/properties/bench_one.py) …');
   writeFileSync(join(dir, 'crystal.json'), JSON.stringify(crystal));
-  const py = spawnSync('/usr/bin/python3', ['-m', 'properties.bench_one', '--crystal', join(dir, 'crystal.json'), '--cells', cells.join(','), '--repeat', String(repeat), '--out', join(dir, 'py.json')], {
-    cwd: resolve('models'),
-    stdio: ['ignore', 2, 2],
-  });
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-m',
+      'properties.bench_one',
+      '--crystal',
+      join(dir, 'crystal.json'),
+      '--cells',
+      cells.join(','),
+      '--repeat',
+      String(repeat),
+      '--out',
+      join(dir, 'py.json'),
+    ],
+    {
+      cwd: resolve('models'),
+      stdio: ['ignore', 2, 2],
+    },
+  );
   if (py.status !== 0) throw new Error(`properties.bench_one failed (${py.error?.message ?? `exit ${py.status}`})`);
-  const torch = JSON.parse(readFileSync(join(dir, 'py.json'), 'utf8')) as { atoms: number; edges: number; members: number; msGraph: number; msForward: number; torch: string };
+  const torch = JSON.parse(readFileSync(join(dir, 'py.json'), 'utf8')) as {
+    atoms: number;
+    edges: number;
+    members: number;
+    msGraph: number;
+    msForward: number;
+    torch: string;
+  };
 
   const server = await startPreview(port);
   const browser = await launchChromium();
   const runs: OnScreenRun[] = [];
   try {
-    const configs: Omit<OnScreenArgs, 'crystal' | 'cells' | 'repeat'>[] = [{ runtime: 'wasm', threads: 1 }, { runtime: 'wasm' }, { runtime: 'webgpu-bundle', threads: 1 }];
+    const configs: Omit<OnScreenArgs, 'crystal' | 'cells' | 'repeat'>[] = [
+      { runtime: 'wasm', threads: 1 },
+      { runtime: 'wasm' },
+      { runtime: 'webgpu-bundle', threads: 1 },
+    ];
     for (const c of configs) {
       const page = await browser.newPage();
       try {
@@ -73,14 +99,23 @@ try {
   }
 
   const atoms = runs[0].atoms;
-  console.log(`Date: ${new Date().toISOString().slice(0, 10)}; Chromium ${browser.version()}; PyTorch ${torch.torch}; page cross-origin isolated: ${runs[0].crossOriginIsolated}\n`);
-  console.log(`${crystal.id} × ${cells.join('×')}: ${atoms} atoms, ${runs[0].edges} directed edges (PyTorch's graph: ${torch.atoms} atoms, ${torch.edges} edges); ${torch.members} members; best of ${repeat} after two warm-ups.\n`);
+  console.log(
+    `Date: ${new Date().toISOString().slice(0, 10)}; Chromium ${browser.version()}; PyTorch ${torch.torch}; page cross-origin isolated: ${runs[0].crossOriginIsolated}\n`,
+  );
+  console.log(
+    `${crystal.id} × ${cells.join('×')}: ${atoms} atoms, ${runs[0].edges} directed edges (PyTorch's graph: ${torch.atoms} atoms, ${torch.edges} edges); ${torch.members} members; best of ${repeat} after two warm-ups.\n`,
+  );
   console.log('| path | ms per prediction | of which graph | vs PyTorch forward |');
   console.log('|---|---:|---:|---:|');
-  console.log(`| PyTorch ${torch.torch}, 1 thread: forward of every member (graph apart) | ${torch.msForward.toFixed(1)} | (${torch.msGraph.toFixed(1)}, pymatgen) | 1.00× |`);
-  const name = (r: OnScreenRun) => `${r.runtime === 'wasm' ? 'onnxruntime-web plain WASM build' : 'onnxruntime-web asyncify build (WebGPU bundle)'}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: whole prediction`;
+  console.log(
+    `| PyTorch ${torch.torch}, 1 thread: forward of every member (graph apart) | ${torch.msForward.toFixed(1)} | (${torch.msGraph.toFixed(1)}, pymatgen) | 1.00× |`,
+  );
+  const name = (r: OnScreenRun) =>
+    `${r.runtime === 'wasm' ? 'onnxruntime-web plain WASM build' : 'onnxruntime-web asyncify build (WebGPU bundle)'}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: whole prediction`;
   for (const r of runs) console.log(`| ${name(r)} | ${r.msPredict.toFixed(1)} | ${r.msGraph.toFixed(1)} | ${(r.msPredict / torch.msForward).toFixed(2)}× |`);
-  console.log(`\nLargest |difference| from the TypeScript reference per target (raw ensemble means): ${runs.map((r) => r.maxDiff.toExponential(1)).join(', ')}.`);
+  console.log(
+    `\nLargest |difference| from the TypeScript reference per target (raw ensemble means): ${runs.map((r) => r.maxDiff.toExponential(1)).join(', ')}.`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -66,7 +66,22 @@ try {
   const pyOut = join(dir, 'pytorch.json');
   const structuresOut = join(dir, 'structures.json');
   log('PyTorch (models/properties/bench.py) …');
-  const args = ['-m', 'properties.bench', '--out', pyOut, '--structures', structuresOut, '--n', String(n), '--repeat', String(repeat), '--budget', String(budget), '--batches', batches.join(',')];
+  const args = [
+    '-m',
+    'properties.bench',
+    '--out',
+    pyOut,
+    '--structures',
+    structuresOut,
+    '--n',
+    String(n),
+    '--repeat',
+    String(repeat),
+    '--budget',
+    String(budget),
+    '--batches',
+    batches.join(','),
+  ];
   if (quick) args.push('--quick');
   const py = spawnSync('/usr/bin/python3', args, { cwd: resolve('models'), stdio: ['ignore', 2, 2] });
   if (py.status !== 0) throw new Error(`properties.bench failed (${py.error?.message ?? `exit ${py.status}`})`);
@@ -79,12 +94,24 @@ try {
     const info = await page.evaluate(() => window.gpuLab.info());
     const adapter = 'error' in info ? `none (${info.error})` : `${info.adapter}${info.software ? ' (software)' : ''}`;
     log('TypeScript reference and WASM in Chromium …');
-    const cpu = await page.evaluate((a) => window.gpuLab.propertiesBench(a), { crystals, batches, repeat, budgetMs: 1000 * budget, backends: ['cpu' as const, 'wasm' as const] });
+    const cpu = await page.evaluate((a) => window.gpuLab.propertiesBench(a), {
+      crystals,
+      batches,
+      repeat,
+      budgetMs: 1000 * budget,
+      backends: ['cpu' as const, 'wasm' as const],
+    });
     if ('error' in cpu) throw new Error(cpu.error);
     let gpu: typeof cpu | null = null;
     if (!('error' in info)) {
       log(`WGSL on ${adapter} …`);
-      const g = await page.evaluate((a) => window.gpuLab.propertiesBench(a), { crystals, batches, repeat, budgetMs: 1000 * budget, backends: ['webgpu' as const] });
+      const g = await page.evaluate((a) => window.gpuLab.propertiesBench(a), {
+        crystals,
+        batches,
+        repeat,
+        budgetMs: 1000 * budget,
+        backends: ['webgpu' as const],
+      });
       if ('error' in g) throw new Error(g.error);
       gpu = g;
     }
@@ -107,7 +134,10 @@ try {
       cell: (b: number): Cell => runs?.find((r) => r.batch === b && r.backend === backend),
     });
     const rows = [
-      ...[1, 2].map((t) => ({ label: `PyTorch CPU, ${t} thread${t > 1 ? 's' : ''}`, cell: (b: number): Cell => torch.results.find((r) => r.threads === t && r.batch === b) })),
+      ...[1, 2].map((t) => ({
+        label: `PyTorch CPU, ${t} thread${t > 1 ? 's' : ''}`,
+        cell: (b: number): Cell => torch.results.find((r) => r.threads === t && r.batch === b),
+      })),
       browserRow('TypeScript reference (Chromium)', cpu.runs, 'cpu'),
       browserRow('WASM: ONNX trunk on onnxruntime-web, 1 thread (Chromium; the app’s CPU path)', cpu.runs, 'wasm'),
       browserRow(`WGSL (${gpu ? gpu.adapter : 'no WebGPU'})`, gpu?.runs, 'webgpu'),
@@ -123,7 +153,8 @@ try {
     console.log(`### Crystal-property MEGNet ensemble throughput (structures/s), ${s.n} test crystals\n`);
     console.log(`| path | ${batches.map((b) => `batch ${b}`).join(' | ')} | ${batches.map((b) => `vs PyTorch 1 thread, batch ${b}`).join(' | ')} |`);
     console.log(`|---|${batches.map(() => '---:|').join('')}${batches.map(() => '---:|').join('')}`);
-    for (const r of rows) console.log(`| ${r.label} | ${batches.map((b) => fmt(r.rate(b))).join(' | ')} | ${batches.map((b) => ratio(r.rate(b), b)).join(' | ')} |`);
+    for (const r of rows)
+      console.log(`| ${r.label} | ${batches.map((b) => fmt(r.rate(b))).join(' | ')} | ${batches.map((b) => ratio(r.rate(b), b)).join(' | ')} |`);
 
     // Same crystals, same weights: the ensemble means should agree to float32 rounding.
     // (Over the crystals each path finished: a pass cut at the budget covers fewer.)
@@ -132,10 +163,12 @@ try {
     if (gpu) diffs.push(`WGSL ${maxDiff(gpu.predictions.webgpu).toExponential(1)} (${gpu.predictions.webgpu?.length ?? 0} crystals)`);
     const short = rows.flatMap((r) => batches.flatMap((b) => ((r.cell(b)?.passes ?? repeat) < repeat ? [`${r.label} batch ${b}: ${r.cell(b)!.passes}`] : [])));
     if (short.length) console.log(`\nFewer passes (the ${budget} s budget): ${short.join('; ')}.`);
-    const cut = rows.flatMap((r) => batches.flatMap((b) => {
-      const c = r.cell(b);
-      return c?.structures !== undefined && c.structures < s.n ? [`${r.label} batch ${b}: ${c.structures} of ${s.n}`] : [];
-    }));
+    const cut = rows.flatMap((r) =>
+      batches.flatMap((b) => {
+        const c = r.cell(b);
+        return c?.structures !== undefined && c.structures < s.n ? [`${r.label} batch ${b}: ${c.structures} of ${s.n}`] : [];
+      }),
+    );
     if (cut.length) console.log(`\nOne pass cut at the budget (figure = crystals done / their time): ${cut.join('; ')}.`);
     console.log(`\nLargest |ensemble mean − PyTorch| over the sample and the three targets: ${diffs.join(', ')}.`);
   } finally {

@@ -40,7 +40,10 @@ try {
     for (let k = 0; k < 4; k++) {
       await first.goto(server.url);
       await first.waitForFunction('window.__first !== null', null, { timeout: 60_000 });
-      const r = (await first.evaluate(`({ drawn: window.__first, fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN })`)) as { drawn: number; fcp: number };
+      const r = (await first.evaluate(`({ drawn: window.__first, fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN })`)) as {
+        drawn: number;
+        fcp: number;
+      };
       console.log(`| ${k === 0 ? 'cold' : `warm ${k}`} | ${r.fcp.toFixed(0)} | ${r.drawn.toFixed(0)} |`);
     }
     await ctx.close();
@@ -53,14 +56,19 @@ try {
   await page.getByTestId('file-input').setInputFiles(file);
   await page.getByTestId('message-info').waitFor();
 
-  console.log('| repeat | atoms drawn | bonds | build + first render (ms) | change to pixels, wall (ms) | ms per rotated frame | ms per move, no redraw (reference) | ratio |');
+  console.log(
+    '| repeat | atoms drawn | bonds | build + first render (ms) | change to pixels, wall (ms) | ms per rotated frame | ms per move, no redraw (reference) | ratio |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const n of [1, 2, 4, 6]) {
     for (const axis of ['a', 'b', 'c']) {
       await page.getByTestId(`repeat-${axis}`).fill(String(n));
       await page.getByTestId(`repeat-${axis}`).dispatchEvent('change');
     }
-    await page.waitForFunction((want) => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith(want), `${(48 * n ** 3).toLocaleString('en-US')} atoms`);
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith(want),
+      `${(48 * n ** 3).toLocaleString('en-US')} atoms`,
+    );
     // Reset to one axis change for a clean single rebuild measurement.
     await page.getByTestId('repeat-c').fill(String(n === 1 ? 2 : n - 1));
     await page.getByTestId('repeat-c').dispatchEvent('change');
@@ -102,7 +110,9 @@ try {
     // where nothing is redrawn (the cost of driving the browser and painting).
     const panel = (await page.getByRole('complementary').boundingBox())!;
     const baseline = await timeMoves(panel.x + panel.width / 2, panel.y + panel.height / 2, 40, 40);
-    console.log(`| ${n}x${n}x${n} | ${atoms} (+${images} images) | ${bonds} | ${ms} | ${wall.toFixed(0)} | ${perFrame.toFixed(0)} | ${baseline.toFixed(0)} | ${(perFrame / baseline).toFixed(1)} |`);
+    console.log(
+      `| ${n}x${n}x${n} | ${atoms} (+${images} images) | ${bonds} | ${ms} | ${wall.toFixed(0)} | ${perFrame.toFixed(0)} | ${baseline.toFixed(0)} | ${(perFrame / baseline).toFixed(1)} |`,
+    );
   }
 
   // Defect edits in a 10x10 MoS2 supercell (issue 30): click-to-pixels as the

@@ -76,12 +76,22 @@ try {
   const sSites = host.species.flatMap((el, i) => (el === 'S' ? [i] : []));
   const json = (site: number) => {
     const g = structureGraph(vacancyAt(site), shape.cutoff, Float32Array.from([0, 1]));
-    return { nodes: Array.from(g.nodes.data), nodeCols: g.nodes.cols, dist: Array.from(g.edges.data), src: Array.from(g.src), dst: Array.from(g.dst), state: Array.from(g.state!) };
+    return {
+      nodes: Array.from(g.nodes.data),
+      nodeCols: g.nodes.cols,
+      dist: Array.from(g.edges.data),
+      src: Array.from(g.src),
+      dst: Array.from(g.dst),
+      state: Array.from(g.state!),
+    };
   };
   const one = [json(sSites[0])];
   const sixteen = sSites.slice(0, 16).map(json);
   const edges = batchGraphs([structureGraph(vacancyAt(sSites[0]), shape.cutoff, Float32Array.from([0, 1]))]).edges.rows;
-  if (section(2)) console.log(`\n### MEGNet message passing: MoS2 8x8 with one S vacancy (${host.numSites - 1} atoms, ${edges.toLocaleString('en-US')} edges within 5 Å), 3 blocks, width 32, Set2Set\n`);
+  if (section(2))
+    console.log(
+      `\n### MEGNet message passing: MoS2 8x8 with one S vacancy (${host.numSites - 1} atoms, ${edges.toLocaleString('en-US')} edges within 5 Å), 3 blocks, width 32, Set2Set\n`,
+    );
   if (section(2)) {
     console.log('| batch | WebGPU ms per forward | WebGPU graphs/s | CPU ms per forward | CPU graphs/s | CPU ms / WebGPU ms |');
     console.log('|---:|---:|---:|---:|---:|---:|');
@@ -92,7 +102,9 @@ try {
     if ('error' in g) throw new Error(g.error);
     const c = await page.evaluate((a) => window.gpuLab.megnetCpu(a), args);
     const B = graphs.length;
-    console.log(`| ${B} | ${g.ms.toFixed(1)} | ${((1000 * B) / g.ms).toFixed(1)} | ${c.ms.toFixed(1)} | ${((1000 * B) / c.ms).toFixed(1)} | ${(c.ms / g.ms).toFixed(2)} |`);
+    console.log(
+      `| ${B} | ${g.ms.toFixed(1)} | ${((1000 * B) / g.ms).toFixed(1)} | ${c.ms.toFixed(1)} | ${((1000 * B) / c.ms).toFixed(1)} | ${(c.ms / g.ms).toFixed(2)} |`,
+    );
   }
 
   // 3. The shipped sparse-defect model, as the defect editor runs it per edit.
@@ -101,12 +113,21 @@ try {
     // A prediction runs every ensemble member (the app averages them).
     // WebGPU twice: every member in one submission (what the lab runs), and
     // one submission per member (before 2026-12-04), in the same run.
-    console.log('| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms, one submission | WebGPU ms, one submission per member | CPU ms / WebGPU ms (one submission) |');
+    console.log(
+      '| configuration | nodes | edges | members | CPU ms per prediction | WebGPU ms, one submission | WebGPU ms, one submission per member | CPU ms / WebGPU ms (one submission) |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   }
   for (const spec of section(3) ? ['MoS2:8x8:V@1', 'MoS2:5x5:V@1,W@0', 'MoS2:3x3:V@1,W@0,Se@2'] : []) {
     const g = sparseDefectGraph(parseDefectSpec(spec).config());
-    const graph = { nodes: Array.from(g.nodes.data), nodeCols: g.nodes.cols, dist: Array.from(g.edges.data), src: Array.from(g.src), dst: Array.from(g.dst), state: Array.from(g.state!) };
+    const graph = {
+      nodes: Array.from(g.nodes.data),
+      nodeCols: g.nodes.cols,
+      dist: Array.from(g.edges.data),
+      src: Array.from(g.src),
+      dst: Array.from(g.dst),
+      state: Array.from(g.state!),
+    };
     const c = await page.evaluate((a) => window.gpuLab.defectModelCpu(a), { graphs: [graph], repeat: 50 });
     // The two WebGPU ways alternate over 8 calls (ABBA twice) and each keeps its
     // best: software WebGPU's timings drift within a run, so one call each,
@@ -118,7 +139,9 @@ try {
       const k = perMember ? 'each' : 'one';
       best[k] = Math.min(best[k], r.ms);
     }
-    console.log(`| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.members.length} | ${c.ms.toFixed(2)} | ${best.one.toFixed(1)} | ${best.each.toFixed(1)} | ${(c.ms / best.one).toFixed(3)} |`);
+    console.log(
+      `| ${spec} | ${g.nodes.rows} | ${g.edges.rows} | ${c.members.length} | ${c.ms.toFixed(2)} | ${best.one.toFixed(1)} | ${best.each.toFixed(1)} | ${(c.ms / best.one).toFixed(3)} |`,
+    );
   }
 } finally {
   await close();

@@ -23,7 +23,11 @@ try {
   // The defect editor: two vacancies and a substitution in MoS2 5x5, with predictions.
   await page.getByTestId('mode-defects').click();
   await page.getByTestId('pred-ef').or(page.getByText('Make a defect')).first().waitFor();
-  for (const [tool, site] of [['vacancy', 1], ['vacancy', 31], ['substitute', 24]] as const) {
+  for (const [tool, site] of [
+    ['vacancy', 1],
+    ['vacancy', 31],
+    ['substitute', 24],
+  ] as const) {
     await page.getByTestId(`tool-${tool}`).check();
     await page.getByTestId('defect-site').fill(String(site));
     await page.getByTestId('defect-apply').click();

@@ -35,11 +35,18 @@ export function precacheServiceWorker(): Plugin {
       const publicFiles = (await readdir('public', { recursive: true, withFileTypes: true }))
         .filter((d) => d.isFile())
         .map((d) => `${d.parentPath ?? d.path}/${d.name}`.replace(/^public\/?/, ''));
-      const candidates = [...Object.keys(bundle), ...publicFiles].filter((f) => f !== 'sw.js' && (PRECACHED_ORT.includes(f) || (!f.startsWith('ort/') && !/ort-wasm/.test(f))));
+      const candidates = [...Object.keys(bundle), ...publicFiles].filter(
+        (f) => f !== 'sw.js' && (PRECACHED_ORT.includes(f) || (!f.startsWith('ort/') && !/ort-wasm/.test(f))),
+      );
       const text = async (f: string): Promise<string> => {
         const item = bundle[f];
         if (item && item.type === 'chunk') return item.code;
-        if (item && item.type === 'asset') return typeof item.source === 'string' ? item.source : /\.(html|css|js|mjs|json|webmanifest|svg)$/.test(f) ? new TextDecoder().decode(item.source) : '';
+        if (item && item.type === 'asset')
+          return typeof item.source === 'string'
+            ? item.source
+            : /\.(html|css|js|mjs|json|webmanifest|svg)$/.test(f)
+              ? new TextDecoder().decode(item.source)
+              : '';
         return /\.(html|css|js|mjs|json|webmanifest|svg)$/.test(f) ? readFile(`public/${f}`, 'utf8').catch(() => '') : '';
       };
       const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
@@ -59,7 +66,11 @@ export function precacheServiceWorker(): Plugin {
       if ([...taken].some((f) => /ort\.webgpu\.bundle/.test(f))) for (const f of PRECACHED_ORT) if (candidates.includes(f)) taken.add(f);
       if (!taken.has('index.html')) throw new Error('precache: index.html is not in the bundle; the service worker would cache nothing useful');
       const files = ['./', ...candidates.filter((f) => taken.has(f))].map((f) => (f === './' ? f : `./${f}`));
-      const version = createHash('sha256').update(JSON.stringify(files)).update(JSON.stringify(Object.values(bundle).map((b) => ('code' in b ? b.code.length : 0)))).digest('hex').slice(0, 12);
+      const version = createHash('sha256')
+        .update(JSON.stringify(files))
+        .update(JSON.stringify(Object.values(bundle).map((b) => ('code' in b ? b.code.length : 0))))
+        .digest('hex')
+        .slice(0, 12);
       const template = await readFile('src/sw-template.js', 'utf8');
       this.emitFile({
         type: 'asset',

@@ -50,7 +50,11 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
  * shortens every dwell (tests). `onStep` names what is on screen, for the
  * caption a presenter may show.
  */
-export async function runAttractLoop(actions: AttractActions, signal: AbortSignal, opts: { scale?: number; onStep?: (caption: string) => void } = {}): Promise<void> {
+export async function runAttractLoop(
+  actions: AttractActions,
+  signal: AbortSignal,
+  opts: { scale?: number; onStep?: (caption: string) => void } = {},
+): Promise<void> {
   const scale = opts.scale ?? 1;
   const wait = (s: number) => pause(s * 1000 * scale, signal);
   const step = (caption: string) => opts.onStep?.(caption);

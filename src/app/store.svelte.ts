@@ -149,7 +149,8 @@ export class AppState {
       const parts: string[] = [];
       for (const file of files) {
         // Refuse absurd sizes before reading them into memory.
-        if (file.size > MAX_FILE_BYTES) throw new ParseError(file.name, undefined, `file is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+        if (file.size > MAX_FILE_BYTES)
+          throw new ParseError(file.name, undefined, `file is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB`);
         const text = await file.text();
         const read = readStructures(file.name, text);
         read.forEach((structure, k) => {

@@ -176,7 +176,9 @@ async function neighbors(args: string[], io: Io): Promise<number> {
       distance: edges.dist[e],
     });
   }
-  io.out(JSON.stringify({ file: args[0], numSites: s.numSites, pbc: s.pbc, cutoff, backend, count: edges.count, ms: Number(ms.toFixed(3)), edges: list }) + '\n');
+  io.out(
+    JSON.stringify({ file: args[0], numSites: s.numSites, pbc: s.pbc, cutoff, backend, count: edges.count, ms: Number(ms.toFixed(3)), edges: list }) + '\n',
+  );
   return 0;
 }
 
@@ -197,7 +199,8 @@ async function convert(args: string[], io: Io): Promise<number> {
     const described = structures.map((s) => describe(s, file));
     output = JSON.stringify(described.length === 1 ? described[0] : described, null, 2) + '\n';
   } else {
-    if (to === 'poscar' && structures.length > 1) throw new UsageError(`${file} holds ${structures.length} structures; a POSCAR holds one: pick one with --index N`);
+    if (to === 'poscar' && structures.length > 1)
+      throw new UsageError(`${file} holds ${structures.length} structures; a POSCAR holds one: pick one with --index N`);
     output = writeStructures(structures, to as FormatId);
   }
   if (outFile) writeFileSync(outFile, output);
@@ -341,19 +344,31 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`latticelab: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof ParseError || (e instanceof Error && (e.name === 'PredictInputError' || e.name === 'SampleInputError' || e.name === 'PropertiesInputError' || e.name === 'NeighborListError' || e.name === 'WriteError'))) {
+    if (
+      e instanceof ParseError ||
+      (e instanceof Error &&
+        (e.name === 'PredictInputError' ||
+          e.name === 'SampleInputError' ||
+          e.name === 'PropertiesInputError' ||
+          e.name === 'NeighborListError' ||
+          e.name === 'WriteError'))
+    ) {
       io.err(`latticelab: ${e.message}\n`);
       return 1;
     }
     // A file the system would not read or write (missing folder, no permission, …).
     const sys = e as NodeJS.ErrnoException;
     if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
-      io.err(`latticelab: ${sys.path}: ${sys.code === 'ENOENT' ? 'no such file or folder' : sys.code === 'EACCES' ? 'permission denied' : sys.code === 'EISDIR' ? 'is a folder' : sys.code}\n`);
+      io.err(
+        `latticelab: ${sys.path}: ${sys.code === 'ENOENT' ? 'no such file or folder' : sys.code === 'EACCES' ? 'permission denied' : sys.code === 'EISDIR' ? 'is a folder' : sys.code}\n`,
+      );
       return 1;
     }
     // Anything else is a bug; still one line, never a stack trace (LATTICELAB_DEBUG=1 shows it).
     if (process.env.LATTICELAB_DEBUG) throw e;
-    io.err(`latticelab: ${command ?? ''}: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (run with LATTICELAB_DEBUG=1 for details)\n`);
+    io.err(
+      `latticelab: ${command ?? ''}: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (run with LATTICELAB_DEBUG=1 for details)\n`,
+    );
     return 1;
   }
 }

@@ -82,7 +82,9 @@ function inputsOf(arg: string): Input[] {
     if (!r.ok) throw new PredictInputError(`${where}: ${r.reason}`);
     const { host, size, edits, maxDeviation } = r.match;
     if (!edits.length) {
-      throw new PredictInputError(`${where}: a pristine ${host} ${size}x${size} supercell, no vacancies or substitutions; the model predicts the formation energy and gap of defects, so there is nothing to predict`);
+      throw new PredictInputError(
+        `${where}: a pristine ${host} ${size}x${size} supercell, no vacancies or substitutions; the model predicts the formation energy and gap of defects, so there is nothing to predict`,
+      );
     }
     return { editor: new DefectEditor({ host, size, edits }), file: { path: arg, ...(structures.length > 1 ? { structure: i + 1 } : {}), maxDeviation } };
   });

@@ -36,7 +36,8 @@ export function loadPropertyModel(manifestPath: string = DEFAULT_PROPERTY_MODEL)
 /** The fast CPU path: the trunk ONNX beside the manifest (`…-trunk.onnx`) on onnxruntime-web's WASM provider, one thread. */
 export async function openOrtPropertyPath(model: PropertyModel, manifestPath: string = DEFAULT_PROPERTY_MODEL): Promise<OrtPropertyPath> {
   const trunkPath = manifestPath.replace(/\.json$/, '-trunk.onnx');
-  if (!existsSync(trunkPath)) throw new PropertiesInputError(`no ONNX trunk at ${trunkPath} (cd models && python3 -m properties.export_trunk), or use --backend cpu`);
+  if (!existsSync(trunkPath))
+    throw new PropertiesInputError(`no ONNX trunk at ${trunkPath} (cd models && python3 -m properties.export_trunk), or use --backend cpu`);
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   try {

@@ -36,7 +36,32 @@ const METAL_SHELL = 1.1;
 const METAL_SHELL_CAP = 1.3;
 
 /** Non-metals and metalloids that count as anion formers for the rule above. */
-export const NON_METALS: ReadonlySet<string> = new Set(['H', 'He', 'B', 'C', 'N', 'O', 'F', 'Ne', 'Si', 'P', 'S', 'Cl', 'Ar', 'Ge', 'As', 'Se', 'Br', 'Kr', 'Sb', 'Te', 'I', 'Xe', 'At', 'Rn']);
+export const NON_METALS: ReadonlySet<string> = new Set([
+  'H',
+  'He',
+  'B',
+  'C',
+  'N',
+  'O',
+  'F',
+  'Ne',
+  'Si',
+  'P',
+  'S',
+  'Cl',
+  'Ar',
+  'Ge',
+  'As',
+  'Se',
+  'Br',
+  'Kr',
+  'Sb',
+  'Te',
+  'I',
+  'Xe',
+  'At',
+  'Rn',
+]);
 
 /** Whether the structure is a compound (rule 2) rather than metals only (rule 1). */
 export function containsNonMetal(species: readonly string[]): boolean {

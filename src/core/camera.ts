@@ -76,7 +76,10 @@ export function viewAlongQuaternion(lattice: Mat3, uvw: Vec3): Quat {
 
 /** Parses "1 1 0", "[110]", "1,-1,0" or "1 -1 0" into integers; null when it is not a direction. */
 export function parseUvw(text: string): Vec3 | null {
-  const t = text.trim().replace(/^\[|\]$/g, '').trim();
+  const t = text
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .trim();
   let parts = t.split(/[\s,]+/).filter(Boolean);
   // "110" or "1-10": one digit per index, as crystallographers write small indices.
   if (parts.length === 1) parts = t.match(/-?\d/g) ?? [];

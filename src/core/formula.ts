@@ -31,7 +31,9 @@ function amount(x: number): string {
 /** Formula with every element and its count in the cell, e.g. 'Mo16S32'. */
 export function formula(species: readonly string[], occupancy?: readonly number[]): string {
   const comp = composition(species, occupancy);
-  return sortedElements(comp).map((el) => el + amount(comp.get(el)!)).join('');
+  return sortedElements(comp)
+    .map((el) => el + amount(comp.get(el)!))
+    .join('');
 }
 
 function gcd(a: number, b: number): number {
@@ -45,7 +47,9 @@ export function reducedFormula(species: readonly string[], occupancy?: readonly 
   // Partial occupancies do not reduce cleanly; show them as they are.
   if (!counts.every((c) => Math.abs(c - Math.round(c)) < 1e-8)) return formula(species, occupancy);
   const g = counts.map((c) => Math.round(c)).reduce(gcd);
-  return sortedElements(comp).map((el) => el + amount(Math.round(comp.get(el)!) / g)).join('');
+  return sortedElements(comp)
+    .map((el) => el + amount(Math.round(comp.get(el)!) / g))
+    .join('');
 }
 
 /** Distinct elements, in formula order. */

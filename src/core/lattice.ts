@@ -25,10 +25,18 @@ export class Lattice {
    * sec. 1.1 conventions).
    */
   static fromParameters(a: number, b: number, c: number, alpha: number, beta: number, gamma: number): Lattice {
-    for (const [name, x] of [['a', a], ['b', b], ['c', c]] as const) {
+    for (const [name, x] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
       if (!(x > 0) || !Number.isFinite(x)) throw new Error(`lattice length ${name} must be positive, got ${x}`);
     }
-    for (const [name, x] of [['alpha', alpha], ['beta', beta], ['gamma', gamma]] as const) {
+    for (const [name, x] of [
+      ['alpha', alpha],
+      ['beta', beta],
+      ['gamma', gamma],
+    ] as const) {
       if (!(x > 0 && x < 180)) throw new Error(`lattice angle ${name} must be in (0, 180) degrees, got ${x}`);
     }
     const [ca, cb, cg] = [Math.cos(alpha * DEG), Math.cos(beta * DEG), Math.cos(gamma * DEG)];

@@ -14,11 +14,7 @@ export const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] -
 export const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
 export const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 export const norm = (a: Vec3): number => Math.sqrt(dot(a, a));
-export const cross = (a: Vec3, b: Vec3): Vec3 => [
-  a[1] * b[2] - a[2] * b[1],
-  a[2] * b[0] - a[0] * b[2],
-  a[0] * b[1] - a[1] * b[0],
-];
+export const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
 export function det(m: Mat3): number {
   return dot(m[0], cross(m[1], m[2]));
@@ -59,11 +55,7 @@ export function matmul(a: Mat3, b: Mat3): Mat3 {
 
 /** Row vector times matrix: v · m. */
 export function vecmat(v: Vec3, m: Mat3): Vec3 {
-  return [
-    v[0] * m[0][0] + v[1] * m[1][0] + v[2] * m[2][0],
-    v[0] * m[0][1] + v[1] * m[1][1] + v[2] * m[2][1],
-    v[0] * m[0][2] + v[1] * m[1][2] + v[2] * m[2][2],
-  ];
+  return [v[0] * m[0][0] + v[1] * m[1][0] + v[2] * m[2][0], v[0] * m[0][1] + v[1] * m[1][1] + v[2] * m[2][1], v[0] * m[0][2] + v[1] * m[1][2] + v[2] * m[2][2]];
 }
 
 export const identity = (): Mat3 => [

@@ -87,7 +87,10 @@ export function convexHull(points: readonly Vec3[]): { triangles: [Vec3, Vec3, V
         seen.add(key);
         faces++;
         // Order the face's corners around its centre, counter-clockwise seen from outside.
-        const centre = scale(onFace.reduce((s, k) => [s[0] + points[k][0], s[1] + points[k][1], s[2] + points[k][2]] as Vec3, [0, 0, 0] as Vec3), 1 / onFace.length);
+        const centre = scale(
+          onFace.reduce((s, k) => [s[0] + points[k][0], s[1] + points[k][1], s[2] + points[k][2]] as Vec3, [0, 0, 0] as Vec3),
+          1 / onFace.length,
+        );
         const u = sub(points[onFace[0]], centre);
         const w = cross(normal, u);
         const ordered = [...onFace].sort((p, q) => {

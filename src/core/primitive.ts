@@ -41,7 +41,8 @@ export function reduceByTranslations(s: Structure, tol = TOLERANCE): PrimitiveRe
   // Spatial hash on wrapped fractional coordinates, bins at least tol thick.
   const h = s.lattice.heights;
   const bins = h.map((hk) => Math.max(1, Math.min(64, Math.floor(hk / Math.max(tol, 1e-6))))) as Vec3;
-  const key = (a: number, b: number, c: number) => ((((a % bins[0]) + bins[0]) % bins[0]) * bins[1] + (((b % bins[1]) + bins[1]) % bins[1])) * bins[2] + (((c % bins[2]) + bins[2]) % bins[2]);
+  const key = (a: number, b: number, c: number) =>
+    ((((a % bins[0]) + bins[0]) % bins[0]) * bins[1] + (((b % bins[1]) + bins[1]) % bins[1])) * bins[2] + (((c % bins[2]) + bins[2]) % bins[2]);
   const table = new Map<number, number[]>();
   frac.forEach((f, i) => {
     const k = key(Math.floor(f[0] * bins[0]), Math.floor(f[1] * bins[1]), Math.floor(f[2] * bins[2]));
@@ -83,12 +84,14 @@ export function reduceByTranslations(s: Structure, tol = TOLERANCE): PrimitiveRe
   const shortest = (t: Vec3): Vec3 => {
     let best = t;
     let len = Infinity;
-    for (const da of [-1, 0]) for (const db of [-1, 0]) for (const dc of [-1, 0]) {
-      const u: Vec3 = [t[0] + da, t[1] + db, t[2] + dc];
-      const c = cart(u);
-      const l = Math.hypot(c[0], c[1], c[2]);
-      if (l < len) [best, len] = [u, l];
-    }
+    for (const da of [-1, 0])
+      for (const db of [-1, 0])
+        for (const dc of [-1, 0]) {
+          const u: Vec3 = [t[0] + da, t[1] + db, t[2] + dc];
+          const c = cart(u);
+          const l = Math.hypot(c[0], c[1], c[2]);
+          if (l < len) [best, len] = [u, l];
+        }
     return best;
   };
   // Shortest first; among equal lengths, vectors along a, b or c and pointing forward, so the

@@ -139,12 +139,7 @@ export function wrapFrac(f: Vec3, pbc: Pbc = [true, true, true]): Vec3 {
   }) as Vec3;
 }
 
-export function minimumImageFrac(
-  lattice: Lattice,
-  pbc: Pbc,
-  fi: Vec3,
-  fj: Vec3,
-): { vector: Vec3; image: Vec3; distance: number } {
+export function minimumImageFrac(lattice: Lattice, pbc: Pbc, fi: Vec3, fj: Vec3): { vector: Vec3; image: Vec3; distance: number } {
   const d = sub(fj, fi);
   const base = d.map((x, k) => (pbc[k] ? -Math.round(x) : 0)) as Vec3;
   const start = lattice.fracToCart([d[0] + base[0], d[1] + base[1], d[2] + base[2]]);
@@ -188,9 +183,11 @@ export function makeSupercell(s: Structure, m: Mat3): Structure {
   // translations t with t · M^-1 in [0,1)^3. Search the bounding box of the
   // new cell's corners in old fractional coordinates.
   const corners: Vec3[] = [];
-  for (const i of [0, 1]) for (const j of [0, 1]) for (const k of [0, 1]) {
-    corners.push([0, 1, 2].map((c) => i * m[0][c] + j * m[1][c] + k * m[2][c]) as Vec3);
-  }
+  for (const i of [0, 1])
+    for (const j of [0, 1])
+      for (const k of [0, 1]) {
+        corners.push([0, 1, 2].map((c) => i * m[0][c] + j * m[1][c] + k * m[2][c]) as Vec3);
+      }
   const lo = [0, 1, 2].map((c) => Math.min(...corners.map((p) => p[c])));
   const hi = [0, 1, 2].map((c) => Math.max(...corners.map((p) => p[c])));
   const toNew = (f: Vec3): Vec3 => lattice.cartToFrac(s.lattice.fracToCart(f));

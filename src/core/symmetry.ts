@@ -58,7 +58,9 @@ export const SYMMETRY_MAX_SITES = 256;
 
 export class SymmetryTooLarge extends Error {
   constructor(sites: number) {
-    super(`space group not analysed: ${sites} sites is above the ${SYMMETRY_MAX_SITES} this app analyses, and the structure is not a supercell of a smaller cell (moyo's time grows steeply with supercell size)`);
+    super(
+      `space group not analysed: ${sites} sites is above the ${SYMMETRY_MAX_SITES} this app analyses, and the structure is not a supercell of a smaller cell (moyo's time grows steeply with supercell size)`,
+    );
     this.name = 'SymmetryTooLarge';
   }
 }
@@ -115,7 +117,11 @@ export function standardCells(s: Structure, symprec = DEFAULT_SYMPREC): { conven
   const toStructure = (c: MoyoCell, what: string) => {
     const b = c.lattice.basis;
     return new Structure({
-      lattice: [[b[0], b[1], b[2]], [b[3], b[4], b[5]], [b[6], b[7], b[8]]],
+      lattice: [
+        [b[0], b[1], b[2]],
+        [b[3], b[4], b[5]],
+        [b[6], b[7], b[8]],
+      ],
       species: c.numbers.map((z) => elementByZ(z)?.symbol ?? 'X'),
       frac: c.positions.map((p) => [p[0], p[1], p[2]] as Vec3),
       title: `${s.title} (${what} cell, ${d.hm_symbol})`,

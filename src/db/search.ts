@@ -11,7 +11,10 @@ import type { StructureRecord } from './schema';
  *   eform<-1  gap>1  ehull<=0.05   predicted properties ("Predict all");
  *               a structure not yet predicted matches none of these
  */
-export type Summary = Pick<StructureRecord, 'name' | 'formula' | 'reducedFormula' | 'elements' | 'numSites' | 'spaceGroupNumber' | 'spaceGroupSymbol' | 'createdAt' | 'predicted'>;
+export type Summary = Pick<
+  StructureRecord,
+  'name' | 'formula' | 'reducedFormula' | 'elements' | 'numSites' | 'spaceGroupNumber' | 'spaceGroupSymbol' | 'createdAt' | 'predicted'
+>;
 
 const compare = (op: string, x: number, v: number): boolean =>
   op === '<' ? x < v : op === '>' ? x > v : op === '<=' ? x <= v : op === '>=' ? x >= v : x === v;

@@ -44,7 +44,11 @@ export interface KernelFigure {
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const rand = seededRandom(seed);
-  return matrix(rows, cols, Array.from({ length: rows * cols }, () => 2 * rand() - 1));
+  return matrix(
+    rows,
+    cols,
+    Array.from({ length: rows * cols }, () => 2 * rand() - 1),
+  );
 }
 
 /** Best wall ms from submit to completion (and the GPU's own ms where timestamp queries exist) of `repeat` runs after a warm-up. */
@@ -90,12 +94,22 @@ export const kernelsLab = {
     const fmaGpu = { ms: null as number | null };
     const fmaRun = await timeRun(device, encodeFma(iter, a.reps), a.repeat, fmaGpu);
     const fmaOne = await timeRun(device, encodeFma(iter, 1), a.repeat);
-    figures.push({ kernel: `fma_peak (${threads} threads x ${iter} x 8 FMA)`, flops: fmaFlops, msRun: fmaRun, msOne: fmaOne, gpuMsRun: fmaGpu.ms, reps: a.reps, gflops: (fmaFlops * a.reps) / fmaRun / 1e6 });
+    figures.push({
+      kernel: `fma_peak (${threads} threads x ${iter} x 8 FMA)`,
+      flops: fmaFlops,
+      msRun: fmaRun,
+      msOne: fmaOne,
+      gpuMsRun: fmaGpu.ms,
+      reps: a.reps,
+      gflops: (fmaFlops * a.reps) / fmaRun / 1e6,
+    });
     out.destroy();
 
     const variants: DenseVariant[] = ['tiled', 'direct'];
     const chosen = denseVariant(device);
-    for (const [m, k, n, act, variant] of a.shapes.flatMap(([m, k, n]) => variants.flatMap((v) => [[m, k, n, 'softplus', v] as const, [m, k, n, 'none', v] as const]))) {
+    for (const [m, k, n, act, variant] of a.shapes.flatMap(([m, k, n]) =>
+      variants.flatMap((v) => [[m, k, n, 'softplus', v] as const, [m, k, n, 'none', v] as const]),
+    )) {
       setDenseVariant(device, variant);
       const x = uploadMatrix(device, randomMatrix(m, k, 1));
       const w = uploadMatrix(device, randomMatrix(k, n, 2));
@@ -108,7 +122,15 @@ export const kernelsLab = {
       const g = { ms: null as number | null };
       const msRun = await timeRun(device, encode(a.reps), a.repeat, g);
       const msOne = await timeRun(device, encode(1), a.repeat);
-      figures.push({ kernel: `dense (${variant}) ${m}x${k} · ${k}x${n}${act === 'none' ? ' (no activation)' : ' + softplus'}`, flops, msRun, msOne, gpuMsRun: g.ms, reps: a.reps, gflops: (flops * a.reps) / msRun / 1e6 });
+      figures.push({
+        kernel: `dense (${variant}) ${m}x${k} · ${k}x${n}${act === 'none' ? ' (no activation)' : ' + softplus'}`,
+        flops,
+        msRun,
+        msOne,
+        gpuMsRun: g.ms,
+        reps: a.reps,
+        gflops: (flops * a.reps) / msRun / 1e6,
+      });
       [x, w, b, y].forEach((t) => t.destroy());
     }
     setDenseVariant(device, chosen);

@@ -35,7 +35,6 @@ function result(e: EdgeList, summary: boolean) {
   return { count: e.count, src: Array.from(e.src), dst: Array.from(e.dst), image: Array.from(e.image), vec: Array.from(e.vec), dist: Array.from(e.dist) };
 }
 
-
 export const neighborsLab = {
   async neighborsGpu(a: LabInput) {
     const gpu = await getGpu();

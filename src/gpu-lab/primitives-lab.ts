@@ -9,7 +9,19 @@ import type { GaussianBasis } from '../core/graph/rbf';
 import type { SegmentReduce } from '../core/graph/segment';
 import type { Activation } from '../core/graph/types';
 import { getGpu } from '../gpu/device';
-import { concat, type ConcatBlock, dense, type DenseVariant, denseVariant, setDenseVariant, gather, gaussianExpand, type SegmentStrategy, segmentReduce, segmentSoftmax } from '../gpu/graph/kernels';
+import {
+  concat,
+  type ConcatBlock,
+  dense,
+  type DenseVariant,
+  denseVariant,
+  setDenseVariant,
+  gather,
+  gaussianExpand,
+  type SegmentStrategy,
+  segmentReduce,
+  segmentSoftmax,
+} from '../gpu/graph/kernels';
 import { GraphRun } from '../gpu/runtime/run';
 import { GpuSet2Set } from '../gpu/graph/set2set';
 import { GpuSegments, type GpuTensor, upload } from '../gpu/runtime/tensor';
@@ -102,12 +114,27 @@ async function timed(repeat: number, body: (run: GraphRun, inputs: Inputs) => Gp
 export const primitivesLab = {
   /** Y = act(X W + b). */
   /** `variant`: which dense.wgsl entry point (default: the one the adapter gets). */
-  async dense(a: { x: number[]; rows: number; inF: number; w: number[]; outF: number; b: number[] | null; act: Activation; repeat?: number; variant?: DenseVariant }) {
+  async dense(a: {
+    x: number[];
+    rows: number;
+    inF: number;
+    w: number[];
+    outF: number;
+    b: number[] | null;
+    act: Activation;
+    repeat?: number;
+    variant?: DenseVariant;
+  }) {
     const { device } = await getGpu();
     const before = denseVariant(device);
     if (a.variant) setDenseVariant(device, a.variant);
     try {
-      return { ...(await timed(a.repeat ?? 1, (run, inp) => dense(run, inp.f32(a.x, a.rows, a.inF), inp.f32(a.w, a.inF, a.outF), a.b ? inp.f32(a.b, 1, a.outF) : null, a.act))), variant: denseVariant(device) };
+      return {
+        ...(await timed(a.repeat ?? 1, (run, inp) =>
+          dense(run, inp.f32(a.x, a.rows, a.inF), inp.f32(a.w, a.inF, a.outF), a.b ? inp.f32(a.b, 1, a.outF) : null, a.act),
+        )),
+        variant: denseVariant(device),
+      };
     } finally {
       setDenseVariant(device, before);
     }
@@ -135,7 +162,16 @@ export const primitivesLab = {
   },
 
   /** Segmented sum / mean / max (optionally weighted) over CSR offsets. */
-  segmentReduce(a: { x: number[]; rows: number; cols: number; offsets: number[]; mode: SegmentReduce; weights?: number[]; strategy?: SegmentStrategy; repeat?: number }) {
+  segmentReduce(a: {
+    x: number[];
+    rows: number;
+    cols: number;
+    offsets: number[];
+    mode: SegmentReduce;
+    weights?: number[];
+    strategy?: SegmentStrategy;
+    repeat?: number;
+  }) {
     return timed(a.repeat ?? 1, (run, inp) =>
       segmentReduce(run, inp.f32(a.x, a.rows, a.cols), inp.segments(a.offsets), a.mode, {
         weights: a.weights ? inp.f32(a.weights, a.rows, 1) : null,
@@ -150,7 +186,18 @@ export const primitivesLab = {
   },
 
   /** Batched Set2Set readout: x [N, F], offsets = nodes per graph, LSTM weights in W [in, out] form. */
-  set2set(a: { x: number[]; rows: number; cols: number; offsets: number[]; wIh: number[]; wHh: number[]; b: number[]; steps: number; strategy?: SegmentStrategy; repeat?: number }) {
+  set2set(a: {
+    x: number[];
+    rows: number;
+    cols: number;
+    offsets: number[];
+    wIh: number[];
+    wHh: number[];
+    b: number[];
+    steps: number;
+    strategy?: SegmentStrategy;
+    repeat?: number;
+  }) {
     const F = a.cols;
     return timed(a.repeat ?? 1, (run, inp) => {
       const s2s = inp.keep(
@@ -169,7 +216,20 @@ export const primitivesLab = {
    * m = softplus([v[src], v[dst], rbf(d)] W + b), v' = mean of m over the
    * edges arriving at each node (edges sorted by dst, offsets per node).
    */
-  edgeToNode(a: { v: number[]; nodes: number; cols: number; src: number[]; dst: number[]; offsets: number[]; d: number[]; basis: GaussianBasis; w: number[]; b: number[]; outF: number; repeat?: number }) {
+  edgeToNode(a: {
+    v: number[];
+    nodes: number;
+    cols: number;
+    src: number[];
+    dst: number[];
+    offsets: number[];
+    d: number[];
+    basis: GaussianBasis;
+    w: number[];
+    b: number[];
+    outF: number;
+    repeat?: number;
+  }) {
     return timed(a.repeat ?? 1, (run, inp) => {
       const v = inp.f32(a.v, a.nodes, a.cols);
       const e = gaussianExpand(run, inp.f32(a.d, a.d.length, 1), a.basis);

@@ -76,7 +76,12 @@ export interface PropertiesBenchRun {
  * number of passes, the structures that pass covered (all, unless the only
  * pass was cut at the budget) and that pass's outputs.
  */
-async function timePasses<Y>(batches: GraphBatch[], run: (b: GraphBatch) => Y | Promise<Y>, repeat: number, budgetMs: number): Promise<{ value: Y[]; ms: number; passes: number; structures: number }> {
+async function timePasses<Y>(
+  batches: GraphBatch[],
+  run: (b: GraphBatch) => Y | Promise<Y>,
+  repeat: number,
+  budgetMs: number,
+): Promise<{ value: Y[]; ms: number; passes: number; structures: number }> {
   for (const b of batches.slice(0, WARMUP)) await run(b);
   let best = { value: [] as Y[], ms: Infinity, structures: 0 };
   let total = 0;
@@ -157,12 +162,20 @@ export const propertiesLab = {
       const { value, ms: msPredict } = await bestOf(a.repeat, () => fast.predict([s]));
       const got = value[0];
       const maxDiff = Math.max(...reference.values.map((v, t) => Math.abs(v.raw - got.values[t].raw)));
-      return { atoms: s.numSites, edges: graph.edges.rows, runtime: a.runtime, threads, crossOriginIsolated: self.crossOriginIsolated, msGraph, msPredict, maxDiff };
+      return {
+        atoms: s.numSites,
+        edges: graph.edges.rows,
+        runtime: a.runtime,
+        threads,
+        crossOriginIsolated: self.crossOriginIsolated,
+        msGraph,
+        msPredict,
+        maxDiff,
+      };
     } finally {
       await fast.release();
     }
   },
-
 
   async propertiesBench(a: PropertiesBenchArgs) {
     const model = await loadModel();

@@ -34,7 +34,11 @@ export const propertyParityLab = {
       const width = model.manifest.shape.nodeIn;
       const feat = oneHotZ(width);
       const graphs: Graph[] = a.crystals.map((c) => ({
-        nodes: matrix(c.species.length, width, c.species.flatMap((s) => feat(elementBySymbol(s)!))),
+        nodes: matrix(
+          c.species.length,
+          width,
+          c.species.flatMap((s) => feat(elementBySymbol(s)!)),
+        ),
         edges: matrix(c.dist.length, 1, c.dist),
         src: Int32Array.from(c.src),
         dst: Int32Array.from(c.dst),

@@ -33,7 +33,9 @@ export function onDeviceLost(listener: (reason: string) => void): () => void {
 /** A readable adapter name, and whether it is a software renderer (slow submissions: small work is faster on the CPU). */
 export function describeAdapter(info: GPUAdapterInfo): { adapterName: string; software: boolean } {
   const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(adapterName) || (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const software =
+    /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(adapterName) ||
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { adapterName, software };
 }
 

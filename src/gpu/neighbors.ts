@@ -26,7 +26,6 @@ export class GpuLimitError extends NeighborListError {
   }
 }
 
-
 /** Appends an in-place exclusive prefix sum of the first n values of `data` to the run. */
 function encodeScan(run: GraphRun, data: GpuTensor, n: number): void {
   const blocks = Math.ceil(n / SCAN_BLOCK);
@@ -109,7 +108,14 @@ export async function neighborListGpu(input: NeighborInput, gpu: GpuContext, tim
     t = now;
   };
   tick('grid');
-  const empty: EdgeList = { count: 0, src: new Int32Array(0), dst: new Int32Array(0), image: new Int32Array(0), vec: new Float32Array(0), dist: new Float32Array(0) };
+  const empty: EdgeList = {
+    count: 0,
+    src: new Int32Array(0),
+    dst: new Int32Array(0),
+    image: new Int32Array(0),
+    vec: new Float32Array(0),
+    dist: new Float32Array(0),
+  };
   if (n === 0) return empty;
   const groups = (run: GraphRun) => run.grid(Math.ceil(n / NEIGHBORS_WG));
 
@@ -124,7 +130,12 @@ export async function neighborListGpu(input: NeighborInput, gpu: GpuContext, tim
       const dummyInt = count.alloc(1, 4, 'i32');
       const dummyF = count.alloc(1, 4, 'f32');
       count.clear(offsets);
-      count.dispatch(pipeline(device, 'neighbors', 'main', { FILL: 0 }), params, [...inputs.map((x) => x.buffer), offsets.buffer, dummyInt.buffer, dummyF.buffer], groups(count));
+      count.dispatch(
+        pipeline(device, 'neighbors', 'main', { FILL: 0 }),
+        params,
+        [...inputs.map((x) => x.buffer), offsets.buffer, dummyInt.buffer, dummyF.buffer],
+        groups(count),
+      );
       encodeScan(count, offsets, n + 1);
       const offsetsRead = count.read(offsets);
       await count.submit();
@@ -149,7 +160,12 @@ export async function neighborListGpu(input: NeighborInput, gpu: GpuContext, tim
       const edgeF = new GpuTensor(make('nl edges f32'), total, 4, 'f32');
       try {
         const fill = new GraphRun(device, 'neighbour fill');
-        fill.dispatch(pipeline(device, 'neighbors', 'main', { FILL: 1 }), params, [...inputs.map((x) => x.buffer), offsets.buffer, edgeInt.buffer, edgeF.buffer], groups(fill));
+        fill.dispatch(
+          pipeline(device, 'neighbors', 'main', { FILL: 1 }),
+          params,
+          [...inputs.map((x) => x.buffer), offsets.buffer, edgeInt.buffer, edgeF.buffer],
+          groups(fill),
+        );
         const ints = fill.read(edgeInt);
         const floats = fill.read(edgeF);
         fill.release(offsets, dummyInt, dummyF);
@@ -221,9 +237,14 @@ export async function neighborList(input: NeighborInput, opts: { backend?: Neigh
   }
   const atoms = input.frac.length / (input.frac instanceof Float64Array ? 3 : 1);
   if (backend === 'auto' && gpu.software) {
-    return { edges: neighborListCpu(input), backend: 'cpu', reason: `The GPU is a software renderer (${gpu.adapterName}); the CPU is faster at every size there.` };
+    return {
+      edges: neighborListCpu(input),
+      backend: 'cpu',
+      reason: `The GPU is a software renderer (${gpu.adapterName}); the CPU is faster at every size there.`,
+    };
   }
-  if (backend === 'auto' && atoms < HARDWARE_GPU_MIN_ATOMS) return { edges: neighborListCpu(input), backend: 'cpu', reason: `${atoms} atoms: small enough that the CPU beats a GPU round trip.` };
+  if (backend === 'auto' && atoms < HARDWARE_GPU_MIN_ATOMS)
+    return { edges: neighborListCpu(input), backend: 'cpu', reason: `${atoms} atoms: small enough that the CPU beats a GPU round trip.` };
   try {
     return { edges: await neighborListGpu(input, gpu), backend: 'webgpu' };
   } catch (e) {

@@ -22,7 +22,15 @@ describe('attract loop', () => {
     const c = new AbortController();
     const { log, actions } = recorder(14, c);
     await runAttractLoop(actions, c.signal, { scale: 0.001 });
-    expect(log.slice(0, 7)).toEqual([`crystal ${SHOWCASE[0]}`, 'defects MoS2', 'defect V@37', 'defect W@12', 'defect V@38', 'generate 1', `crystal ${SHOWCASE[1]}`]);
+    expect(log.slice(0, 7)).toEqual([
+      `crystal ${SHOWCASE[0]}`,
+      'defects MoS2',
+      'defect V@37',
+      'defect W@12',
+      'defect V@38',
+      'generate 1',
+      `crystal ${SHOWCASE[1]}`,
+    ]);
     expect(log[7]).toBe('defects MoS2');
   });
 

@@ -38,12 +38,7 @@ let model: ScoreModel;
 
 beforeAll(async () => {
   const ort = await import('onnxruntime-web');
-  model = await createOrtScoreModel(
-    ort,
-    manifest,
-    { heads: readFileSync(root(DIR + 'heads.onnx')), score: readFileSync(root(DIR + 'score.onnx')) },
-    'wasm',
-  );
+  model = await createOrtScoreModel(ort, manifest, { heads: readFileSync(root(DIR + 'heads.onnx')), score: readFileSync(root(DIR + 'score.onnx')) }, 'wasm');
 });
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -169,13 +164,34 @@ describe('sampler pieces', () => {
   });
 
   it('finds atoms that overlap across the cell boundary', () => {
-    const cubic: Mat3 = [[4, 0, 0], [0, 4, 0], [0, 0, 4]];
-    expect(structuralValidity(cubic, [[0, 0, 0], [0.5, 0.5, 0.5]]).valid).toBe(true);
-    const bad = structuralValidity(cubic, [[0.01, 0, 0], [0.96, 0, 0]]);
+    const cubic: Mat3 = [
+      [4, 0, 0],
+      [0, 4, 0],
+      [0, 0, 4],
+    ];
+    expect(
+      structuralValidity(cubic, [
+        [0, 0, 0],
+        [0.5, 0.5, 0.5],
+      ]).valid,
+    ).toBe(true);
+    const bad = structuralValidity(cubic, [
+      [0.01, 0, 0],
+      [0.96, 0, 0],
+    ]);
     expect(bad.valid).toBe(false);
     expect(bad.minDistance).toBeCloseTo(0.2, 6);
-    const skew: Mat3 = [[4, 0, 0], [3.9, 1, 0], [0, 0, 4]];
+    const skew: Mat3 = [
+      [4, 0, 0],
+      [3.9, 1, 0],
+      [0, 0, 4],
+    ];
     // 0.9a + 0.1b − a = (−0.01, 0.1, 0): 0.1 Å apart, though 0.9 and 0.1 look far apart in fractions
-    expect(structuralValidity(skew, [[0, 0, 0], [0.9, 0.1, 0]]).minDistance).toBeLessThan(0.5);
+    expect(
+      structuralValidity(skew, [
+        [0, 0, 0],
+        [0.9, 0.1, 0],
+      ]).minDistance,
+    ).toBeLessThan(0.5);
   });
 });

@@ -8,6 +8,13 @@ export function cifCell(a: number, more: { b?: number; c?: number; alpha?: numbe
 
 /** An _atom_site loop: label, type symbol (unless `typed` is false), x, y, z, then any extra columns. */
 export function siteLoop(rows: string, opts: { typed?: boolean; extra?: string[] } = {}): string {
-  const cols = ['_atom_site_label', ...(opts.typed === false ? [] : ['_atom_site_type_symbol']), '_atom_site_fract_x', '_atom_site_fract_y', '_atom_site_fract_z', ...(opts.extra ?? [])];
+  const cols = [
+    '_atom_site_label',
+    ...(opts.typed === false ? [] : ['_atom_site_type_symbol']),
+    '_atom_site_fract_x',
+    '_atom_site_fract_y',
+    '_atom_site_fract_z',
+    ...(opts.extra ?? []),
+  ];
   return `loop_\n${cols.join('\n')}\n${rows}\n`;
 }

@@ -730,9 +730,7 @@ Sr1 Sr2+ 0.5 0.5 0 ?
     const s = readOne(text, 'partial.cif');
     expect(s.species).toEqual(['Fe', 'Co', 'O', 'Sr']);
     expect(s.occupancy).toEqual([0.5, 0.5, 0.9, 1]);
-    expect(s.warnings).toContain(
-      'partial occupancy on 3 sites (Fe1, Co1, O1): kept as read; tools that need ordered structures may treat them as full',
-    );
+    expect(s.warnings).toContain('partial occupancy on 3 sites (Fe1, Co1, O1): kept as read; tools that need ordered structures may treat them as full');
     expectRoundTrip(s);
   });
 

@@ -74,7 +74,12 @@ describe('latticelab predict FILE', () => {
   it('a translated and slightly relaxed copy predicts the same as its spec', async () => {
     const s = editor.structure();
     const jiggle = [0.05, -0.08, 0.11];
-    const copy = Structure.fromCartesian({ lattice: s.lattice, species: s.species, cart: s.cart.map((r, k) => [r[0] + 0.6 + jiggle[k % 3], r[1] - 0.2, r[2] + 3 + jiggle[(k + 1) % 3]]), pbc: s.pbc });
+    const copy = Structure.fromCartesian({
+      lattice: s.lattice,
+      species: s.species,
+      cart: s.cart.map((r, k) => [r[0] + 0.6 + jiggle[k % 3], r[1] - 0.2, r[2] + 3 + jiggle[(k + 1) % 3]]),
+      pbc: s.pbc,
+    });
     const j = JSON.parse((await run(['predict', write('relaxed.vasp', [copy], 'poscar')])).out) as Record<string, unknown>;
     expect(j.spec).toBe(spec);
     expect(j.maxDeviation_A).toBeGreaterThan(0.05);
@@ -82,17 +87,48 @@ describe('latticelab predict FILE', () => {
   });
 
   it.each([
-    ['a pristine supercell', () => write('pristine.cif', [editor.pristine()], 'cif'), /pristine\.cif: a pristine WSe2 5x5 supercell, no vacancies or substitutions; the model predicts the formation energy and gap of defects, so there is nothing to predict\n$/],
+    [
+      'a pristine supercell',
+      () => write('pristine.cif', [editor.pristine()], 'cif'),
+      /pristine\.cif: a pristine WSe2 5x5 supercell, no vacancies or substitutions; the model predicts the formation energy and gap of defects, so there is nothing to predict\n$/,
+    ],
     [
       'an interstitial',
       () => {
         const s = editor.structure();
-        return write('adatom.xyz', [Structure.fromCartesian({ lattice: s.lattice, species: [...s.species, 'Se'], cart: [...s.cart, [0.5, 0.5, 14]], pbc: s.pbc })], 'xyz');
+        return write(
+          'adatom.xyz',
+          [Structure.fromCartesian({ lattice: s.lattice, species: [...s.species, 'Se'], cart: [...s.cart, [0.5, 0.5, 14]], pbc: s.pbc })],
+          'xyz',
+        );
       },
       /adatom\.xyz: atom 75 \(Se at 0\.50, 0\.50, 14\.00 Å\) is \d+\.\d\d Å from the nearest WSe2 5x5 site .*interstitials, adatoms and displacements beyond 0\.3 Å are not supported\n$/,
     ],
-    ['a bulk crystal', () => write('si.cif', [new Structure({ lattice: [[5.431, 0, 0], [0, 5.431, 0], [0, 0, 5.431]], species: ['Si'], frac: [[0, 0, 0]] })], 'cif'), /si\.cif: the cell \(a = 5\.431 Å.* is not an n x n supercell/],
-    ['one structure of several', () => write('mixed.xyz', [editor.structure(), editor.pristine()], 'xyz'), /mixed\.xyz: structure 2: a pristine WSe2 5x5 supercell/],
+    [
+      'a bulk crystal',
+      () =>
+        write(
+          'si.cif',
+          [
+            new Structure({
+              lattice: [
+                [5.431, 0, 0],
+                [0, 5.431, 0],
+                [0, 0, 5.431],
+              ],
+              species: ['Si'],
+              frac: [[0, 0, 0]],
+            }),
+          ],
+          'cif',
+        ),
+      /si\.cif: the cell \(a = 5\.431 Å.* is not an n x n supercell/,
+    ],
+    [
+      'one structure of several',
+      () => write('mixed.xyz', [editor.structure(), editor.pristine()], 'xyz'),
+      /mixed\.xyz: structure 2: a pristine WSe2 5x5 supercell/,
+    ],
     [
       'a file in no format',
       () => {

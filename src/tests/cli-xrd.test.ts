@@ -12,7 +12,13 @@ const dir = mkdtempSync(join(tmpdir(), 'latticelab-xrd-'));
 // Extended XYZ carries pbc (a POSCAR cannot say that a monolayer is a slab).
 const write = (name: string, ids: string[], format: 'poscar' | 'xyz') => {
   const path = join(dir, name);
-  writeFileSync(path, writeStructures(ids.map((id) => builtinById(id)!.build()), format));
+  writeFileSync(
+    path,
+    writeStructures(
+      ids.map((id) => builtinById(id)!.build()),
+      format,
+    ),
+  );
   return path;
 };
 const si = write('Si.vasp', ['si'], 'poscar');
@@ -35,7 +41,11 @@ interface Line {
   twoThetaRange: [number, number];
   peaks: { twoTheta: number; intensity: number; d: number; hkl: { hkl: number[]; label: string; multiplicity: number }[] }[];
 }
-const lines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+const lines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 
 describe('latticelab xrd', () => {
   it('prints Si’s pattern: 111 at 28.44 ± 0.05° with intensity 100, d in Å, Cu Kα named', async () => {
@@ -58,7 +68,11 @@ describe('latticelab xrd', () => {
     const { code, out } = await run(['xrd', two, si, '--range', '20,60']);
     expect(code).toBe(0);
     const js = lines(out);
-    expect(js.map((j) => [j.file.endsWith('two.xyz') ? 'two' : 'si', j.index, j.formula])).toEqual([['two', 0, 'Na4Cl4'], ['two', 1, 'Zn2O2'], ['si', 0, 'Si8']]);
+    expect(js.map((j) => [j.file.endsWith('two.xyz') ? 'two' : 'si', j.index, j.formula])).toEqual([
+      ['two', 0, 'Na4Cl4'],
+      ['two', 1, 'Zn2O2'],
+      ['si', 0, 'Si8'],
+    ]);
     for (const j of js) {
       expect(j.twoThetaRange).toEqual([20, 60]);
       for (const p of j.peaks) expect(p.twoTheta >= 20 && p.twoTheta <= 60).toBe(true);

@@ -150,7 +150,8 @@ describe('latticelab predict', () => {
     expect(j.sites).toBe(74);
     expect(Array.isArray(j.outOfDomain)).toBe(true);
     // The shipped ensemble's size, and its spread whenever there is more than one member.
-    const members = (JSON.parse(readFileSync(new URL('../../models/defects/export/megnet-sparse.json', import.meta.url), 'utf8')) as { members?: number }).members ?? 1;
+    const members =
+      (JSON.parse(readFileSync(new URL('../../models/defects/export/megnet-sparse.json', import.meta.url), 'utf8')) as { members?: number }).members ?? 1;
     expect(j.model.members).toBe(members);
     if (members > 1) {
       expect(j.formationEnergySpread_eV > 0 && j.gapSpread_eV > 0).toBe(true);

@@ -112,7 +112,12 @@ describe('the same configuration written another way', () => {
       const e = randomEditor(host, 5, r);
       const s = e.structure();
       const shift: Vec3 = [7.3, -11.1, -0.5 * s.lattice.abc[2] - 0.3];
-      const file = throughFile(moved(s, (x) => [x[0] + shift[0], x[1] + shift[1], x[2] + shift[2]]).with({ pbc: [true, true, true] }).wrapped(), 'poscar');
+      const file = throughFile(
+        moved(s, (x) => [x[0] + shift[0], x[1] + shift[1], x[2] + shift[2]])
+          .with({ pbc: [true, true, true] })
+          .wrapped(),
+        'poscar',
+      );
       const m = matchDefectStructure(file);
       if (!m.ok) throw new Error(m.reason);
       expect([m.match.host, m.match.size, m.match.edits.length]).toEqual([host, 5, e.state.edits.length]);
@@ -129,7 +134,15 @@ describe('the same configuration written another way', () => {
     expectMatch(matchDefectStructure(moved(s, (x) => x, [a, b, [0, 0, 30]])), e);
     expectMatch(matchDefectStructure(moved(s, (x) => x, [a, b, [2, 1, c[2]]])), e);
     // The same lattice through a and a + b (γ = 60°).
-    expectMatch(matchDefectStructure(throughFile(moved(s, (x) => x, [a, [a[0] + b[0], a[1] + b[1], 0], c]), 'cif')), e);
+    expectMatch(
+      matchDefectStructure(
+        throughFile(
+          moved(s, (x) => x, [a, [a[0] + b[0], a[1] + b[1], 0], c]),
+          'cif',
+        ),
+      ),
+      e,
+    );
     const t = (37 * Math.PI) / 180;
     const rot = (x: readonly number[]): Vec3 => [Math.cos(t) * x[0] - Math.sin(t) * x[1], Math.sin(t) * x[0] + Math.cos(t) * x[1], x[2]];
     expectMatch(matchDefectStructure(moved(s, rot, [rot(a), rot(b), rot(c)])), e);
@@ -165,7 +178,9 @@ describe('the same configuration written another way', () => {
       const d = kick(0.5);
       expectRefusal(
         matchDefectStructure(moved(s, (x, i) => (i === k ? [x[0] + d[0], x[1] + d[1], x[2] + d[2]] : x))),
-        new RegExp(`^atom ${k + 1} \\(${s.species[k]} at .* Å\\) is 0\\.[45]\\d Å from the nearest ${host} 5x5 site .*interstitials, adatoms and displacements beyond 0\\.3 Å are not supported$`),
+        new RegExp(
+          `^atom ${k + 1} \\(${s.species[k]} at .* Å\\) is 0\\.[45]\\d Å from the nearest ${host} 5x5 site .*interstitials, adatoms and displacements beyond 0\\.3 Å are not supported$`,
+        ),
       );
     }
   });
@@ -205,7 +220,10 @@ describe('what it refuses, in one line', () => {
 
   it('an interstitial, naming the atom, its place and its distance from the nearest site', () => {
     const withAdatom = Structure.fromCartesian({ lattice: s.lattice, species: [...s.species, 'S'], cart: [...s.cart, [1, 1, 12]], pbc: s.pbc });
-    expectRefusal(matchDefectStructure(withAdatom), /^atom 75 \(S at 1\.00, 1\.00, 12\.00 Å\) is 0\.\d\d Å from the nearest MoS2 5x5 site \(site \d+, S\); interstitials/);
+    expectRefusal(
+      matchDefectStructure(withAdatom),
+      /^atom 75 \(S at 1\.00, 1\.00, 12\.00 Å\) is 0\.\d\d Å from the nearest MoS2 5x5 site \(site \d+, S\); interstitials/,
+    );
   });
 
   it('two atoms on one site', () => {
@@ -216,25 +234,38 @@ describe('what it refuses, in one line', () => {
 
   it('a cell that is no host’s n x n supercell, a non-square one, one out of range', () => {
     const c = s.lattice.matrix[2];
-    expectRefusal(matchDefectStructure(s.with({ lattice: new Lattice([[17, 0, 0], [-8.5, 17 * Math.sin(Math.PI / 3), 0], c]) })), /^the cell \(a = 17\.000 Å, b = 17\.000 Å, γ = 120\.0°\) is not an n x n supercell \(n = 2\.\.10\) of MoS2 .* within 2 % and 1°/);
+    expectRefusal(
+      matchDefectStructure(s.with({ lattice: new Lattice([[17, 0, 0], [-8.5, 17 * Math.sin(Math.PI / 3), 0], c]) })),
+      /^the cell \(a = 17\.000 Å, b = 17\.000 Å, γ = 120\.0°\) is not an n x n supercell \(n = 2\.\.10\) of MoS2 .* within 2 % and 1°/,
+    );
     const bp = new DefectEditor({ host: 'BP', size: 4, edits: [] }).pristine();
     const [a, b] = bp.lattice.matrix;
     const bp4x3 = new Structure({ lattice: [a, [b[0] * 0.75, b[1] * 0.75, 0], bp.lattice.matrix[2]], species: ['P'], frac: [[0, 0, 0.5]], pbc: bp.pbc });
     expectRefusal(matchDefectStructure(bp4x3), /^the cell is a 4x3 supercell of BP; the editor and the model take square n x n supercells only$/);
     const unit = readStructures('POSCAR', writeStructures([new DefectEditor({ host: 'InSe', size: 2, edits: [] }).pristine()], 'poscar'))[0];
-    const one = unit.with({ lattice: new Lattice([unit.lattice.matrix[0].map((x) => x / 2) as Vec3, unit.lattice.matrix[1].map((x) => x / 2) as Vec3, unit.lattice.matrix[2]]), species: ['In'], frac: [[0, 0, 0.5]] });
+    const one = unit.with({
+      lattice: new Lattice([unit.lattice.matrix[0].map((x) => x / 2) as Vec3, unit.lattice.matrix[1].map((x) => x / 2) as Vec3, unit.lattice.matrix[2]]),
+      species: ['In'],
+      frac: [[0, 0, 0.5]],
+    });
     expectRefusal(matchDefectStructure(one), /^the cell is the 1x1 cell of InSe; the editor takes 2x2 to 10x10 supercells$/);
   });
 
   it('an element outside the model’s vocabulary, and something that is not an element', () => {
-    expectRefusal(matchDefectStructure(s.with({ species: s.species.map((x, i) => (i === 5 ? 'Cu' : x)) })), /^atom 6 \(Cu at .* Å\) replaces Mo on MoS2 5x5 site 6, but Cu is not in the model's vocabulary \(B, C, N, O, P, S, Ga, Se, Mo, In, W, Te, Cr, Nb, V\)$/);
+    expectRefusal(
+      matchDefectStructure(s.with({ species: s.species.map((x, i) => (i === 5 ? 'Cu' : x)) })),
+      /^atom 6 \(Cu at .* Å\) replaces Mo on MoS2 5x5 site 6, but Cu is not in the model's vocabulary \(B, C, N, O, P, S, Ga, Se, Mo, In, W, Te, Cr, Nb, V\)$/,
+    );
     expectRefusal(matchDefectStructure(s.with({ species: s.species.map((x, i) => (i === 2 ? 'X' : x)) })), /^atom 3: 'X' is not an element$/);
   });
 
   it('a whole sublattice replaced (WS2 is not MoS2 with 25 defects), and more than half the sites changed', () => {
     const ws2 = new DefectEditor({ host: 'MoS2', size: 5, edits: [] });
     ws2.pristine().species.forEach((x, i) => x === 'Mo' && ws2.setSite(i, 'W'));
-    expectRefusal(matchDefectStructure(ws2.structure()), /^all 25 Mo sites of one sublattice of MoS2 5x5 are empty or replaced: another material, not point defects in MoS2$/);
+    expectRefusal(
+      matchDefectStructure(ws2.structure()),
+      /^all 25 Mo sites of one sublattice of MoS2 5x5 are empty or replaced: another material, not point defects in MoS2$/,
+    );
     const alloy = new DefectEditor({ host: 'BP', size: 3, edits: [] });
     // Half of every sublattice but one site more of each: no sublattice is whole, 20 of 36 sites changed.
     for (let site = 0; site < 36; site++) if (site % 9 < 5) alloy.setSite(site, 'N');
@@ -242,7 +273,10 @@ describe('what it refuses, in one line', () => {
   });
 
   it('partial occupancy, a molecule, an empty file', () => {
-    expectRefusal(matchDefectStructure(s.with({ occupancy: s.species.map((_, i) => (i === 4 ? 0.5 : 1)) })), new RegExp(`^atom 5 \\(${s.species[4]}\\) has occupancy 0\\.5; a defect configuration has whole atoms or none$`));
+    expectRefusal(
+      matchDefectStructure(s.with({ occupancy: s.species.map((_, i) => (i === 4 ? 0.5 : 1)) })),
+      new RegExp(`^atom 5 \\(${s.species[4]}\\) has occupancy 0\\.5; a defect configuration has whole atoms or none$`),
+    );
     expectRefusal(matchDefectStructure(s.with({ pbc: [false, false, false] })), /not periodic along a and b/);
     expectRefusal(matchDefectStructure(s.with({ species: [], frac: [] })), /no atoms/);
   });
@@ -322,7 +356,8 @@ describe.skipIf(!available)('the pipeline’s supercells (ASE, models/defects/ho
       const g = sparseDefectGraph(toTrainingGeometry(config, model.manifest.hostLattice?.[config.host]));
       const width = g.nodes.cols;
       // One-hot species columns exactly; the height column, (z - zMid) / 3, within the 0.02 Å height difference.
-      const byKey = (rows: number[][]) => rows.map((x) => ({ key: x.slice(0, width - 1).join(','), height: x[width - 1] })).sort((x, y) => x.key.localeCompare(y.key) || x.height - y.height);
+      const byKey = (rows: number[][]) =>
+        rows.map((x) => ({ key: x.slice(0, width - 1).join(','), height: x[width - 1] })).sort((x, y) => x.key.localeCompare(y.key) || x.height - y.height);
       const got = byKey(Array.from({ length: g.nodes.rows }, (_, k) => Array.from(g.nodes.data.slice(k * width, (k + 1) * width))));
       const want = byKey(f.graph.nodes);
       expect(got.map((x) => x.key)).toEqual(want.map((x) => x.key));
@@ -348,15 +383,21 @@ it.runIf(!available)('the comparison with the pipeline’s supercells is skipped
 describe('the training data’s supercells (models/defects/data/dft.jsonl, built by ASE)', () => {
   it('every n x n one maps onto its host and size with the same vacancies and substitutions; the BP 4x3 and 5x4 ones are refused as non-square', () => {
     const path = fileURLToPath(new URL('../../models/defects/data/dft.jsonl', import.meta.url));
-    const records = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {
-      host: HostName;
-      supercell: number[];
-      species: string[];
-      positions: Vec3[];
-      cell: Mat3;
-      pbc: [boolean, boolean, boolean];
-      defects: { added: string | null }[];
-    });
+    const records = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            host: HostName;
+            supercell: number[];
+            species: string[];
+            positions: Vec3[];
+            cell: Mat3;
+            pbc: [boolean, boolean, boolean];
+            defects: { added: string | null }[];
+          },
+      );
     // Every 7th record: all hosts and sizes, in a few seconds on the loaded machine.
     const sample = records.filter((_, i) => i % 7 === 0);
     let square = 0;

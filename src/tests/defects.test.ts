@@ -22,7 +22,10 @@ describe('defect editor', () => {
     ed.setSite(0, 'W'); // W on Mo
     expect(ed.structure().numSites).toBe(47);
     expect(ed.structure().species.filter((s) => s === 'W')).toHaveLength(1);
-    expect(ed.state.edits).toEqual([[0, 74], [1, 0]]);
+    expect(ed.state.edits).toEqual([
+      [0, 74],
+      [1, 0],
+    ]);
     ed.undo();
     expect(ed.state.edits).toEqual([[1, 0]]);
     ed.redo();
@@ -38,7 +41,10 @@ describe('defect editor', () => {
   });
 
   it('maps atoms of the defective structure back to pristine sites', () => {
-    const ed = mos2(3, [[1, null], [4, null]]);
+    const ed = mos2(3, [
+      [1, null],
+      [4, null],
+    ]);
     expect(ed.pristineIndex(0)).toBe(0);
     expect(ed.pristineIndex(1)).toBe(2);
     expect(ed.pristineIndex(3)).toBe(5);
@@ -73,8 +79,18 @@ describe('sparse defect representation', () => {
   });
 
   it('does not depend on the order of the defects (same edge multiset)', () => {
-    const a = sparseDefectGraph(mos2(5, [[1, null], [0, 'W'], [7, 'Se']]).config());
-    const cfg = mos2(5, [[1, null], [0, 'W'], [7, 'Se']]).config();
+    const a = sparseDefectGraph(
+      mos2(5, [
+        [1, null],
+        [0, 'W'],
+        [7, 'Se'],
+      ]).config(),
+    );
+    const cfg = mos2(5, [
+      [1, null],
+      [0, 'W'],
+      [7, 'Se'],
+    ]).config();
     const b = sparseDefectGraph({ ...cfg, defects: [...cfg.defects].reverse() });
     expect(b.edges.rows).toBe(a.edges.rows);
     expect([...b.edges.data].sort()).toEqual([...a.edges.data].sort());
@@ -91,15 +107,18 @@ describe('model files', () => {
     const base = { structures: 1, hosts: ['MoS2'], elements: [42, 16], maxDefects: 3 };
     expect(describeMembers(base)).toBe('trained from different random starts');
     expect(describeMembers({ ...base, memberVariants: ['plain', 'plain'] })).toBe('trained from different random starts');
-    expect(describeMembers({ ...base, memberVariants: ['plain', 'plain', 'xtb pretrained', 'xtb pretrained', 'xtb pretrained'] }))
-      .toBe('trained from different random starts, 3 of them pretrained on cheaper labels first');
+    expect(describeMembers({ ...base, memberVariants: ['plain', 'plain', 'xtb pretrained', 'xtb pretrained', 'xtb pretrained'] })).toBe(
+      'trained from different random starts, 3 of them pretrained on cheaper labels first',
+    );
     expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'] })).toBe('trained from different random starts in 2 ways');
     // Explicit flags win over the variant names (names that don't say "pretrain").
-    expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'], memberPretrained: [false, true, true] }))
-      .toBe('trained from different random starts, 2 of them pretrained on cheaper labels first');
+    expect(describeMembers({ ...base, memberVariants: ['a', 'b', 'b'], memberPretrained: [false, true, true] })).toBe(
+      'trained from different random starts, 2 of them pretrained on cheaper labels first',
+    );
     // Flags of the wrong length are ignored, not half-read.
-    expect(describeMembers({ ...base, memberVariants: ['plain', 'xtb pretrained'], memberPretrained: [true] }))
-      .toBe('trained from different random starts, 1 of them pretrained on cheaper labels first');
+    expect(describeMembers({ ...base, memberVariants: ['plain', 'xtb pretrained'], memberPretrained: [true] })).toBe(
+      'trained from different random starts, 1 of them pretrained on cheaper labels first',
+    );
   });
 
   const meta = {
@@ -117,7 +136,14 @@ describe('model files', () => {
     const w = randomMegnet(shape, 3);
     const { manifest, blob } = writeModel([w], meta);
     const [back] = readModel(manifest, blob);
-    const g = batchGraphs([sparseDefectGraph(mos2(3, [[1, null], [0, 'W']]).config())]);
+    const g = batchGraphs([
+      sparseDefectGraph(
+        mos2(3, [
+          [1, null],
+          [0, 'W'],
+        ]).config(),
+      ),
+    ]);
     expect(megnetForward(back, g).data).toEqual(megnetForward(w, g).data);
     const model = new DefectModel(manifest, blob);
     const p = model.predict(mos2(3, [[1, null]]).config());
@@ -132,7 +158,11 @@ describe('model files', () => {
     const counted = (n: number) => new DefectModel({ ...manifest, training: { ...manifest.training, hostCounts: { MoS2: n } } }, blob);
     expect(counted(3).domainWarnings(mos2(4, [[1, null]]).config())).toContain('it has seen only 3 MoS2 structures');
     expect(counted(1).domainWarnings(mos2(4, [[1, null]]).config())).toContain('it has seen only 1 MoS2 structure');
-    expect(counted(20).domainWarnings(mos2(4, [[1, null]]).config()).join()).not.toMatch(/seen only/);
+    expect(
+      counted(20)
+        .domainWarnings(mos2(4, [[1, null]]).config())
+        .join(),
+    ).not.toMatch(/seen only/);
   });
 
   it('reads an ensemble and predicts the mean of its members, with their spread', () => {
@@ -140,7 +170,10 @@ describe('model files', () => {
     const { manifest, blob } = writeModel(ws, meta);
     expect(manifest.members).toBe(3);
     const back = readModel(manifest, blob);
-    const config = mos2(4, [[1, null], [0, 'W']]).config();
+    const config = mos2(4, [
+      [1, null],
+      [0, 'W'],
+    ]).config();
     const g = batchGraphs([sparseDefectGraph(config)]);
     back.forEach((b, m) => expect(megnetForward(b, g).data).toEqual(megnetForward(ws[m], g).data));
     const { mean, std } = meta.normalization;
@@ -179,7 +212,10 @@ describe('model files', () => {
 describe('toTrainingGeometry', () => {
   it('scales the in-plane geometry of the built-in host to the trained lattice parameter', async () => {
     const { toTrainingGeometry } = await import('../core/defects/predict');
-    const cfg = mos2(5, [[1, null], [4, null]]).config();
+    const cfg = mos2(5, [
+      [1, null],
+      [4, null],
+    ]).config();
     const a = Math.hypot(...cfg.lattice[0]) / 5; // 3.16 Å, the built-in value
     const scaled = toTrainingGeometry(cfg, 3.19);
     expect(Math.hypot(...scaled.lattice[0])).toBeCloseTo(5 * 3.19, 9);

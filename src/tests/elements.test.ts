@@ -26,7 +26,9 @@ describe('element table', () => {
       }
     }
     // Masses rise with Z except for the known inversions Ar/K, Co/Ni, Te/I, Th/Pa, U/Np, Pu/Am.
-    const inversions = ELEMENTS.slice(1).filter((e, i) => e.mass < ELEMENTS[i].mass).map((e) => e.symbol);
+    const inversions = ELEMENTS.slice(1)
+      .filter((e, i) => e.mass < ELEMENTS[i].mass)
+      .map((e) => e.symbol);
     expect(inversions).toEqual(['K', 'Ni', 'I', 'Pa', 'Np', 'Am']);
   });
 

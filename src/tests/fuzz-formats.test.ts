@@ -62,10 +62,20 @@ describe('write → read is the identity (seeded)', () => {
           expect(maxDiff(back.frac.flat(), s.frac.flat()) * scale, where).toBeLessThan(1e-6);
         } else if (format === 'poscar') {
           // POSCAR groups atoms by element: compare as sets of (element, position).
-          const key = (x: Structure) => x.species.map((el, i) => ({ el, r: x.cart[i] })).sort((p, q) => p.el.localeCompare(q.el) || p.r[0] - q.r[0] || p.r[1] - q.r[1]);
+          const key = (x: Structure) =>
+            x.species.map((el, i) => ({ el, r: x.cart[i] })).sort((p, q) => p.el.localeCompare(q.el) || p.r[0] - q.r[0] || p.r[1] - q.r[1]);
           const [ka, kb] = [key(back), key(s)];
-          expect(ka.map((p) => p.el), where).toEqual(kb.map((p) => p.el));
-          expect(maxDiff(ka.flatMap((p) => p.r), kb.flatMap((p) => p.r)), where).toBeLessThan(1e-6);
+          expect(
+            ka.map((p) => p.el),
+            where,
+          ).toEqual(kb.map((p) => p.el));
+          expect(
+            maxDiff(
+              ka.flatMap((p) => p.r),
+              kb.flatMap((p) => p.r),
+            ),
+            where,
+          ).toBeLessThan(1e-6);
           expect(maxDiff(back.lattice.matrix.flat(), s.lattice.matrix.flat()), where).toBeLessThan(1e-6);
         } else {
           expect(maxDiff(back.cart.flat(), s.cart.flat()), where).toBeLessThan(1e-6);
@@ -125,8 +135,14 @@ describe('mutated files read as valid structures or fail with ParseError (seeded
         }
         for (const s of read) {
           expect(s.lattice.matrix.flat().every(Number.isFinite), where).toBe(true);
-          expect(s.frac.flat().every((x) => Number.isFinite(x) && Math.abs(x) <= LIMITS.maxFrac), where).toBe(true);
-          expect(s.species.every((x) => symbols.includes(x) || x === 'H'), where).toBe(true);
+          expect(
+            s.frac.flat().every((x) => Number.isFinite(x) && Math.abs(x) <= LIMITS.maxFrac),
+            where,
+          ).toBe(true);
+          expect(
+            s.species.every((x) => symbols.includes(x) || x === 'H'),
+            where,
+          ).toBe(true);
         }
       }
       // Both outcomes happen: the mutations are neither all harmless nor all fatal.

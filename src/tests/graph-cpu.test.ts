@@ -8,7 +8,6 @@ import { type LstmWeights, lstmCell, lstmFromTorch, set2set } from '../core/grap
 import { type Matrix, matrix, transpose } from '../core/graph/types';
 import { randomMatrix, signedRng as rng } from './random';
 
-
 function rows(m: Matrix): number[][] {
   return Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
 }
@@ -101,23 +100,38 @@ describe('Gaussian radial basis', () => {
 describe('gather and concat', () => {
   it('gathers rows by index, repeats allowed, and rejects bad indices', () => {
     const x = matrix(3, 2, [1, 2, 3, 4, 5, 6]);
-    expect(rows(gatherRows(x, Int32Array.from([2, 0, 2])))).toEqual([[5, 6], [1, 2], [5, 6]]);
+    expect(rows(gatherRows(x, Int32Array.from([2, 0, 2])))).toEqual([
+      [5, 6],
+      [1, 2],
+      [5, 6],
+    ]);
     expect(gatherRows(x, new Int32Array(0)).rows).toBe(0);
     expect(() => gatherRows(x, Int32Array.from([3]))).toThrow(RangeError);
     expect(() => gatherRows(x, Int32Array.from([-1]))).toThrow(RangeError);
-    expect(rows(permuteRows(x, Int32Array.from([1, 2, 0])))).toEqual([[3, 4], [5, 6], [1, 2]]);
+    expect(rows(permuteRows(x, Int32Array.from([1, 2, 0])))).toEqual([
+      [3, 4],
+      [5, 6],
+      [1, 2],
+    ]);
     expect(Array.from(permuteArray(Int32Array.from([7, 8, 9]), Int32Array.from([2, 0, 1])))).toEqual([9, 7, 8]);
   });
 
   it('concatenates blocks along features', () => {
     const a = matrix(2, 1, [1, 2]);
     const b = matrix(2, 3, [3, 4, 5, 6, 7, 8]);
-    expect(rows(concatCols([a, b, a]))).toEqual([[1, 3, 4, 5, 1], [2, 6, 7, 8, 2]]);
+    expect(rows(concatCols([a, b, a]))).toEqual([
+      [1, 3, 4, 5, 1],
+      [2, 6, 7, 8, 2],
+    ]);
     expect(() => concatCols([a, matrix(3, 1)])).toThrow(RangeError);
   });
 
   it('transposes', () => {
-    expect(rows(transpose(matrix(2, 3, [1, 2, 3, 4, 5, 6])))).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(rows(transpose(matrix(2, 3, [1, 2, 3, 4, 5, 6])))).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
   });
 });
 
@@ -147,11 +161,31 @@ describe('segments', () => {
     // Segments: [rows 0-2], [], [row 3], [rows 4-5]; 2 columns.
     const x = matrix(6, 2, [1, -1, 2, -2, 3, -3, 10, 20, -5, -7, -6, -8]);
     const off = Int32Array.from([0, 3, 3, 4, 6]);
-    expect(rows(segmentReduce(x, off, 'sum'))).toEqual([[6, -6], [0, 0], [10, 20], [-11, -15]]);
-    expect(rows(segmentReduce(x, off, 'mean'))).toEqual([[2, -2], [0, 0], [10, 20], [-5.5, -7.5]]);
-    expect(rows(segmentReduce(x, off, 'max'))).toEqual([[3, -1], [0, 0], [10, 20], [-5, -7]]);
+    expect(rows(segmentReduce(x, off, 'sum'))).toEqual([
+      [6, -6],
+      [0, 0],
+      [10, 20],
+      [-11, -15],
+    ]);
+    expect(rows(segmentReduce(x, off, 'mean'))).toEqual([
+      [2, -2],
+      [0, 0],
+      [10, 20],
+      [-5.5, -7.5],
+    ]);
+    expect(rows(segmentReduce(x, off, 'max'))).toEqual([
+      [3, -1],
+      [0, 0],
+      [10, 20],
+      [-5, -7],
+    ]);
     const w = Float32Array.from([1, 0, 2, 0.5, 1, -1]);
-    expect(rows(segmentReduce(x, off, 'sum', w))).toEqual([[7, -7], [0, 0], [5, 10], [1, 1]]);
+    expect(rows(segmentReduce(x, off, 'sum', w))).toEqual([
+      [7, -7],
+      [0, 0],
+      [5, 10],
+      [1, 1],
+    ]);
     expect(() => segmentReduce(x, Int32Array.from([0, 3, 5]), 'sum')).toThrow(RangeError);
   });
 
@@ -172,7 +206,11 @@ describe('segments', () => {
     expect(y.data[4 * 3]).toBe(1); // length-1 segment
     expect(y.data[0] / y.data[3]).toBeCloseTo(Math.exp(-1), 6);
     // Shift invariance: adding a constant to a segment changes nothing.
-    const shifted = matrix(12, 3, x.data.map((v, i) => (i >= 5 * 3 ? v + 3 : v)));
+    const shifted = matrix(
+      12,
+      3,
+      x.data.map((v, i) => (i >= 5 * 3 ? v + 3 : v)),
+    );
     expectClose(segmentSoftmax(shifted, off).data, y.data, 1e-6);
   });
 });
@@ -196,7 +234,10 @@ describe('LSTM and Set2Set', () => {
 
   it('converts PyTorch LSTM tensors (transposed weights, summed biases)', () => {
     const w = lstmFromTorch(matrix(4, 2, [1, 2, 3, 4, 5, 6, 7, 8]), matrix(4, 1, [9, 10, 11, 12]), Float32Array.of(1, 1, 1, 1), Float32Array.of(0, 1, 2, 3));
-    expect(rows(w.wIh)).toEqual([[1, 3, 5, 7], [2, 4, 6, 8]]);
+    expect(rows(w.wIh)).toEqual([
+      [1, 3, 5, 7],
+      [2, 4, 6, 8],
+    ]);
     expect(rows(w.wHh)).toEqual([[9, 10, 11, 12]]);
     expect(Array.from(w.b)).toEqual([1, 2, 3, 4]);
   });
@@ -262,8 +303,20 @@ function concatRowsForTest(ms: Matrix[]): Matrix {
 
 describe('batching', () => {
   it('concatenates graphs, shifts indices and sorts edges by dst', () => {
-    const g1 = { nodes: matrix(2, 1, [1, 2]), edges: matrix(2, 1, [10, 11]), src: Int32Array.from([0, 1]), dst: Int32Array.from([1, 0]), state: Float32Array.of(5) };
-    const g2 = { nodes: matrix(3, 1, [3, 4, 5]), edges: matrix(3, 1, [12, 13, 14]), src: Int32Array.from([0, 1, 2]), dst: Int32Array.from([2, 2, 0]), state: Float32Array.of(6) };
+    const g1 = {
+      nodes: matrix(2, 1, [1, 2]),
+      edges: matrix(2, 1, [10, 11]),
+      src: Int32Array.from([0, 1]),
+      dst: Int32Array.from([1, 0]),
+      state: Float32Array.of(5),
+    };
+    const g2 = {
+      nodes: matrix(3, 1, [3, 4, 5]),
+      edges: matrix(3, 1, [12, 13, 14]),
+      src: Int32Array.from([0, 1, 2]),
+      dst: Int32Array.from([2, 2, 0]),
+      state: Float32Array.of(6),
+    };
     const bt = batchGraphs([g1, g2]);
     expect(bt.graphs).toBe(2);
     expect(Array.from(bt.dst)).toEqual([0, 1, 2, 4, 4]);

@@ -9,10 +9,12 @@ function expectSame(a: Structure, b: Structure, tol = 1e-6): void {
   expect(b.pbc).toEqual(a.pbc);
   a.lattice.matrix.flat().forEach((x, k) => expect(Math.abs(b.lattice.matrix.flat()[k] - x)).toBeLessThan(tol));
   // Formats may wrap coordinates; compare modulo lattice translations.
-  a.frac.forEach((f, i) => f.forEach((x, k) => {
-    const d = b.frac[i][k] - x;
-    expect(Math.abs(a.pbc[k] ? d - Math.round(d) : d)).toBeLessThan(tol);
-  }));
+  a.frac.forEach((f, i) =>
+    f.forEach((x, k) => {
+      const d = b.frac[i][k] - x;
+      expect(Math.abs(a.pbc[k] ? d - Math.round(d) : d)).toBeLessThan(tol);
+    }),
+  );
 }
 
 describe('project JSON', () => {

@@ -14,7 +14,11 @@ function crystalGraph(id: string, reps: [number, number, number], seed: number):
   const nl = neighborListCpu({ lattice: s.lattice.matrix, pbc: s.pbc, frac: s.frac, cutoff: shape.cutoff });
   const rand = seededRandom(seed);
   const kinds = [...new Set(s.species)];
-  const nodes = matrix(s.numSites, shape.nodeIn, s.species.flatMap((el) => [kinds.indexOf(el) === 0 ? 1 : 0, kinds.indexOf(el) === 1 ? 1 : 0, rand(), 0.5]));
+  const nodes = matrix(
+    s.numSites,
+    shape.nodeIn,
+    s.species.flatMap((el) => [kinds.indexOf(el) === 0 ? 1 : 0, kinds.indexOf(el) === 1 ? 1 : 0, rand(), 0.5]),
+  );
   return { nodes, edges: matrix(nl.count, 1, nl.dist), src: nl.src, dst: nl.dst, state: Float32Array.from([0.3, -0.2]) };
 }
 
@@ -57,7 +61,11 @@ describe('MEGNet forward (CPU reference)', () => {
     const keep = [...Array(s.numSites).keys()].filter((i) => i !== 1);
     const v = s.with({ species: keep.map((i) => s.species[i]), frac: keep.map((i) => s.frac[i]) });
     const nl = neighborListCpu({ lattice: v.lattice.matrix, pbc: v.pbc, frac: v.frac, cutoff: shape.cutoff });
-    const nodes = matrix(v.numSites, shape.nodeIn, keep.flatMap((i) => [...mos2.nodes.data.subarray(i * shape.nodeIn, (i + 1) * shape.nodeIn)]));
+    const nodes = matrix(
+      v.numSites,
+      shape.nodeIn,
+      keep.flatMap((i) => [...mos2.nodes.data.subarray(i * shape.nodeIn, (i + 1) * shape.nodeIn)]),
+    );
     const vac = megnetForward(w, batchGraphs([{ nodes, edges: matrix(nl.count, 1, nl.dist), src: nl.src, dst: nl.dst, state: mos2.state }])).data;
     const pristine = megnetForward(w, batchGraphs([mos2])).data;
     expect(Math.abs(vac[0] - pristine[0]) + Math.abs(vac[1] - pristine[1])).toBeGreaterThan(1e-4);

@@ -28,7 +28,15 @@ export function randomCell(r: () => number, lo: number, hi: number): Mat3 {
   }
 }
 
-export function randomFrac(r: () => number, n: number, box: [number, number][] = [[0, 1], [0, 1], [0, 1]]): Vec3[] {
+export function randomFrac(
+  r: () => number,
+  n: number,
+  box: [number, number][] = [
+    [0, 1],
+    [0, 1],
+    [0, 1],
+  ],
+): Vec3[] {
   return Array.from({ length: n }, () => box.map(([a, b]) => a + (b - a) * r()) as Vec3);
 }
 
@@ -45,7 +53,14 @@ export function vacuumSlab(r: () => number, n: number, thick: number): { lattice
   const nrm = crossUnit(ab[0], ab[1]);
   const tilt: Vec3 = [1.5 * r(), -1.5 * r(), 0];
   const lattice: Mat3 = [ab[0], ab[1], [tilt[0] + nrm[0] * c, tilt[1] + nrm[1] * c, tilt[2] + nrm[2] * c]];
-  return { lattice, frac: randomFrac(r, n, [[0, 1], [0, 1], [0, thick / c]]) };
+  return {
+    lattice,
+    frac: randomFrac(r, n, [
+      [0, 1],
+      [0, 1],
+      [0, thick / c],
+    ]),
+  };
 }
 
 export interface NamedCase {
@@ -72,8 +87,24 @@ export function adversarialCases(seed = 100): NamedCase[] {
   const slab = vacuumSlab(r, 400, 5);
   add('vacuum slab, pbc in-plane', slab.lattice, [true, true, false], slab.frac, 4.5);
   add('vacuum slab treated as 3D periodic', slab.lattice, [true, true, true], slab.frac, 4);
-  add('molecule outside [0, 1)', randomCell(r, 8, 25), [false, false, false], randomFrac(r, 300, [[-0.3, 0.9], [0.2, 1.6], [-1, 0.4]]), 3.5);
-  add('flat molecule', randomCell(r, 8, 12), [false, false, false], randomFrac(r, 40).map(([x, y]) => [x, y, 0.5] as Vec3), 4);
+  add(
+    'molecule outside [0, 1)',
+    randomCell(r, 8, 25),
+    [false, false, false],
+    randomFrac(r, 300, [
+      [-0.3, 0.9],
+      [0.2, 1.6],
+      [-1, 0.4],
+    ]),
+    3.5,
+  );
+  add(
+    'flat molecule',
+    randomCell(r, 8, 12),
+    [false, false, false],
+    randomFrac(r, 40).map(([x, y]) => [x, y, 0.5] as Vec3),
+    4,
+  );
   const unwrapped = randomFrac(r, 70).map((f) => f.map((x) => x + Math.floor(r() * 9) - 4) as Vec3);
   unwrapped.push([-1e-17, 1 - 1e-17, 3]);
   add('unwrapped coordinates, mixed periodicity', randomCell(r, 4, 10), [true, false, true], unwrapped, 5);

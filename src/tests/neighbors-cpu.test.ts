@@ -232,7 +232,11 @@ describe('neighborListCpu', () => {
       const nrm = new Lattice([ab[0], ab[1], [0, 0, 1]]).heights[2] > 0 ? crossUnit(ab[0], ab[1]) : [0, 0, 1];
       lattice[2] = [lattice[2][0] + nrm[0] * c, lattice[2][1] + nrm[1] * c, lattice[2][2] + nrm[2] * c];
       const n = 100 + Math.floor(r() * 200);
-      const frac = randomFrac(r, n, [[0, 1], [0, 1], [0, thick / c]]);
+      const frac = randomFrac(r, n, [
+        [0, 1],
+        [0, 1],
+        [0, thick / c],
+      ]);
       check({ lattice, pbc: [true, true, false], frac, cutoff: 3 + 3 * r() });
       // The same slab treated as periodic: vacuum is just empty bins.
       check({ lattice, pbc: [true, true, true], frac, cutoff: 4 });
@@ -243,7 +247,11 @@ describe('neighborListCpu', () => {
     const r = rng(5);
     for (let t = 0; t < 4; t++) {
       const lattice = randomCell(r, 8, 25);
-      const frac = randomFrac(r, 50 + Math.floor(r() * 500), [[-0.3, 0.9], [0.2, 1.6], [-1, 0.4]]);
+      const frac = randomFrac(r, 50 + Math.floor(r() * 500), [
+        [-0.3, 0.9],
+        [0.2, 1.6],
+        [-1, 0.4],
+      ]);
       check({ lattice, pbc: [false, false, false], frac, cutoff: 2 + 4 * r() });
     }
     // Flat molecule: every atom in one plane along c.
@@ -274,7 +282,10 @@ describe('neighborListCpu', () => {
 
   it('matches brute force for 2000 atoms in mixed periodicity', { timeout: 60_000 }, () => {
     const r = rng(8);
-    for (const pbc of [[true, true, true], [true, false, true]] as Pbc[]) {
+    for (const pbc of [
+      [true, true, true],
+      [true, false, true],
+    ] as Pbc[]) {
       const lattice = randomCell(r, 25, 32);
       const got = check({ lattice, pbc, frac: randomFrac(r, 2000), cutoff: 4.5 });
       expect(got.count).toBeGreaterThan(10_000);
@@ -306,10 +317,23 @@ describe('neighborListCpu', () => {
     const tiny = Lattice.cubic(1).matrix;
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: [[0, 0, 0]], cutoff: 1000 })).toThrow(/about 4\.19e\+9|limit/);
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: [[0, 0, 0]], cutoff: 1000 })).toThrow(NeighborListError);
-    expect(() => neighborListCpu({ lattice: Lattice.cubic(50).matrix, pbc: [true, true, true], frac: randomFrac(rng(11), 100_000), cutoff: 40 })).toThrow(/edges.*limit/);
+    expect(() => neighborListCpu({ lattice: Lattice.cubic(50).matrix, pbc: [true, true, true], frac: randomFrac(rng(11), 100_000), cutoff: 40 })).toThrow(
+      /edges.*limit/,
+    );
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: [[0, 0, 0]], cutoff: 0 })).toThrow(/cutoff/);
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: [[0, NaN, 0]], cutoff: 1 })).toThrow(/site 0/);
-    expect(() => neighborListCpu({ lattice: [[1, 0, 0], [2, 0, 0], [0, 0, 1]], pbc: [true, true, true], frac: [[0, 0, 0]], cutoff: 1 })).toThrow(/lattice/);
+    expect(() =>
+      neighborListCpu({
+        lattice: [
+          [1, 0, 0],
+          [2, 0, 0],
+          [0, 0, 1],
+        ],
+        pbc: [true, true, true],
+        frac: [[0, 0, 0]],
+        cutoff: 1,
+      }),
+    ).toThrow(/lattice/);
     expect(() => neighborListCpu({ lattice: tiny, pbc: [true, true, true], frac: new Float64Array(4), cutoff: 1 })).toThrow(/divisible by 3/);
   });
 
@@ -323,24 +347,67 @@ describe('neighborListCpu', () => {
   it('is bit for bit the full-stencil walk (each pair walked once, both directions written)', { timeout: 60_000 }, () => {
     const cases: { name: string; input: NeighborInput }[] = adversarialCases(100).map((c) => ({ name: c.name, input: c.input }));
     const sites = (cells: Vec3, basis: Vec3[]): Vec3[] =>
-      Array.from({ length: cells[0] * cells[1] * cells[2] }, (_, c) => [Math.floor(c / (cells[1] * cells[2])), Math.floor(c / cells[2]) % cells[1], c % cells[2]]).flatMap((o) =>
-        basis.map((b) => [0, 1, 2].map((k) => (o[k] + b[k]) / cells[k]) as Vec3),
-      );
-    const fcc: Vec3[] = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
-    const cu: Mat3 = [[3.615 * 4, 0, 0], [0, 3.615 * 4, 0], [0, 0, 3.615 * 3]];
+      Array.from({ length: cells[0] * cells[1] * cells[2] }, (_, c) => [
+        Math.floor(c / (cells[1] * cells[2])),
+        Math.floor(c / cells[2]) % cells[1],
+        c % cells[2],
+      ]).flatMap((o) => basis.map((b) => [0, 1, 2].map((k) => (o[k] + b[k]) / cells[k]) as Vec3));
+    const fcc: Vec3[] = [
+      [0, 0, 0],
+      [0.5, 0.5, 0],
+      [0.5, 0, 0.5],
+      [0, 0.5, 0.5],
+    ];
+    const cu: Mat3 = [
+      [3.615 * 4, 0, 0],
+      [0, 3.615 * 4, 0],
+      [0, 0, 3.615 * 3],
+    ];
     cases.push({ name: 'fcc Cu 4x4x3', input: { lattice: cu, pbc: [true, true, true], frac: sites([4, 4, 3], fcc), cutoff: 3.2 } });
     cases.push({ name: 'fcc Cu 4x4x3 slab', input: { lattice: cu, pbc: [true, true, false], frac: sites([4, 4, 3], fcc), cutoff: 4 } });
     cases.push({ name: 'fcc Cu cell, r_c of several cells', input: { lattice: Lattice.cubic(3.615).matrix, pbc: [true, true, true], frac: fcc, cutoff: 6 } });
     const graphene = Lattice.fromParameters(2.46 * 5, 2.46 * 5, 20, 90, 90, 120).matrix;
-    cases.push({ name: 'graphene 5x5', input: { lattice: graphene, pbc: [true, true, false], frac: sites([5, 5, 1], [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5]]), cutoff: 3 } });
-    cases.push({ name: 'lattice sites in a 170° cell', input: { lattice: Lattice.fromParameters(4, 4, 5, 90, 90, 170).matrix, pbc: [true, true, true], frac: [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0]], cutoff: 6 } });
+    cases.push({
+      name: 'graphene 5x5',
+      input: {
+        lattice: graphene,
+        pbc: [true, true, false],
+        frac: sites(
+          [5, 5, 1],
+          [
+            [0, 0, 0.5],
+            [1 / 3, 2 / 3, 0.5],
+          ],
+        ),
+        cutoff: 3,
+      },
+    });
+    cases.push({
+      name: 'lattice sites in a 170° cell',
+      input: {
+        lattice: Lattice.fromParameters(4, 4, 5, 90, 90, 170).matrix,
+        pbc: [true, true, true],
+        frac: [
+          [0, 0, 0],
+          [0.5, 0.5, 0.5],
+          [0, 0.5, 0],
+        ],
+        cutoff: 6,
+      },
+    });
     const r = rng(12);
     const dense = { lattice: Lattice.cubic(12).matrix, pbc: [true, true, true] as Pbc, frac: randomFrac(r, 300), cutoff: 7 };
     cases.push({ name: 'long lists, one bin', input: dense });
     cases.push({ name: 'long lists, 27 bins', input: { lattice: Lattice.cubic(21.5).matrix, pbc: [true, true, true], frac: randomFrac(r, 1200), cutoff: 7 } });
-    cases.push({ name: 'two bins per axis: two images of a pair', input: { lattice: Lattice.cubic(7).matrix, pbc: [true, true, true], frac: randomFrac(r, 60), cutoff: 3.4 } });
+    cases.push({
+      name: 'two bins per axis: two images of a pair',
+      input: { lattice: Lattice.cubic(7).matrix, pbc: [true, true, true], frac: randomFrac(r, 60), cutoff: 3.4 },
+    });
     const twice = randomFrac(r, 50);
-    cases.push({ name: 'coincident atoms', input: { lattice: randomCell(r, 6, 9), pbc: [true, false, true], frac: [...twice, ...twice.slice(0, 10)], cutoff: 4 } });
+    cases.push({
+      name: 'coincident atoms',
+      input: { lattice: randomCell(r, 6, 9), pbc: [true, false, true], frac: [...twice, ...twice.slice(0, 10)], cutoff: 4 },
+    });
     for (let t = 0; t < 12; t++) {
       const lattice = randomCell(r, 2 + 6 * r(), 6 + 12 * r());
       const pbc = [r() < 0.8, r() < 0.8, r() < 0.8] as Pbc;
@@ -381,7 +448,11 @@ describe('reducePeriodicBasis', () => {
   });
 
   it('leaves non-periodic axes alone', () => {
-    const L: Mat3 = [[4, 0, 0], [3.9, 0.1, 0], [7, 1, 20]];
+    const L: Mat3 = [
+      [4, 0, 0],
+      [3.9, 0.1, 0],
+      [7, 1, 20],
+    ];
     const { matrix, t } = reducePeriodicBasis(L, [true, true, false]);
     expect(matrix[2]).toEqual([7, 1, 20]);
     expect(t[2]).toEqual([0, 0, 1]);

@@ -270,7 +270,7 @@ function measure(workloads: Workload[], opts: MeasureOptions): Measurement[] {
   };
   // At least opts.reps rounds each; short workloads get more (more chances of a quiet moment, at little cost).
   const wanted = (i: number) => Math.max(opts.reps, Math.min(100, Math.ceil((opts.busyMs ?? 0) / Math.min(best[i].estimate, best[i].ms))));
-  for (let more = true; more; ) {
+  for (let more = true; more;) {
     more = false;
     workloads.forEach((_, i) => {
       if (best[i].reps < wanted(i)) {
@@ -282,7 +282,16 @@ function measure(workloads: Workload[], opts: MeasureOptions): Measurement[] {
   const results = () =>
     workloads.map((w, i) => {
       const b = best[i];
-      return { name: w.name, reps: b.reps, ms: b.ms, calibrationMs: b.cal, ratio: b.ms / b.cal, cpuMs: b.cpuMs, calibrationCpuMs: b.cpuCal, cpuRatio: b.cpuMs / b.cpuCal };
+      return {
+        name: w.name,
+        reps: b.reps,
+        ms: b.ms,
+        calibrationMs: b.cal,
+        ratio: b.ms / b.cal,
+        cpuMs: b.cpuMs,
+        calibrationCpuMs: b.cpuCal,
+        cpuRatio: b.cpuMs / b.cpuCal,
+      };
     });
   if (opts.unsettled) {
     const end = performance.now() + (opts.extraMs ?? 0);
@@ -307,9 +316,18 @@ function slowdown(current: Times, baseline: Times): { factor: number; wall: numb
 }
 
 /** The verdict on one workload: ok when it is at most `threshold` times slower than the stored baseline. */
-function judge(current: Measurement, baseline: Baseline | undefined, threshold = THRESHOLD, against = 'stored'): { ok: boolean; factor: number; message: string } {
+function judge(
+  current: Measurement,
+  baseline: Baseline | undefined,
+  threshold = THRESHOLD,
+  against = 'stored',
+): { ok: boolean; factor: number; message: string } {
   if (!baseline || !(baseline.ratio > 0 && baseline.cpuRatio > 0)) {
-    return { ok: false, factor: NaN, message: `${current.name}: no stored baseline (or one without both ratios); run LATTICELAB_PERF_UPDATE=1 npx vitest run src/tests/perf-tripwire.test.ts and commit src/tests/perf-baselines.json` };
+    return {
+      ok: false,
+      factor: NaN,
+      message: `${current.name}: no stored baseline (or one without both ratios); run LATTICELAB_PERF_UPDATE=1 npx vitest run src/tests/perf-tripwire.test.ts and commit src/tests/perf-baselines.json`,
+    };
   }
   const { factor, wall, cpu } = slowdown(current, baseline);
   const ok = factor <= threshold;
@@ -408,8 +426,16 @@ function neighborWorkloads(): Workload[] {
   const r = rng(2_000);
   const randomInput: NeighborInput = { lattice: randomCell(r, 28, 32), pbc: [true, true, true], frac: randomFrac(r, 2000), cutoff: 5 };
   return [
-    { name: 'neighbors-cu-fcc-1792-3.2A', what: `neighborListCpu, fcc Cu 8x8x7 conventional cells (${cu.numSites} sites), cutoff 3.2 Å`, run: slow(() => neighborListCpu(cuInput).count, SLOWDOWN) },
-    { name: 'neighbors-random-triclinic-2000-5A', what: 'neighborListCpu, 2,000 random atoms (rng(2000)) in a random triclinic cell of 28–32 Å, cutoff 5 Å', run: slow(() => neighborListCpu(randomInput).count, SLOWDOWN) },
+    {
+      name: 'neighbors-cu-fcc-1792-3.2A',
+      what: `neighborListCpu, fcc Cu 8x8x7 conventional cells (${cu.numSites} sites), cutoff 3.2 Å`,
+      run: slow(() => neighborListCpu(cuInput).count, SLOWDOWN),
+    },
+    {
+      name: 'neighbors-random-triclinic-2000-5A',
+      what: 'neighborListCpu, 2,000 random atoms (rng(2000)) in a random triclinic cell of 28–32 Å, cutoff 5 Å',
+      run: slow(() => neighborListCpu(randomInput).count, SLOWDOWN),
+    },
   ];
 }
 
@@ -425,8 +451,16 @@ function megnetWorkloads(): Workload[] {
     .map((b) => b.build());
   if (small.length !== 16) throw new Error(`expected 16 bulk built-ins, got ${small.length}`);
   return [
-    { name: 'megnet-cpu-nacl-96', what: `PropertyModel.forwardMembers(batchGraphs([graph])) (CPU MEGNet), rock-salt NaCl 2x2x3 conventional cells (${nacl.numSites} sites)`, run: slow(forward([nacl]), SLOWDOWN) },
-    { name: 'megnet-cpu-batch-16', what: `PropertyModel.forwardMembers(batchGraphs(graphs)) (CPU MEGNet), one batch of the first 16 bulk built-ins (${small.map((s) => s.numSites).reduce((a, b) => a + b, 0)} sites)`, run: slow(forward(small), SLOWDOWN) },
+    {
+      name: 'megnet-cpu-nacl-96',
+      what: `PropertyModel.forwardMembers(batchGraphs([graph])) (CPU MEGNet), rock-salt NaCl 2x2x3 conventional cells (${nacl.numSites} sites)`,
+      run: slow(forward([nacl]), SLOWDOWN),
+    },
+    {
+      name: 'megnet-cpu-batch-16',
+      what: `PropertyModel.forwardMembers(batchGraphs(graphs)) (CPU MEGNet), one batch of the first 16 bulk built-ins (${small.map((s) => s.numSites).reduce((a, b) => a + b, 0)} sites)`,
+      run: slow(forward(small), SLOWDOWN),
+    },
   ];
 }
 
@@ -482,7 +516,15 @@ describe.skipIf(SKIP)('performance tripwire: timed', () => {
       const [once] = neighborWorkloads();
       const thrice: Workload = { ...once, name: `${once.name} x3`, run: slow(once.run, 3) };
       const factor = ([m1, m3]: Measurement[]) => slowdown(m3, m1).factor;
-      const [m1, m3] = measure([once, thrice], { warmup: 3, warmupMs: 50, settle: 5, reps: 7, busyMs: 100, unsettled: (ms) => (factor(ms) > THRESHOLD ? [] : [0, 1]), extraMs: 5_000 });
+      const [m1, m3] = measure([once, thrice], {
+        warmup: 3,
+        warmupMs: 50,
+        settle: 5,
+        reps: 7,
+        busyMs: 100,
+        unsettled: (ms) => (factor(ms) > THRESHOLD ? [] : [0, 1]),
+        extraMs: 5_000,
+      });
       const v = judge(m3, { ...m1, what: once.what }, THRESHOLD, 'for 1x in this run');
       console.log(`[perf] self-test: ${v.message}`);
       expect(v.ok, v.message).toBe(false);

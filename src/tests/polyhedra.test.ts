@@ -49,7 +49,12 @@ describe('coordination polyhedra', () => {
   });
 
   it('a hull is closed, outward and skips flat sets', () => {
-    const tetra: Vec3[] = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const tetra: Vec3[] = [
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
     const h = convexHull(tetra);
     expect(h.faces).toBe(4);
     expect(volume(h.triangles)).toBeCloseTo(1 / 6, 12);
@@ -57,14 +62,32 @@ describe('coordination polyhedra', () => {
     const withInside = convexHull([...tetra, [0.1, 0.1, 0.1]]);
     expect(withInside.faces).toBe(4);
     expect(withInside.triangles.flat().some((p) => p[0] === 0.1)).toBe(false);
-    expect(convexHull([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]).faces).toBe(0);
+    expect(
+      convexHull([
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 1, 0],
+        [1, 1, 0],
+      ]).faces,
+    ).toBe(0);
     // Edges are shared by exactly two triangles (closed surface) for an octahedron.
-    const oct = convexHull([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]);
+    const oct = convexHull([
+      [1, 0, 0],
+      [-1, 0, 0],
+      [0, 1, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+      [0, 0, -1],
+    ]);
     const edges = new Map<string, number>();
-    for (const t of oct.triangles) for (let k = 0; k < 3; k++) {
-      const key = [t[k], t[(k + 1) % 3]].map((p) => p.join()).sort().join('|');
-      edges.set(key, (edges.get(key) ?? 0) + 1);
-    }
+    for (const t of oct.triangles)
+      for (let k = 0; k < 3; k++) {
+        const key = [t[k], t[(k + 1) % 3]]
+          .map((p) => p.join())
+          .sort()
+          .join('|');
+        edges.set(key, (edges.get(key) ?? 0) + 1);
+      }
     expect([...edges.values()].every((c) => c === 2)).toBe(true);
     expect(sub([1, 0, 0], [0, 0, 0])).toEqual([1, 0, 0]);
   });

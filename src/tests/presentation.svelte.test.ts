@@ -42,7 +42,7 @@ describe('presentation mode (state, without a browser)', () => {
     expect(p.caption).toBe('');
   });
 
-  it("leaves when the browser leaves full screen (its own Esc), not when it is not presenting", () => {
+  it('leaves when the browser leaves full screen (its own Esc), not when it is not presenting', () => {
     const p = new Presentation(fakeActions([]), { fullscreen: false, scale: 1 });
     p.fullscreenChanged(false); // nothing to leave
     expect(p.presenting).toBe(false);
@@ -60,7 +60,10 @@ describe('presentation mode (state, without a browser)', () => {
 
   it('reports a failing tour step instead of throwing into the page', async () => {
     const errors: string[] = [];
-    const p = new Presentation({ ...fakeActions([]), showBuiltin: () => Promise.reject(new Error('no such crystal')) }, { fullscreen: false, scale: 0.001, onError: (m) => errors.push(m) });
+    const p = new Presentation(
+      { ...fakeActions([]), showBuiltin: () => Promise.reject(new Error('no such crystal')) },
+      { fullscreen: false, scale: 0.001, onError: (m) => errors.push(m) },
+    );
     p.enter();
     await tick(10);
     expect(errors).toEqual(['The presentation tour stopped: no such crystal']);

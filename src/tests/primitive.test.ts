@@ -25,7 +25,11 @@ describe('primitive cell by pure translations', () => {
   });
 
   it('lifts the 256-site cap: space groups and Wyckoff letters of large supercells, in milliseconds', () => {
-    for (const [id, n, number] of [['si', 4, 227], ['nacl', 5, 225], ['mos2-bulk', 6, 194]] as const) {
+    for (const [id, n, number] of [
+      ['si', 4, 227],
+      ['nacl', 5, 225],
+      ['mos2-bulk', 6, 194],
+    ] as const) {
       const big = repeat(build(id), [n, n, n]);
       const small = analyzeSymmetry(build(id));
       const t0 = performance.now();

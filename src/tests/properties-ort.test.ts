@@ -65,7 +65,11 @@ function randomCrystal(rand: () => number): Structure {
   ];
   const pool = ['Li', 'O', 'Si', 'Fe', 'Cu', 'N', 'S', 'Ba', 'Ti', 'Cl'];
   const n = 1 + Math.floor(12 * rand());
-  return new Structure({ lattice, species: Array.from({ length: n }, () => pool[Math.floor(rand() * pool.length)]), frac: Array.from({ length: n }, () => [rand(), rand(), rand()] as Vec3) });
+  return new Structure({
+    lattice,
+    species: Array.from({ length: n }, () => pool[Math.floor(rand() * pool.length)]),
+    frac: Array.from({ length: n }, () => [rand(), rand(), rand()] as Vec3),
+  });
 }
 
 describe('the fast CPU path (ONNX trunk on onnxruntime-web WASM)', () => {
@@ -90,7 +94,15 @@ describe('the fast CPU path (ONNX trunk on onnxruntime-web WASM)', () => {
   });
 
   it('handles a graph with no edges (one atom in a 12 Å box) beside one with edges', async () => {
-    const lonely = new Structure({ lattice: [[12, 0, 0], [0, 12, 0], [0, 0, 12]], species: ['Fe'], frac: [[0.5, 0.5, 0.5]] });
+    const lonely = new Structure({
+      lattice: [
+        [12, 0, 0],
+        [0, 12, 0],
+        [0, 0, 12],
+      ],
+      species: ['Fe'],
+      frac: [[0.5, 0.5, 0.5]],
+    });
     const si = structureOf(fixtures.crystals[0]);
     const { fast: f, reference } = await bothPaths([lonely, si]);
     expect(f.every((m) => m.every(Number.isFinite))).toBe(true);

@@ -29,12 +29,17 @@ interface Crystal extends FixtureCrystal {
   members: number[][];
 }
 
-const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/properties/fixtures/crystal-graphs.json', import.meta.url)), 'utf8')) as { cutoff: number; targets: string[]; crystals: Crystal[] };
+const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/properties/fixtures/crystal-graphs.json', import.meta.url)), 'utf8')) as {
+  cutoff: number;
+  targets: string[];
+  crystals: Crystal[];
+};
 const model = loadPropertyModel();
 const structureOf = (c: Crystal) => new Structure({ lattice: c.lattice, species: c.species, frac: c.frac });
 
 /** Edges as sorted "src,dst,distance" strings (order is not part of the contract). */
-const edgeSet = (src: ArrayLike<number>, dst: ArrayLike<number>, dist: ArrayLike<number>) => Array.from(src, (s, k) => `${s},${dst[k]},${dist[k].toFixed(3)}`).sort();
+const edgeSet = (src: ArrayLike<number>, dst: ArrayLike<number>, dist: ArrayLike<number>) =>
+  Array.from(src, (s, k) => `${s},${dst[k]},${dist[k].toFixed(3)}`).sort();
 
 /** The fixture's own graph (pymatgen's edges), as the model reads it. */
 function fixtureGraph(c: Crystal) {
@@ -114,11 +119,36 @@ describe('property predictions', () => {
     expect(model.domainWarnings(structureOf(slab)).join(' ')).toMatch(/vacuum layer along c/);
     const bulk = fixtures.crystals.find((c) => c.label.startsWith('largest'))!;
     expect(model.domainWarnings(structureOf(bulk))).toEqual([]);
-    const og = new Structure({ lattice: [[5, 0, 0], [0, 5, 0], [0, 0, 5]], species: ['Og'], frac: [[0, 0, 0]] });
+    const og = new Structure({
+      lattice: [
+        [5, 0, 0],
+        [0, 5, 0],
+        [0, 0, 5],
+      ],
+      species: ['Og'],
+      frac: [[0, 0, 0]],
+    });
     expect(model.domainWarnings(og).join(' ')).toMatch(/never seen Og/);
-    const big = new Structure({ lattice: [[30, 0, 0], [0, 30, 0], [0, 0, 30]], species: Array(300).fill('Cu'), frac: Array.from({ length: 300 }, (_, i) => [(i % 10) / 10, (Math.floor(i / 10) % 10) / 10, Math.floor(i / 100) / 3] as Vec3) });
+    const big = new Structure({
+      lattice: [
+        [30, 0, 0],
+        [0, 30, 0],
+        [0, 0, 30],
+      ],
+      species: Array(300).fill('Cu'),
+      frac: Array.from({ length: 300 }, (_, i) => [(i % 10) / 10, (Math.floor(i / 10) % 10) / 10, Math.floor(i / 100) / 3] as Vec3),
+    });
     expect(model.domainWarnings(big).join(' ')).toMatch(/300 sites; it was trained on crystals of at most/);
-    const molecule = new Structure({ lattice: [[10, 0, 0], [0, 10, 0], [0, 0, 10]], species: ['Cu'], frac: [[0, 0, 0]], pbc: [false, false, false] });
+    const molecule = new Structure({
+      lattice: [
+        [10, 0, 0],
+        [0, 10, 0],
+        [0, 0, 10],
+      ],
+      species: ['Cu'],
+      frac: [[0, 0, 0]],
+      pbc: [false, false, false],
+    });
     expect(model.domainWarnings(molecule).join(' ')).toMatch(/not periodic along abc/);
   });
 });
@@ -138,7 +168,11 @@ describe('latticelab properties', () => {
     const { out, err, io: sink } = io();
     expect(await main(['properties', xyz, fileURLToPath(new URL('../../e2e/fixtures/NaCl.cif', import.meta.url))], sink)).toBe(0);
     expect(err).toEqual([]);
-    const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.index, l.formula])).toEqual([
       [0, 'Cu2'],
       [1, 'Al2'],
@@ -165,7 +199,14 @@ describe('latticelab properties', () => {
 
   it('names a malformed file and its line, exits 1, and still predicts the good ones', async () => {
     const { out, err, io: sink } = io();
-    const code = await main(['properties', fileURLToPath(new URL('../../e2e/fixtures/broken.cif', import.meta.url)), fileURLToPath(new URL('../../e2e/fixtures/NaCl.cif', import.meta.url))], sink);
+    const code = await main(
+      [
+        'properties',
+        fileURLToPath(new URL('../../e2e/fixtures/broken.cif', import.meta.url)),
+        fileURLToPath(new URL('../../e2e/fixtures/NaCl.cif', import.meta.url)),
+      ],
+      sink,
+    );
     expect(code).toBe(1);
     expect(err.join('')).toMatch(/broken\.cif, line \d+/);
     expect(out.join('').trim().split('\n')).toHaveLength(1);

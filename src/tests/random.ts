@@ -15,5 +15,9 @@ export function signedRng(seed: number): () => number {
 }
 
 export function randomMatrix(rows: number, cols: number, r: () => number, scale = 1): Matrix {
-  return matrix(rows, cols, Array.from({ length: rows * cols }, () => r() * scale));
+  return matrix(
+    rows,
+    cols,
+    Array.from({ length: rows * cols }, () => r() * scale),
+  );
 }

@@ -17,9 +17,19 @@ import { PY, pythonHas } from './python';
 const available = pythonHas('pymatgen.core, ase.io');
 
 const triclinic = new Structure({
-  lattice: [[5.1, 0, 0], [1.3, 4.7, 0], [-0.8, 1.1, 6.2]],
+  lattice: [
+    [5.1, 0, 0],
+    [1.3, 4.7, 0],
+    [-0.8, 1.1, 6.2],
+  ],
   species: ['Ba', 'Ti', 'O', 'O', 'O'],
-  frac: [[0.01, 0.02, 0.03], [0.51, 0.49, 0.52], [0.5, 0.5, 0.01], [0.5, 0.02, 0.5], [0.03, 0.5, 0.5]],
+  frac: [
+    [0.01, 0.02, 0.03],
+    [0.51, 0.49, 0.52],
+    [0.5, 0.5, 0.01],
+    [0.5, 0.02, 0.5],
+    [0.03, 0.5, 0.5],
+  ],
   title: 'triclinic BaTiO3-like',
 });
 

@@ -43,13 +43,19 @@ describe('absurd numbers are refused with file and line', () => {
   });
 
   it('still reads the same files with sane numbers', () => {
-    for (const [name, text] of [['p.vasp', poscar('1', '3')], ['c.cif', cif('3')], ['x.xyz', xyz('3')]]) expect(readStructures(name, text)[0].numSites).toBe(1);
+    for (const [name, text] of [
+      ['p.vasp', poscar('1', '3')],
+      ['c.cif', cif('3')],
+      ['x.xyz', xyz('3')],
+    ])
+      expect(readStructures(name, text)[0].numSites).toBe(1);
   });
 
   it('refuses more atoms than the limit before expanding a CIF', () => {
     const ops = Array.from({ length: 192 }, () => "'x, y, z'").join('\n');
     const rows = Array.from({ length: Math.ceil(LIMITS.maxAtoms / 192) + 1 }, (_, i) => `Cu${i} Cu 0.1 0.2 0.3`).join('\n');
-    const text = `data_big\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n${ops}\n` +
+    const text =
+      `data_big\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n${ops}\n` +
       `loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n${rows}\n`;
     expect(refusal('big.cif', text).problem).toMatch(/more than the 1,000,000/);
   });

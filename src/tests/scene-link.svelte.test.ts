@@ -15,7 +15,11 @@ describe('the scene in the URL (state, without a browser)', () => {
 
     const applied: SharedScene[] = [];
     const warnings: string[] = [];
-    await link.restore('#s=si&r=2x2x2&style=wireframe', async (s) => void applied.push(s), (w) => warnings.push(w));
+    await link.restore(
+      '#s=si&r=2x2x2&style=wireframe',
+      async (s) => void applied.push(s),
+      (w) => warnings.push(w),
+    );
     expect(applied).toEqual([{ mode: 'library', builtin: 'si', repeat: [2, 2, 2] }]);
     expect(warnings).toEqual(["Parts of the link were ignored: unknown style 'wireframe'."]);
     expect(link.restoring).toBe(false);

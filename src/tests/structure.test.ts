@@ -56,7 +56,14 @@ describe('Lattice', () => {
   it('rejects impossible cells', () => {
     expect(() => Lattice.fromParameters(1, 1, 1, 10, 10, 100)).toThrow(/do not form a cell/);
     expect(() => Lattice.fromParameters(-1, 1, 1, 90, 90, 90)).toThrow(/positive/);
-    expect(() => new Lattice([[1, 0, 0], [2, 0, 0], [0, 0, 1]])).toThrow(/coplanar/);
+    expect(
+      () =>
+        new Lattice([
+          [1, 0, 0],
+          [2, 0, 0],
+          [0, 0, 1],
+        ]),
+    ).toThrow(/coplanar/);
   });
 });
 
@@ -82,7 +89,11 @@ describe('Structure', () => {
 
   it('handles an extreme sheared cell where naive rounding is wrong', () => {
     // b nearly parallel to a: the naive image is far from the nearest one.
-    const l = new Lattice([[1, 0, 0], [10.3, 0.5, 0], [0, 0, 1]]);
+    const l = new Lattice([
+      [1, 0, 0],
+      [10.3, 0.5, 0],
+      [0, 0, 1],
+    ]);
     const fi: Vec3 = [0, 0, 0];
     const fj: Vec3 = [0.3, 0.45, 0];
     const naive = Math.hypot(...l.fracToCart([0.3, 0.45, 0]));
@@ -139,8 +150,7 @@ describe('supercells', () => {
     expect(c).toBeCloseTo(a, 8);
     s.lattice.angles.forEach((x) => expect(x).toBeCloseTo(90, 8));
     // No duplicate sites, nearest Na–Cl unchanged.
-    for (let i = 0; i < s.numSites; i++)
-      for (let j = i + 1; j < s.numSites; j++) expect(s.distance(i, j)).toBeGreaterThan(2.8);
+    for (let i = 0; i < s.numSites; i++) for (let j = i + 1; j < s.numSites; j++) expect(s.distance(i, j)).toBeGreaterThan(2.8);
     const naCl = Math.min(...s.species.flatMap((x, i) => (x === 'Na' ? s.species.map((y, j) => (y === 'Cl' ? s.distance(i, j) : Infinity)) : [])));
     expect(naCl).toBeCloseTo(nacl.distance(0, 1), 8);
   });
@@ -152,8 +162,20 @@ describe('supercells', () => {
   });
 
   it('refuses singular, fractional, or slab-breaking matrices', () => {
-    expect(() => makeSupercell(nacl, [[1, 0, 0], [2, 0, 0], [0, 0, 1]])).toThrow(/singular/);
-    expect(() => makeSupercell(nacl, [[1.5, 0, 0], [0, 1, 0], [0, 0, 1]])).toThrow(/integer/);
+    expect(() =>
+      makeSupercell(nacl, [
+        [1, 0, 0],
+        [2, 0, 0],
+        [0, 0, 1],
+      ]),
+    ).toThrow(/singular/);
+    expect(() =>
+      makeSupercell(nacl, [
+        [1.5, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]),
+    ).toThrow(/integer/);
     const slab = nacl.with({ pbc: [true, true, false] });
     expect(() => repeat(slab, [1, 1, 2])).toThrow(/non-periodic/);
     expect(repeat(slab, [2, 2, 1]).numSites).toBe(8);

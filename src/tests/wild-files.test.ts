@@ -60,10 +60,8 @@ describe('CIF values and tags from real files', () => {
 });
 
 describe('split sites', () => {
-  it('adds the occupancies of one element split over one position (Cl1 0.773 + Cl1\' 0.227), so the composition is whole', () => {
-    const s = read(
-      siteLoop(`Na1 Na 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 0.773\nCl1' Cl 0.5 0.5 0.5 0.227`, { extra: ['_atom_site_occupancy'] }),
-    );
+  it("adds the occupancies of one element split over one position (Cl1 0.773 + Cl1' 0.227), so the composition is whole", () => {
+    const s = read(siteLoop(`Na1 Na 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 0.773\nCl1' Cl 0.5 0.5 0.5 0.227`, { extra: ['_atom_site_occupancy'] }));
     expect(s.species).toEqual(['Na', 'Cl']);
     expect(s.occupancy?.[1] ?? 1).toBeCloseTo(1, 6);
     expect(s.hasPartialOccupancy).toBe(false);

@@ -8,13 +8,31 @@ import { readStructures, writeStructures, WriteError } from '../core/formats/ind
 import { Structure } from '../core/structure';
 
 const mixed = new Structure({
-  lattice: [[4, 0, 0], [0, 4, 0], [0, 0, 4]],
+  lattice: [
+    [4, 0, 0],
+    [0, 4, 0],
+    [0, 0, 4],
+  ],
   species: ['Nb', 'Zr', 'O'],
-  frac: [[0, 0, 0], [0, 0, 0], [0.5, 0.5, 0.5]],
+  frac: [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0.5, 0.5, 0.5],
+  ],
   occupancy: [0.8, 0.2, 1],
   title: 'mixed',
 });
-const plain = (title: string) => new Structure({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], species: ['Cu'], frac: [[0, 0, 0]], title });
+const plain = (title: string) =>
+  new Structure({
+    lattice: [
+      [3, 0, 0],
+      [0, 3, 0],
+      [0, 0, 3],
+    ],
+    species: ['Cu'],
+    frac: [[0, 0, 0]],
+    title,
+  });
 
 describe('writers', () => {
   it('gives every block of a multi-structure CIF a unique data_ name', () => {
@@ -24,7 +42,19 @@ describe('writers', () => {
   });
 
   it('keeps labels through a CIF round trip', () => {
-    const s = new Structure({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], species: ['Cu', 'Cu'], frac: [[0, 0, 0], [0.5, 0.5, 0.5]], labels: ['Cu_a', 'Cu_b'] });
+    const s = new Structure({
+      lattice: [
+        [3, 0, 0],
+        [0, 3, 0],
+        [0, 0, 3],
+      ],
+      species: ['Cu', 'Cu'],
+      frac: [
+        [0, 0, 0],
+        [0.5, 0.5, 0.5],
+      ],
+      labels: ['Cu_a', 'Cu_b'],
+    });
     expect(readStructures('l.cif', writeStructures([s], 'cif'))[0].labels).toEqual(['Cu_a', 'Cu_b']);
   });
 

@@ -37,12 +37,20 @@ describe('powder pattern of textbook crystals', () => {
     expect(p111.twoTheta).toBeCloseTo(braggCubic(5.431, 1, 1, 1), 9);
     expect(p111.d).toBeCloseTo(5.431 / Math.sqrt(3), 9);
     expect(p111.intensity).toBe(100);
-    expect(p.peaks.map((q) => q.families.map((f) => `${hklText(f.hkl)} x${f.multiplicity}`).join(', ')).slice(0, 3)).toEqual(['1 1 1 x8', '2 2 0 x12', '3 1 1 x24']);
+    expect(p.peaks.map((q) => q.families.map((f) => `${hklText(f.hkl)} x${f.multiplicity}`).join(', ')).slice(0, 3)).toEqual([
+      '1 1 1 x8',
+      '2 2 0 x12',
+      '3 1 1 x24',
+    ]);
   });
 
   it('Si: the diamond structure forbids 200, 222 and 420 (h + k + l = 4n + 2), so nothing is there', () => {
     const p = pattern(built('si'));
-    for (const [h, k, l] of [[2, 0, 0], [2, 2, 2], [4, 2, 0]]) {
+    for (const [h, k, l] of [
+      [2, 0, 0],
+      [2, 2, 2],
+      [4, 2, 0],
+    ]) {
       expect(peakOf(p, `${h} ${k} ${l}`)).toBeUndefined();
       const at = braggCubic(5.431, h, k, l);
       expect(p.peaks.some((q) => Math.abs(q.twoTheta - at) < 0.5)).toBe(false);
@@ -99,7 +107,15 @@ describe('powder pattern of textbook crystals', () => {
 
   it('a very oblique basis of the same lattice gives the same pattern (the search box holds the whole sphere)', () => {
     const cube = new Structure({ lattice: Lattice.cubic(3), species: ['Cu'], frac: [[0, 0, 0]] });
-    const sheared = new Structure({ lattice: [[3, 0, 0], [60, 3, 0], [0, 0, 3]], species: ['Cu'], frac: [[0, 0, 0]] });
+    const sheared = new Structure({
+      lattice: [
+        [3, 0, 0],
+        [60, 3, 0],
+        [0, 0, 3],
+      ],
+      species: ['Cu'],
+      frac: [[0, 0, 0]],
+    });
     const key = (p: XrdPattern) => p.peaks.map((q) => `${q.twoTheta.toFixed(8)}:${q.intensity.toFixed(6)}`);
     expect(key(pattern(sheared))).toEqual(key(pattern(cube)));
     expect(pattern(sheared).reflections).toBe(pattern(cube).reflections);
@@ -218,14 +234,32 @@ print(json.dumps(out))
 const triclinic = new Structure({
   lattice: Lattice.fromParameters(5.12, 6.31, 7.24, 82.3, 97.6, 104.1),
   species: ['Ca', 'Al', 'Si', 'O', 'O', 'O', 'O', 'O'],
-  frac: [[0.11, 0.23, 0.31], [0.52, 0.47, 0.18], [0.27, 0.71, 0.64], [0.05, 0.42, 0.83], [0.61, 0.12, 0.44], [0.38, 0.88, 0.07], [0.83, 0.61, 0.72], [0.44, 0.31, 0.57]],
+  frac: [
+    [0.11, 0.23, 0.31],
+    [0.52, 0.47, 0.18],
+    [0.27, 0.71, 0.64],
+    [0.05, 0.42, 0.83],
+    [0.61, 0.12, 0.44],
+    [0.38, 0.88, 0.07],
+    [0.83, 0.61, 0.72],
+    [0.44, 0.31, 0.57],
+  ],
   title: 'triclinic test crystal',
 });
 
 const disordered = new Structure({
   lattice: Lattice.cubic(3.75),
   species: ['Cu', 'Au', 'Cu', 'Au', 'Cu', 'Au', 'Cu', 'Au'],
-  frac: [[0, 0, 0], [0, 0, 0], [0.5, 0.5, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0.5, 0, 0.5], [0, 0.5, 0.5], [0, 0.5, 0.5]],
+  frac: [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0.5, 0.5, 0],
+    [0.5, 0.5, 0],
+    [0.5, 0, 0.5],
+    [0.5, 0, 0.5],
+    [0, 0.5, 0.5],
+    [0, 0.5, 0.5],
+  ],
   occupancy: [0.75, 0.25, 0.75, 0.25, 0.75, 0.25, 0.75, 0.25],
   title: 'disordered Cu3Au',
 });
@@ -243,31 +277,41 @@ const CRYSTALS: [string, Structure][] = [
 const RANGE: [number, number] = [10, 90];
 
 /** "1 1 1 x8; ..." in a fixed order, so families compare as sets. */
-const families = (q: XrdPeak) => q.families.map((f) => `${hklText(f.hkl)} x${f.multiplicity}`).sort().join('; ');
+const families = (q: XrdPeak) =>
+  q.families
+    .map((f) => `${hklText(f.hkl)} x${f.multiplicity}`)
+    .sort()
+    .join('; ');
 
 describe.skipIf(!available)("against pymatgen's XRDCalculator (Cu Kα, 2θ 10–90°)", () => {
   const reference: XrdPeak[][] = available
     ? JSON.parse(
         execFileSync(PY, ['-c', PYMATGEN_XRD], {
-          input: JSON.stringify(CRYSTALS.map(([, s]) => ({ lattice: s.lattice.matrix, species: s.species, frac: s.frac, occupancy: s.occupancy ?? null, range: RANGE }))),
+          input: JSON.stringify(
+            CRYSTALS.map(([, s]) => ({ lattice: s.lattice.matrix, species: s.species, frac: s.frac, occupancy: s.occupancy ?? null, range: RANGE })),
+          ),
           encoding: 'utf8',
         }),
       )
     : [];
 
-  it.each(CRYSTALS.map(([name, s], i) => [name, s, i] as const))('%s: every peak above 1 % within 0.05° and 0.5 % intensity, same hkl families', (_, s, i) => {
-    const ours = pattern(s, RANGE).peaks.filter((q) => q.intensity > 1);
-    const theirs = reference[i].filter((q) => q.intensity > 1);
-    expect(theirs.length).toBeGreaterThan(3);
-    expect(ours.length).toBe(theirs.length);
-    ours.forEach((q, k) => {
-      const ref = theirs[k];
-      expect(Math.abs(q.twoTheta - ref.twoTheta)).toBeLessThan(0.05);
-      expect(Math.abs(q.intensity - ref.intensity)).toBeLessThan(0.5);
-      expect(Math.abs(q.d - ref.d)).toBeLessThan(1e-6);
-      expect(families(q)).toBe(families(ref));
-    });
-  }, 30_000);
+  it.each(CRYSTALS.map(([name, s], i) => [name, s, i] as const))(
+    '%s: every peak above 1 % within 0.05° and 0.5 % intensity, same hkl families',
+    (_, s, i) => {
+      const ours = pattern(s, RANGE).peaks.filter((q) => q.intensity > 1);
+      const theirs = reference[i].filter((q) => q.intensity > 1);
+      expect(theirs.length).toBeGreaterThan(3);
+      expect(ours.length).toBe(theirs.length);
+      ours.forEach((q, k) => {
+        const ref = theirs[k];
+        expect(Math.abs(q.twoTheta - ref.twoTheta)).toBeLessThan(0.05);
+        expect(Math.abs(q.intensity - ref.intensity)).toBeLessThan(0.5);
+        expect(Math.abs(q.d - ref.d)).toBeLessThan(1e-6);
+        expect(families(q)).toBe(families(ref));
+      });
+    },
+    30_000,
+  );
 });
 
 it.runIf(!available)("the comparison with pymatgen's XRDCalculator is skipped: python3-pymatgen is not installed", () => {

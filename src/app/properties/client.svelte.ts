@@ -66,7 +66,10 @@ export class PropertyWorker {
   }
 
   /** Predicts `structures` in batches of `batch`; returns the request id (for cancel) and the result. */
-  predict(structures: readonly Structure[], opts: { backend?: BackendPreference; batch?: number; onProgress?: Pending['onProgress'] } = {}): { id: number; result: Promise<BatchResult> } {
+  predict(
+    structures: readonly Structure[],
+    opts: { backend?: BackendPreference; batch?: number; onProgress?: Pending['onProgress'] } = {},
+  ): { id: number; result: Promise<BatchResult> } {
     const id = this.nextId++;
     const result = new Promise<BatchResult>((resolve, reject) => {
       this.pending.set(id, { onProgress: opts.onProgress ?? (() => {}), resolve, reject, predictions: [] });

@@ -25,7 +25,7 @@ export const MODEL_NAME = (manifest as { name: string }).name;
 
 export class DatasetPredictor {
   progress = $state<{ done: number; total: number } | null>(null);
-  last = $state<Pick<BatchResult, 'backend' | 'why' | 'msPerStructure' | 'cancelled'> & { count: number; skipped: number } | null>(null);
+  last = $state<(Pick<BatchResult, 'backend' | 'why' | 'msPerStructure' | 'cancelled'> & { count: number; skipped: number }) | null>(null);
   private requestId: number | null = null;
 
   constructor(private readonly app: AppState) {}
@@ -55,7 +55,12 @@ export class DatasetPredictor {
       }
     }
     if (!todo.length) {
-      this.app.notify('info', skipped ? `No structure here can be predicted (${skipped} skipped: empty, over ${MAX_SITES} sites or unknown elements).` : 'Every structure here already has a prediction.');
+      this.app.notify(
+        'info',
+        skipped
+          ? `No structure here can be predicted (${skipped} skipped: empty, over ${MAX_SITES} sites or unknown elements).`
+          : 'Every structure here already has a prediction.',
+      );
       return;
     }
     this.progress = { done: 0, total: todo.length };
@@ -95,7 +100,11 @@ export class DatasetPredictor {
       await saving;
       this.last = { backend: r.backend, why: r.why, msPerStructure: r.msPerStructure, cancelled: r.cancelled, count: saved, skipped };
       if (storageError) this.app.notify('error', `${storageError} ${saved} prediction${saved === 1 ? ' was' : 's were'} saved before that.`);
-      else this.app.notify('info', `${r.cancelled ? 'Cancelled: ' : ''}Predicted ${saved} structure${saved === 1 ? '' : 's'} (${BACKEND_SHORT[r.backend]}, ${r.msPerStructure.toFixed(1)} ms each)${skipped ? `; ${skipped} skipped` : ''}.`);
+      else
+        this.app.notify(
+          'info',
+          `${r.cancelled ? 'Cancelled: ' : ''}Predicted ${saved} structure${saved === 1 ? '' : 's'} (${BACKEND_SHORT[r.backend]}, ${r.msPerStructure.toFixed(1)} ms each)${skipped ? `; ${skipped} skipped` : ''}.`,
+        );
     } catch (e) {
       await saving;
       this.app.notify('error', `Prediction stopped: ${(e as Error).message}. ${saved} prediction${saved === 1 ? ' was' : 's were'} saved.`);

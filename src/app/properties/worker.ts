@@ -84,7 +84,11 @@ async function timed<T>(f: () => Promise<T> | T): Promise<[T, number]> {
 }
 
 /** Runs one batch on the chosen backend, calibrating the size class on first use. */
-async function runBatch(m: PropertyModel, batch: Structure[], pref: Request & { kind: 'predict' }): Promise<{ out: PropertyPrediction[]; backend: Backend; why: string }> {
+async function runBatch(
+  m: PropertyModel,
+  batch: Structure[],
+  pref: Request & { kind: 'predict' },
+): Promise<{ out: PropertyPrediction[]; backend: Backend; why: string }> {
   if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'TypeScript reference chosen' };
   const cpu = await cpuPath(m);
   if (pref.backend === 'wasm') return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebAssembly chosen${cpu.note}` };
@@ -131,7 +135,15 @@ async function serve(req: Request & { kind: 'predict' }): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const stopped = cancelled.delete(req.id);
-    post({ id: req.id, kind: 'done', backend, why, msPerStructure: computeMs / Math.max(1, structures.length), ms: performance.now() - t0, cancelled: stopped });
+    post({
+      id: req.id,
+      kind: 'done',
+      backend,
+      why,
+      msPerStructure: computeMs / Math.max(1, structures.length),
+      ms: performance.now() - t0,
+      cancelled: stopped,
+    });
   } catch (e) {
     cancelled.delete(req.id);
     post({ id: req.id, kind: 'error', message: (e as Error).message });

@@ -45,7 +45,8 @@ export class DefectEditor {
   private cache: { key: string; pristine: Structure } | null = null;
 
   constructor(private current: EditorState = { host: 'MoS2', size: 5, edits: [] }) {
-    if (!Number.isInteger(current.size) || current.size < MIN_SIZE || current.size > MAX_SIZE) throw new RangeError(`supercell size must be ${MIN_SIZE}..${MAX_SIZE}`);
+    if (!Number.isInteger(current.size) || current.size < MIN_SIZE || current.size > MAX_SIZE)
+      throw new RangeError(`supercell size must be ${MIN_SIZE}..${MAX_SIZE}`);
   }
 
   get state(): EditorState {

@@ -357,7 +357,8 @@ export function matchDefectStructure(s: Structure): MatchResult {
       const lb = norm(b2);
       const na = Math.round(la / prim.a);
       const nb = Math.round(lb / prim.b);
-      if (na < 1 || nb < 1 || Math.abs(la - na * prim.a) > LENGTH_TOLERANCE * na * prim.a || Math.abs(lb - nb * prim.b) > LENGTH_TOLERANCE * nb * prim.b) continue;
+      if (na < 1 || nb < 1 || Math.abs(la - na * prim.a) > LENGTH_TOLERANCE * na * prim.a || Math.abs(lb - nb * prim.b) > LENGTH_TOLERANCE * nb * prim.b)
+        continue;
       if (Math.abs(angle(a2, b2) - prim.gamma) > ANGLE_TOLERANCE_DEG) continue;
       if (na !== nb) {
         shapeHint ??= `the cell is a ${na}x${nb} supercell of ${host}; the editor and the model take square n x n supercells only`;
@@ -439,7 +440,9 @@ export function matchDefectStructure(s: Structure): MatchResult {
     }
     const [k, other] = ev.doubles[0];
     const site = ev.near[k].site;
-    return fail(`atoms ${other + 1} and ${k + 1} (${s.species[other]}, ${s.species[k]}) both sit on ${where} site ${site} (${ref.species[site]}); a site holds one atom`);
+    return fail(
+      `atoms ${other + 1} and ${k + 1} (${s.species[other]}, ${s.species[k]}) both sit on ${where} site ${site} (${ref.species[site]}); a site holds one atom`,
+    );
   }
 
   const { frame } = best.trial;
@@ -453,7 +456,9 @@ export function matchDefectStructure(s: Structure): MatchResult {
     const k = ev.siteOf.indexOf(site);
     return fail(
       `atom ${k + 1} (${symbol(z)} at ${s.cart[k].map((x) => fmt(x)).join(', ')} Å) replaces ${ref.species[site]} on ${where} site ${site}, ` +
-        `but ${symbol(z)} is not in the model's vocabulary (${VOCABULARY.filter((x) => x > 0).map(symbol).join(', ')})`,
+        `but ${symbol(z)} is not in the model's vocabulary (${VOCABULARY.filter((x) => x > 0)
+          .map(symbol)
+          .join(', ')})`,
     );
   }
   const edited = new Set(ev.edits.map(([site]) => site));

@@ -59,9 +59,7 @@ export function describeMembers(training: TrainingInfo): string {
   const variants = training.memberVariants ?? [];
   const kinds = new Set(variants).size;
   if (kinds < 2) return 'trained from different random starts';
-  const flags = training.memberPretrained?.length === variants.length
-    ? training.memberPretrained
-    : variants.map((v) => /pretrain/i.test(v));
+  const flags = training.memberPretrained?.length === variants.length ? training.memberPretrained : variants.map((v) => /pretrain/i.test(v));
   const pretrained = flags.filter(Boolean).length;
   return pretrained > 0 && pretrained < variants.length
     ? `trained from different random starts, ${pretrained} of them pretrained on cheaper labels first`
@@ -75,6 +73,9 @@ export interface ModelManifest extends WeightManifest {
 }
 
 /** writeModel of weights-file.ts for a defect model's manifest (tests, and models made in TypeScript). */
-export function writeModel(members: MegnetWeights[], meta: Omit<ModelManifest, 'tensors' | 'format' | 'members'>): { manifest: ModelManifest; blob: ArrayBuffer } {
+export function writeModel(
+  members: MegnetWeights[],
+  meta: Omit<ModelManifest, 'tensors' | 'format' | 'members'>,
+): { manifest: ModelManifest; blob: ArrayBuffer } {
   return writeWeights<ModelManifest>(members, meta);
 }

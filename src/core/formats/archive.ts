@@ -13,7 +13,10 @@ export interface NamedStructure {
 }
 
 export function safeFileName(name: string): string {
-  const clean = name.replace(/[^\w.+-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 100);
+  const clean = name
+    .replace(/[^\w.+-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 100);
   return clean || 'structure';
 }
 

@@ -49,11 +49,7 @@ export function readCif(text: string, fileName: string, options: CifReadOptions 
   }
   if (structures.length === 0) {
     const what = blocks.length === 1 ? `data block '${blocks[0].name}' has` : `none of the ${blocks.length} data blocks has`;
-    throw new ParseError(
-      fileName,
-      blocks[0].line,
-      `${what} no atom sites with coordinates (_atom_site_fract_x/y/z or _atom_site_Cartn_x/y/z)`,
-    );
+    throw new ParseError(fileName, blocks[0].line, `${what} no atom sites with coordinates (_atom_site_fract_x/y/z or _atom_site_Cartn_x/y/z)`);
   }
   return structures;
 }
@@ -229,11 +225,7 @@ function parseBlocks(tokens: Token[], file: string): Block[] {
       addColumn(target, { tag: t.text, values: [value], line: t.line, loop: -1 }, file);
       i += 2;
     } else {
-      throw new ParseError(
-        file,
-        t.line,
-        `value '${t.text}' does not belong to any tag (an unquoted value containing spaces needs quotes)`,
-      );
+      throw new ParseError(file, t.line, `value '${t.text}' does not belong to any tag (an unquoted value containing spaces needs quotes)`);
     }
   }
   return blocks;
@@ -404,8 +396,7 @@ function blockToStructure(block: Block, file: string, tol: number): Structure | 
   if (spaceGroup.hall) properties.cifSpaceGroupHall = spaceGroup.hall;
   if (spaceGroup.number !== undefined) properties.cifSpaceGroupNumber = spaceGroup.number;
 
-  const title =
-    firstText(block, ['_chemical_formula_sum', '_chemical_formula_structural']) ?? (block.name !== '' ? block.name : file);
+  const title = firstText(block, ['_chemical_formula_sum', '_chemical_formula_structural']) ?? (block.name !== '' ? block.name : file);
   return new Structure({
     lattice,
     species: expanded.species,
@@ -427,14 +418,7 @@ function atomCoordinateTags(block: Block): string[] | undefined {
   return undefined;
 }
 
-const CELL_TAGS = [
-  '_cell_length_a',
-  '_cell_length_b',
-  '_cell_length_c',
-  '_cell_angle_alpha',
-  '_cell_angle_beta',
-  '_cell_angle_gamma',
-] as const;
+const CELL_TAGS = ['_cell_length_a', '_cell_length_b', '_cell_length_c', '_cell_angle_alpha', '_cell_angle_beta', '_cell_angle_gamma'] as const;
 
 function readCell(block: Block, file: string): Lattice {
   const values = CELL_TAGS.map((tag) => {
@@ -534,14 +518,23 @@ function readAtomSites(block: Block, coordTags: string[], lattice: Lattice, file
     checkFrac(frac, file, xs.values[r].line, `atom ${label}`);
     // A mixed site becomes one site per element at the same position.
     const snap = cartesian ? undefined : ([xs, ys, zs].map((c) => snapTolerance(c.values[r].text)) as Vec3);
-    for (const part of parts) sites.push({ species: part.element, label: parts.length > 1 ? `${label}:${part.element}` : label, frac: [...frac] as Vec3, occupancy: occupancy * part.fraction, snap });
+    for (const part of parts)
+      sites.push({
+        species: part.element,
+        label: parts.length > 1 ? `${label}:${part.element}` : label,
+        frac: [...frac] as Vec3,
+        occupancy: occupancy * part.fraction,
+        snap,
+      });
   }
   if (dummies.length > 0) warnings.push(`skipped ${dummies.length} dummy site(s) (${listLabels(dummies)}) flagged 'dum'`);
   if (centroids.length > 0) warnings.push(`skipped ${centroids.length} dummy or centroid site(s) (${listLabels(centroids)}): not atoms`);
-  if (mixedSites.length > 0) warnings.push(`read ${mixedSites.length} mixed site(s) (${listLabels(mixedSites)}) as one site per element with the given fractions`);
+  if (mixedSites.length > 0)
+    warnings.push(`read ${mixedSites.length} mixed site(s) (${listLabels(mixedSites)}) as one site per element with the given fractions`);
   if (water.length > 0) warnings.push(`read ${water.length} water label(s) (${listLabels(water)}) as oxygen`);
   if (deuterium.length > 0) warnings.push(`read ${deuterium.length} deuterium site(s) (${listLabels(deuterium)}) as hydrogen`);
-  if (dotZero.length > 0) warnings.push(`read '.' as a coordinate of 0 for ${dotZero.length} site(s) (${listLabels([...new Set(dotZero)])}), as ICSD writes it`);
+  if (dotZero.length > 0)
+    warnings.push(`read '.' as a coordinate of 0 for ${dotZero.length} site(s) (${listLabels([...new Set(dotZero)])}), as ICSD writes it`);
   if (vacant.length > 0) warnings.push(`skipped ${vacant.length} site(s) with zero occupancy (${listLabels(vacant)})`);
   return sites;
 }
@@ -684,10 +677,7 @@ function readSpaceGroup(block: Block): SpaceGroupInfo {
   const numberText = firstText(block, ['_space_group_it_number', '_symmetry_int_tables_number']);
   const number = numberText !== undefined && /^\d+$/.test(numberText) ? Number(numberText) : undefined;
   const squash = (s: string | undefined) => s?.replace(/[\s_]/g, '').toLowerCase();
-  const isP1 =
-    (name === undefined || squash(name) === 'p1') &&
-    (hall === undefined || squash(hall) === 'p1') &&
-    (number === undefined || number === 1);
+  const isP1 = (name === undefined || squash(name) === 'p1') && (hall === undefined || squash(hall) === 'p1') && (number === undefined || number === 1);
   return {
     name,
     hall,

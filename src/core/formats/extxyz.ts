@@ -80,10 +80,12 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
     const kv = parseKeyValues(lines[n + 1]);
     n += 2;
 
-    const cols = kv.has('Properties') ? parseColumns(kv.get('Properties')!, fileName, commentLine) : [
-      { name: 'species', type: 'S' as const, count: 1 },
-      { name: 'pos', type: 'R' as const, count: 3 },
-    ];
+    const cols = kv.has('Properties')
+      ? parseColumns(kv.get('Properties')!, fileName, commentLine)
+      : [
+          { name: 'species', type: 'S' as const, count: 1 },
+          { name: 'pos', type: 'R' as const, count: 3 },
+        ];
     const width = cols.reduce((a, c) => a + c.count, 0);
     const speciesCol = cols.find((c) => c.name === 'species' || c.name === 'element');
     const posCol = cols.find((c) => c.name === 'pos' || c.name === 'positions');
@@ -122,7 +124,10 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
     let pbc: Pbc;
     const latText = kv.get('Lattice');
     if (latText !== undefined) {
-      const v = latText.trim().split(/[\s,]+/).map((x) => parseNumber(x, fileName, commentLine, 'Lattice entry'));
+      const v = latText
+        .trim()
+        .split(/[\s,]+/)
+        .map((x) => parseNumber(x, fileName, commentLine, 'Lattice entry'));
       if (v.length !== 9) throw new ParseError(fileName, commentLine, `Lattice needs 9 numbers, found ${v.length}`);
       try {
         lattice = new Lattice([v.slice(0, 3), v.slice(3, 6), v.slice(6, 9)] as Mat3);
@@ -132,7 +137,10 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
       pbc = [true, true, true];
       const pbcText = kv.get('pbc');
       if (pbcText !== undefined) {
-        const b = pbcText.trim().split(/[\s,]+/).map(parseBool);
+        const b = pbcText
+          .trim()
+          .split(/[\s,]+/)
+          .map(parseBool);
         if (b.length !== 3 || b.some((x) => x === undefined)) throw new ParseError(fileName, commentLine, `pbc must be three T/F values, found '${pbcText}'`);
         pbc = b as Pbc;
       }

@@ -77,7 +77,8 @@ export function structureFromJson(obj: unknown, file: string, where = 'structure
   if (o.labels !== undefined && (!Array.isArray(o.labels) || o.labels.length !== species.length || !o.labels.every((x) => typeof x === 'string'))) {
     fail('labels must hold one string per site');
   }
-  if (o.properties !== undefined && (typeof o.properties !== 'object' || o.properties === null || Array.isArray(o.properties))) fail('properties must be an object');
+  if (o.properties !== undefined && (typeof o.properties !== 'object' || o.properties === null || Array.isArray(o.properties)))
+    fail('properties must be an object');
   try {
     return new Structure({
       lattice: o.lattice as Mat3,

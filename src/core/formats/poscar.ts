@@ -131,7 +131,8 @@ export function readPoscar(text: string, fileName: string): Structure {
   // CONTCAR) is ignored on purpose: it does not describe the structure.
 
   if (speciesAfterCoordinates) {
-    const NO_SPECIES = 'VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom\'s coordinates';
+    const NO_SPECIES =
+      "VASP 4 file without species names: put the element symbols on the line before the counts, on the first line, or after each atom's coordinates";
     if (trailing.every((t) => !t.el)) fail(NO_SPECIES, countsLine);
     let at = 0;
     speciesNames = counts.map((c) => {
@@ -164,7 +165,8 @@ export function readPoscar(text: string, fileName: string): Structure {
 export function writePoscar(s: Structure): string {
   // POSCAR has no occupancies: a mixed or partial site would become whole
   // atoms stacked on one position.
-  if (s.hasPartialOccupancy) throw new WriteError(`${s.title || 'the structure'} has partially occupied sites, which a POSCAR cannot hold; write CIF or extended XYZ instead`);
+  if (s.hasPartialOccupancy)
+    throw new WriteError(`${s.title || 'the structure'} has partially occupied sites, which a POSCAR cannot hold; write CIF or extended XYZ instead`);
   const order: string[] = [];
   for (const el of s.species) if (!order.includes(el)) order.push(el);
   const indices = order.flatMap((el) => s.species.flatMap((x, i) => (x === el ? [i] : [])));

@@ -30,7 +30,8 @@ export const LIMITS = {
 
 /** Refuses a cell with a non-finite entry or a periodic edge outside the limits. */
 export function checkCell(lattice: Lattice, file: string, line: number | undefined, pbc: readonly boolean[] = [true, true, true]): void {
-  if (!lattice.matrix.flat().every(Number.isFinite) || !Number.isFinite(lattice.volume)) throw new ParseError(file, line, 'the cell is not finite (a number overflowed)');
+  if (!lattice.matrix.flat().every(Number.isFinite) || !Number.isFinite(lattice.volume))
+    throw new ParseError(file, line, 'the cell is not finite (a number overflowed)');
   lattice.abc.forEach((len, k) => {
     if (!pbc[k]) return;
     const axis = 'abc'[k];
@@ -44,12 +45,14 @@ export function checkCell(lattice: Lattice, file: string, line: number | undefin
 export function checkFrac(f: Vec3, file: string, line: number | undefined, what: string): void {
   for (let k = 0; k < 3; k++) {
     if (!Number.isFinite(f[k])) throw new ParseError(file, line, `${what}: fractional ${'xyz'[k]} is not finite (a number overflowed)`);
-    if (Math.abs(f[k]) > LIMITS.maxFrac) throw new ParseError(file, line, `${what}: fractional ${'xyz'[k]} = ${f[k].toPrecision(3)} is beyond ±${LIMITS.maxFrac} cells`);
+    if (Math.abs(f[k]) > LIMITS.maxFrac)
+      throw new ParseError(file, line, `${what}: fractional ${'xyz'[k]} = ${f[k].toPrecision(3)} is beyond ±${LIMITS.maxFrac} cells`);
   }
 }
 
 export function checkAtomCount(n: number, file: string, line: number | undefined): void {
-  if (n > LIMITS.maxAtoms) throw new ParseError(file, line, `${n.toLocaleString('en-US')} atoms is more than the ${LIMITS.maxAtoms.toLocaleString('en-US')} this app reads`);
+  if (n > LIMITS.maxAtoms)
+    throw new ParseError(file, line, `${n.toLocaleString('en-US')} atoms is more than the ${LIMITS.maxAtoms.toLocaleString('en-US')} this app reads`);
 }
 
 /** The whole structure, where no line is known (the net in readStructures). */

@@ -132,7 +132,12 @@ export function composeSymops(a: SymOp, b: SymOp): SymOp {
   const R = a.rotation.map((row) => [0, 1, 2].map((j) => row[0] * b.rotation[0][j] + row[1] * b.rotation[1][j] + row[2] * b.rotation[2][j])) as Mat3;
   const t = a.rotation.map((row, i) => row[0] * b.translation[0] + row[1] * b.translation[1] + row[2] * b.translation[2] + a.translation[i]) as Vec3;
   const magnetic = a.timeReversal !== undefined || b.timeReversal !== undefined;
-  return { rotation: R, translation: t, source: `${a.source} ∘ ${b.source}`, ...(magnetic ? { timeReversal: ((a.timeReversal ?? 1) * (b.timeReversal ?? 1)) as 1 | -1 } : {}) };
+  return {
+    rotation: R,
+    translation: t,
+    source: `${a.source} ∘ ${b.source}`,
+    ...(magnetic ? { timeReversal: ((a.timeReversal ?? 1) * (b.timeReversal ?? 1)) as 1 | -1 } : {}),
+  };
 }
 
 /**
@@ -144,7 +149,8 @@ export function composeSymops(a: SymOp, b: SymOp): SymOp {
  */
 export function transformMoment(op: SymOp, m: Vec3, lengths: Vec3): Vec3 {
   const R = op.rotation;
-  const det = R[0][0] * (R[1][1] * R[2][2] - R[1][2] * R[2][1]) - R[0][1] * (R[1][0] * R[2][2] - R[1][2] * R[2][0]) + R[0][2] * (R[1][0] * R[2][1] - R[1][1] * R[2][0]);
+  const det =
+    R[0][0] * (R[1][1] * R[2][2] - R[1][2] * R[2][1]) - R[0][1] * (R[1][0] * R[2][2] - R[1][2] * R[2][0]) + R[0][2] * (R[1][0] * R[2][1] - R[1][1] * R[2][0]);
   const sign = (op.timeReversal ?? 1) * Math.sign(det);
   // (+ 0 turns a -0 into 0, so a moment reads the same whichever operation made it.)
   return [0, 1, 2].map((i) => sign * lengths[i] * (R[i][0] * (m[0] / lengths[0]) + R[i][1] * (m[1] / lengths[1]) + R[i][2] * (m[2] / lengths[2])) + 0) as Vec3;

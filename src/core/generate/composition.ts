@@ -7,9 +7,7 @@
 export function compositionCounts(probs: ArrayLike<number>, n: number): number[] {
   const raw = Array.from(probs, (p) => p * n);
   const counts = raw.map(Math.floor);
-  const order = raw
-    .map((r, i) => ({ i, rem: r - counts[i] }))
-    .sort((a, b) => b.rem - a.rem || a.i - b.i);
+  const order = raw.map((r, i) => ({ i, rem: r - counts[i] })).sort((a, b) => b.rem - a.rem || a.i - b.i);
   let missing = n - counts.reduce((s, c) => s + c, 0);
   for (const { i } of order) {
     if (missing <= 0) break;

@@ -83,7 +83,8 @@ function predictedLattice(lengths: Vec3, angles: Vec3, notes: string[]): Lattice
     const a = angles.map((x) => 90 + (Math.min(Math.max(x, 20), 160) - 90) * t) as Vec3;
     try {
       const lat = Lattice.fromParameters(l[0], l[1], l[2], a[0], a[1], a[2]);
-      if (t !== 1) notes.push(`predicted angles ${angles.map((x) => x.toFixed(1)).join(', ')}° do not form a cell; used ${a.map((x) => x.toFixed(1)).join(', ')}°`);
+      if (t !== 1)
+        notes.push(`predicted angles ${angles.map((x) => x.toFixed(1)).join(', ')}° do not form a cell; used ${a.map((x) => x.toFixed(1)).join(', ')}°`);
       return lat;
     } catch {
       /* try angles closer to 90° */

@@ -18,16 +18,10 @@ export const PROVIDER_LABEL: Record<Provider, string> = {
   wasm: 'onnxruntime-web, WASM execution provider',
 };
 
-export async function createOrtScoreModel(
-  ort: Ort,
-  manifest: CdvaeManifest,
-  files: { heads: Source; score: Source },
-  provider: Provider,
-): Promise<ScoreModel> {
+export async function createOrtScoreModel(ort: Ort, manifest: CdvaeManifest, files: { heads: Source; score: Source }, provider: Provider): Promise<ScoreModel> {
   const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const };
   // The branches look alike but call different overloads (URL vs bytes) of create().
-  const open = (s: Source) =>
-    typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options);
+  const open = (s: Source) => (typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options));
   // One after the other: the WebGPU EP refuses to create two sessions at once.
   const heads = await open(files.heads);
   const score = await open(files.score).catch(async (e: unknown) => {

@@ -56,8 +56,14 @@ export function batchGraphs(graphs: readonly Graph[]): GraphBatch {
     const perm = sortEdgesByDst(g.dst, g.nodes.rows);
     return { ...g, edges: permuteRows(g.edges, perm), src: permuteArray(g.src, perm), dst: permuteArray(g.dst, perm) };
   });
-  const nodes = concatRows(sorted.map((g) => g.nodes), graphs[0].nodes.cols);
-  const edges = concatRows(sorted.map((g) => g.edges), graphs[0].edges.cols);
+  const nodes = concatRows(
+    sorted.map((g) => g.nodes),
+    graphs[0].nodes.cols,
+  );
+  const edges = concatRows(
+    sorted.map((g) => g.edges),
+    graphs[0].edges.cols,
+  );
   const E = edges.rows;
   const src = new Int32Array(E);
   const dst = new Int32Array(E);
@@ -67,7 +73,8 @@ export function batchGraphs(graphs: readonly Graph[]): GraphBatch {
   let e0 = 0;
   sorted.forEach((g, gi) => {
     for (let e = 0; e < g.src.length; e++) {
-      if (g.src[e] < 0 || g.src[e] >= g.nodes.rows) throw new RangeError(`batchGraphs: graph ${gi} edge ${e} has src ${g.src[e]} outside its ${g.nodes.rows} nodes`);
+      if (g.src[e] < 0 || g.src[e] >= g.nodes.rows)
+        throw new RangeError(`batchGraphs: graph ${gi} edge ${e} has src ${g.src[e]} outside its ${g.nodes.rows} nodes`);
       src[e0 + e] = g.src[e] + n0;
       dst[e0 + e] = g.dst[e] + n0;
     }
@@ -78,7 +85,12 @@ export function batchGraphs(graphs: readonly Graph[]): GraphBatch {
   });
   const B = graphs.length;
   const states = sorted.map((g) => g.state);
-  const state = states.every((s): s is Float32Array => s !== undefined) ? concatRows(states.map((s) => matrix(1, s.length, s)), states[0].length) : null;
+  const state = states.every((s): s is Float32Array => s !== undefined)
+    ? concatRows(
+        states.map((s) => matrix(1, s.length, s)),
+        states[0].length,
+      )
+    : null;
   return {
     graphs: B,
     nodes,

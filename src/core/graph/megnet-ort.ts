@@ -45,7 +45,11 @@ function inverseCounts(offsets: Int32Array): Float32Array {
  * the ONNX file records the SHA-256 of the one it was built from, and a
  * mismatch is refused rather than giving numbers from other weights.
  */
-export async function openOrtMegnetTrunk(ort: Ort, onnx: Uint8Array, expect: { members: number; features: number; weights?: ArrayBuffer | Uint8Array }): Promise<OrtMegnetTrunk> {
+export async function openOrtMegnetTrunk(
+  ort: Ort,
+  onnx: Uint8Array,
+  expect: { members: number; features: number; weights?: ArrayBuffer | Uint8Array },
+): Promise<OrtMegnetTrunk> {
   const meta = onnxMetadata(onnx);
   if (Number(meta.members) !== expect.members) throw new Error(`the ONNX trunk has ${meta.members ?? 'no'} members, the weights ${expect.members}`);
   if (expect.weights && meta.weights_sha256 !== (await sha256Hex(expect.weights))) {

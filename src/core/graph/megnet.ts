@@ -108,7 +108,9 @@ export function megnetReadout(w: MegnetWeights, batch: GraphBatch, { v, e, u }: 
   const B = batch.graphs;
   const F = u.cols;
   if (v.rows !== batch.nodes.rows || e.rows !== batch.edges.rows || u.rows !== B || v.cols !== F || e.cols !== F) {
-    throw new RangeError(`MEGNet readout: trunk [${v.rows}, ${v.cols}] / [${e.rows}, ${e.cols}] / [${u.rows}, ${u.cols}] does not fit a batch of ${B} graphs, ${batch.nodes.rows} nodes, ${batch.edges.rows} edges`);
+    throw new RangeError(
+      `MEGNet readout: trunk [${v.rows}, ${v.cols}] / [${e.rows}, ${e.cols}] / [${u.rows}, ${u.cols}] does not fit a batch of ${B} graphs, ${batch.nodes.rows} nodes, ${batch.edges.rows} edges`,
+    );
   }
   const readout = concatCols([
     set2set(v, batch.nodeOffsets, w.set2setNodes, w.set2setSteps),
@@ -154,7 +156,14 @@ export function randomMegnet(shape: MegnetShape, seed = 1): MegnetWeights {
   const rand = seededRandom(seed);
   const layer = (nIn: number, nOut: number): DenseLayer => {
     const lim = Math.sqrt(6 / (nIn + nOut));
-    return { w: matrix(nIn, nOut, Array.from({ length: nIn * nOut }, () => (2 * rand() - 1) * lim)), b: Float32Array.from({ length: nOut }, () => 0.1 * (2 * rand() - 1)) };
+    return {
+      w: matrix(
+        nIn,
+        nOut,
+        Array.from({ length: nIn * nOut }, () => (2 * rand() - 1) * lim),
+      ),
+      b: Float32Array.from({ length: nOut }, () => 0.1 * (2 * rand() - 1)),
+    };
   };
   const phi = (nIn: number): Mlp => [layer(nIn, shape.hidden), layer(shape.hidden, shape.features)];
   const F = shape.features;

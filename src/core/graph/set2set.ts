@@ -43,7 +43,9 @@ export function lstmFromTorch(weightIh: Matrix, weightHh: Matrix, biasIh: Float3
 export function lstmHidden(w: LstmWeights): number {
   const h = w.wHh.rows;
   if (w.wHh.cols !== 4 * h || w.wIh.cols !== 4 * h || w.b.length !== 4 * h) {
-    throw new RangeError(`LSTM weights: W_ih [${w.wIh.rows}, ${w.wIh.cols}], W_hh [${w.wHh.rows}, ${w.wHh.cols}], b [${w.b.length}] are not [In, 4H], [H, 4H], [4H]`);
+    throw new RangeError(
+      `LSTM weights: W_ih [${w.wIh.rows}, ${w.wIh.cols}], W_hh [${w.wHh.rows}, ${w.wHh.cols}], b [${w.b.length}] are not [In, 4H], [H, 4H], [4H]`,
+    );
   }
   return h;
 }

@@ -56,10 +56,12 @@ const BLOCK_MLPS = ['edge', 'node', 'state'] as const;
  * blob, checking every name, shape and range. A /1 file gives one member.
  */
 export function readModel(manifest: WeightManifest, blob: ArrayBuffer): MegnetWeights[] {
-  if (!READABLE_FORMATS.includes(manifest.format)) throw new ModelFileError(`unknown model format ${JSON.stringify(manifest.format)} (expected ${MODEL_FORMAT})`);
+  if (!READABLE_FORMATS.includes(manifest.format))
+    throw new ModelFileError(`unknown model format ${JSON.stringify(manifest.format)} (expected ${MODEL_FORMAT})`);
   if (blob.byteLength % 4 !== 0) throw new ModelFileError('the weight file is not a whole number of float32 values');
   const count = manifest.members ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_MEMBERS) throw new ModelFileError(`the model claims ${JSON.stringify(manifest.members)} members (1–${MAX_MEMBERS})`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_MEMBERS)
+    throw new ModelFileError(`the model claims ${JSON.stringify(manifest.members)} members (1–${MAX_MEMBERS})`);
   const data = new Float32Array(blob);
   const byMember = Array.from({ length: count }, () => new Map<string, TensorEntry>());
   for (const t of manifest.tensors) {
@@ -105,7 +107,11 @@ function readMember(manifest: WeightManifest, data: Float32Array, byName: Map<st
     nodeEncoder: mlp('nodeEncoder'),
     edgeEncoder: mlp('edgeEncoder'),
     stateEncoder: mlp('stateEncoder'),
-    blocks: Array.from({ length: manifest.shape.blocks }, (_, i) => ({ edge: mlp(`blocks.${i}.edge`), node: mlp(`blocks.${i}.node`), state: mlp(`blocks.${i}.state`) })),
+    blocks: Array.from({ length: manifest.shape.blocks }, (_, i) => ({
+      edge: mlp(`blocks.${i}.edge`),
+      node: mlp(`blocks.${i}.node`),
+      state: mlp(`blocks.${i}.state`),
+    })),
     set2setNodes: lstm('set2setNodes'),
     set2setEdges: lstm('set2setEdges'),
     set2setSteps: manifest.set2setSteps,
@@ -114,7 +120,10 @@ function readMember(manifest: WeightManifest, data: Float32Array, byName: Map<st
 }
 
 /** The inverse of readModel: manifest tensors + blob for an ensemble of one shape (tests, and models made in TypeScript). */
-export function writeModel<M extends WeightManifest>(members: MegnetWeights[], meta: Omit<M, 'tensors' | 'format' | 'members'>): { manifest: M; blob: ArrayBuffer } {
+export function writeModel<M extends WeightManifest>(
+  members: MegnetWeights[],
+  meta: Omit<M, 'tensors' | 'format' | 'members'>,
+): { manifest: M; blob: ArrayBuffer } {
   const parts: { name: string; member: number; shape: number[]; data: Float32Array }[] = [];
   members.forEach((weights, member) => {
     const add = (name: string, shape: number[], data: Float32Array) => parts.push({ name, member, shape, data });
@@ -125,7 +134,10 @@ export function writeModel<M extends WeightManifest>(members: MegnetWeights[], m
       });
     for (const m of MLPS) addMlp(m, weights[m]);
     weights.blocks.forEach((b, i) => BLOCK_MLPS.forEach((m) => addMlp(`blocks.${i}.${m}`, b[m])));
-    for (const [name, l] of [['set2setNodes', weights.set2setNodes], ['set2setEdges', weights.set2setEdges]] as const) {
+    for (const [name, l] of [
+      ['set2setNodes', weights.set2setNodes],
+      ['set2setEdges', weights.set2setEdges],
+    ] as const) {
       add(`${name}.wIh`, [l.wIh.rows, l.wIh.cols], l.wIh.data);
       add(`${name}.wHh`, [l.wHh.rows, l.wHh.cols], l.wHh.data);
       add(`${name}.b`, [l.b.length], l.b);

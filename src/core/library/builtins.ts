@@ -112,8 +112,7 @@ const MONOLAYERS: BuiltinEntry[] = [
     name: 'WS₂ monolayer (2H)',
     category: 'monolayer',
     description:
-      'Single S–W–S layer of 2H-WS₂, 3-atom hexagonal cell, a = 3.153 Å, S–S separation 3.14 Å, ' +
-      'taken from the bulk crystal structure. Vacuum along c.',
+      'Single S–W–S layer of 2H-WS₂, 3-atom hexagonal cell, a = 3.153 Å, S–S separation 3.14 Å, ' + 'taken from the bulk crystal structure. Vacuum along c.',
     reference: `${SCHUTTE} (bulk 2H-WS₂: a = 3.1532 Å, c = 12.323 Å, z(S) = 0.6225)`,
     make: () => h2Monolayer(TMD.WS2.a, xxSeparation(TMD.WS2), 'W', 'S'),
   }),
@@ -166,8 +165,7 @@ const MONOLAYERS: BuiltinEntry[] = [
       'built from the bulk Ga–Ga (2.39 Å) and Ga–Se (2.46 Å) bond lengths. Vacuum along c.',
     // Kuhn, Chevy & Chevalier (1975), bulk GaSe: a = 3.755 Å, c = 15.94 Å;
     // intralayer bonds Ga–Ga ≈ 2.39 Å, Ga–Se ≈ 2.46 Å (rounded).
-    reference:
-      'A. Kuhn, A. Chevy & R. Chevalier, phys. stat. sol. (a) 31, 469 (1975) (bulk GaSe: a = 3.755 Å, Ga–Ga 2.39 Å, Ga–Se 2.46 Å)',
+    reference: 'A. Kuhn, A. Chevy & R. Chevalier, phys. stat. sol. (a) 31, 469 (1975) (bulk GaSe: a = 3.755 Å, Ga–Ga 2.39 Å, Ga–Se 2.46 Å)',
     make: () => monochalcogenideLayer(3.755, 2.39, 2.46, 'Ga', 'Se'),
   }),
   entry({
@@ -179,8 +177,7 @@ const MONOLAYERS: BuiltinEntry[] = [
       'built from the bulk In–In (2.79 Å) and In–Se (2.65 Å) bond lengths. Vacuum along c.',
     // Rigoult, Rimsky & Kuhn (1980), γ-InSe: a = 4.002 Å (hexagonal axes),
     // In–In 2.79 Å, In–Se 2.65 Å; a rounded to the widely quoted 4.00 Å.
-    reference:
-      'J. Rigoult, A. Rimsky & A. Kuhn, Acta Cryst. B36, 916 (1980) (γ-InSe: a = 4.00 Å, In–In 2.79 Å, In–Se 2.65 Å)',
+    reference: 'J. Rigoult, A. Rimsky & A. Kuhn, Acta Cryst. B36, 916 (1980) (γ-InSe: a = 4.00 Å, In–In 2.79 Å, In–Se 2.65 Å)',
     make: () => monochalcogenideLayer(4.0, 2.79, 2.65, 'In', 'Se'),
   }),
   entry({
@@ -192,8 +189,7 @@ const MONOLAYERS: BuiltinEntry[] = [
       'b = 4.376 Å (armchair), cut from the bulk Cmce structure. P–P bonds 2.22 and 2.24 Å. Vacuum along c.',
     // Brown & Rundqvist (1965), black P, Cmce (then Cmca): a = 3.3136,
     // b = 10.478, c = 4.3763 Å, P on 8f with y = 0.10168, z = 0.08056.
-    reference:
-      'A. Brown & S. Rundqvist, Acta Cryst. 19, 684 (1965) (black P, Cmce: a = 3.3136, b = 10.478, c = 4.3763 Å, P 8f y = 0.10168, z = 0.08056)',
+    reference: 'A. Brown & S. Rundqvist, Acta Cryst. 19, 684 (1965) (black P, Cmce: a = 3.3136, b = 10.478, c = 4.3763 Å, P 8f y = 0.10168, z = 0.08056)',
     make: () => puckeredLayer(BLACK_P.a, BLACK_P.b, BLACK_P.c, BLACK_P.y, BLACK_P.z, 'P'),
   }),
 ];

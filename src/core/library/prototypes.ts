@@ -276,10 +276,7 @@ function slab(a: number, b: number, gamma: number, sites: readonly LayerSite[], 
   const lattice = Lattice.fromParameters(a, b, c, 90, 90, gamma);
   // Group by species while keeping the order within each species as given.
   const order = [...new Set(sites.map((s) => s[0]))];
-  const sublattices: Sublattice[] = order.map((el) => [
-    el,
-    sites.filter((s) => s[0] === el).map((s) => [s[1], s[2], 0.5 + (s[3] - mid) / c] as Vec3),
-  ]);
+  const sublattices: Sublattice[] = order.map((el) => [el, sites.filter((s) => s[0] === el).map((s) => [s[1], s[2], 0.5 + (s[3] - mid) / c] as Vec3)]);
   return assemble(lattice, sublattices, [true, true, false]);
 }
 
@@ -332,14 +329,7 @@ export function h2Monolayer(a: number, xx: number, M: string, X: string, vacuum 
  * offset follows from dMX² = a²/3 + h² because the in-plane M–X distance
  * between (1/3, 2/3) and (2/3, 1/3) is a/√3.
  */
-export function monochalcogenideLayer(
-  a: number,
-  dMM: number,
-  dMX: number,
-  M: string,
-  X: string,
-  vacuum = DEFAULT_VACUUM,
-): Structure {
+export function monochalcogenideLayer(a: number, dMM: number, dMX: number, M: string, X: string, vacuum = DEFAULT_VACUUM): Structure {
   const h2 = dMX * dMX - (a * a) / 3;
   if (!(h2 > 0)) throw new Error(`M–X bond ${dMX} Å is shorter than the in-plane distance a/√3 = ${(a / Math.sqrt(3)).toFixed(3)} Å`);
   const h = Math.sqrt(h2);
@@ -368,15 +358,7 @@ export function monochalcogenideLayer(
  * out-of-plane height. That axis swap is a mirror, harmless here because the
  * layer is centrosymmetric. Rectangular 4-atom cell.
  */
-export function puckeredLayer(
-  a: number,
-  b: number,
-  c: number,
-  y: number,
-  z: number,
-  el: string,
-  vacuum = DEFAULT_VACUUM,
-): Structure {
+export function puckeredLayer(a: number, b: number, c: number, y: number, z: number, el: string, vacuum = DEFAULT_VACUUM): Structure {
   const dz = y * b; // half the pucker height, Å
   return slab(
     a,

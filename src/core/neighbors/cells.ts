@@ -171,7 +171,9 @@ export function buildCellGrid(input: NeighborInput): CellGrid {
   const frac = new Float64Array(3 * n);
   const ti = reduced.tInv;
   for (let i = 0; i < n; i++) {
-    const f0 = valid.frac[3 * i], f1 = valid.frac[3 * i + 1], f2 = valid.frac[3 * i + 2];
+    const f0 = valid.frac[3 * i],
+      f1 = valid.frac[3 * i + 1],
+      f2 = valid.frac[3 * i + 2];
     for (let c = 0; c < 3; c++) frac[3 * i + c] = f0 * ti[0][c] + f1 * ti[1][c] + f2 * ti[2][c];
   }
   const heights = lattice.heights;

@@ -130,7 +130,9 @@ export function walkGrid(grid: CellGrid): EdgeList {
     ss[3 * s + 1] = shift[3 * j + 1];
     ss[3 * s + 2] = shift[3 * j + 2];
   }
-  const w0 = 2 * reach[0] + 1, w1 = 2 * reach[1] + 1, w2 = 2 * reach[2] + 1;
+  const w0 = 2 * reach[0] + 1,
+    w1 = 2 * reach[1] + 1,
+    w2 = 2 * reach[2] + 1;
   const { bin: bin0, image: img0 } = axisTable(n0, reach[0], periodic[0]);
   const { bin: bin1, image: img1 } = axisTable(n1, reach[1], periodic[1]);
   const { bin: bin2, image: img2 } = axisTable(n2, reach[2], periodic[2]);
@@ -147,8 +149,12 @@ export function walkGrid(grid: CellGrid): EdgeList {
     const p2 = flat % n2;
     const p1 = Math.floor(flat / n2) % n1;
     const p0 = Math.floor(flat / (n1 * n2));
-    const wa0 = w[3 * a], wa1 = w[3 * a + 1], wa2 = w[3 * a + 2];
-    const sa0 = shift[3 * a], sa1 = shift[3 * a + 1], sa2 = shift[3 * a + 2];
+    const wa0 = w[3 * a],
+      wa1 = w[3 * a + 1],
+      wa2 = w[3 * a + 2];
+    const sa0 = shift[3 * a],
+      sa1 = shift[3 * a + 1],
+      sa2 = shift[3 * a + 2];
     for (let e0 = p0 * w0, end0 = e0 + w0; e0 < end0; e0++) {
       const k0 = bin0[e0];
       if (k0 < 0) continue;
@@ -318,7 +324,11 @@ export function walkGrid(grid: CellGrid): EdgeList {
 /** Sorts each run of edges with equal (src, dst) by image, in place (runs are short). */
 function sortImageRuns(src: Int32Array, dst: Int32Array, image: Int32Array, vec: Float32Array, dist: Float32Array): void {
   const less = (p: number, q: number) =>
-    image[3 * p] !== image[3 * q] ? image[3 * p] < image[3 * q] : image[3 * p + 1] !== image[3 * q + 1] ? image[3 * p + 1] < image[3 * q + 1] : image[3 * p + 2] < image[3 * q + 2];
+    image[3 * p] !== image[3 * q]
+      ? image[3 * p] < image[3 * q]
+      : image[3 * p + 1] !== image[3 * q + 1]
+        ? image[3 * p + 1] < image[3 * q + 1]
+        : image[3 * p + 2] < image[3 * q + 2];
   const swap = (p: number, q: number) => {
     for (let c = 0; c < 3; c++) {
       const i = image[3 * p + c];
@@ -333,7 +343,7 @@ function sortImageRuns(src: Int32Array, dst: Int32Array, image: Int32Array, vec:
     dist[q] = d;
   };
   const n = src.length;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && src[end] === src[start] && dst[end] === dst[start]) end++;
     for (let k = start + 1; k < end; k++) for (let p = k; p > start && less(p, p - 1); p--) swap(p, p - 1);

@@ -101,14 +101,16 @@ export class PropertyModel {
     /** The weight file's bytes, kept so a derived file (the ONNX trunk) can be checked against them. */
     readonly weights: ArrayBuffer,
   ) {
-    if (manifest.representation !== REPRESENTATION) throw new Error(`the property model reads ${JSON.stringify(manifest.representation)} graphs, not ${REPRESENTATION}`);
+    if (manifest.representation !== REPRESENTATION)
+      throw new Error(`the property model reads ${JSON.stringify(manifest.representation)} graphs, not ${REPRESENTATION}`);
     this.members = readModel(manifest, weights);
     this.targets = manifest.targets.map((t) => {
       const known = (PROPERTY_TARGETS as Record<string, (typeof PROPERTY_TARGETS)[keyof typeof PROPERTY_TARGETS]>)[t];
       if (!known) throw new Error(`the property model predicts ${JSON.stringify(t)}, which the app does not know`);
       return known;
     });
-    if (manifest.normalization.mean.length !== this.targets.length || manifest.normalization.std.length !== this.targets.length) throw new Error('the property model’s normalisation does not match its targets');
+    if (manifest.normalization.mean.length !== this.targets.length || manifest.normalization.std.length !== this.targets.length)
+      throw new Error('the property model’s normalisation does not match its targets');
   }
 
   get cutoff(): number {

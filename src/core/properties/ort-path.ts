@@ -18,7 +18,12 @@ export class OrtPropertyPath {
   ) {}
 
   /** `onnx`: the trunk file (megnet-properties-trunk.onnx), refused unless built from `weights` (by default the model's own weight file). */
-  static async open(ort: typeof OrtModule, model: PropertyModel, onnx: Uint8Array, weights: ArrayBuffer | Uint8Array = model.weights): Promise<OrtPropertyPath> {
+  static async open(
+    ort: typeof OrtModule,
+    model: PropertyModel,
+    onnx: Uint8Array,
+    weights: ArrayBuffer | Uint8Array = model.weights,
+  ): Promise<OrtPropertyPath> {
     const trunk = await openOrtMegnetTrunk(ort, onnx, { members: model.members.length, features: model.manifest.shape.features, weights });
     return new OrtPropertyPath(model, trunk);
   }

@@ -205,7 +205,15 @@ export function xrdPattern(s: Structure, options: XrdOptions = {}): XrdResult {
       group.intensity += 2 * weighted[r];
       group.hkls.push([h, k, l], [-h, -k, -l]);
     } else {
-      groups.push({ g, twoTheta, intensity: 2 * weighted[r], hkls: [[h, k, l], [-h, -k, -l]] });
+      groups.push({
+        g,
+        twoTheta,
+        intensity: 2 * weighted[r],
+        hkls: [
+          [h, k, l],
+          [-h, -k, -l],
+        ],
+      });
     }
   }
 

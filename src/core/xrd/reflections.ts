@@ -54,7 +54,9 @@ export function reflectionsInShell(lattice: Lattice, rMin: number, rMax: number)
   const max: [number, number, number] = [Math.floor(rMax * la + EDGE_TOL), Math.floor(rMax * lb + EDGE_TOL), Math.floor(rMax * lc + EDGE_TOL)];
   const visited = (max[0] + 1) * (2 * max[1] + 1) * (2 * max[2] + 1);
   if (visited > 50 * MAX_REFLECTIONS) {
-    throw new TooManyReflections(`the cell is so oblique that finding its reflections means visiting ${count(visited)} lattice points (reduce the cell, e.g. to its Niggli form, first)`);
+    throw new TooManyReflections(
+      `the cell is so oblique that finding its reflections means visiting ${count(visited)} lattice points (reduce the cell, e.g. to its Niggli form, first)`,
+    );
   }
   const [as, bs, cs] = lattice.reciprocal.matrix;
   const r2max = (rMax + EDGE_TOL) ** 2;

@@ -51,7 +51,12 @@ export function dense(run: GraphRun, x: GpuTensor, w: GpuTensor, b: GpuTensor | 
   if (x.cols !== w.rows) throw new RangeError(`dense: X is [${x.rows}, ${x.cols}] but W is [${w.rows}, ${w.cols}]`);
   if (b && b.length !== w.cols) throw new RangeError(`dense: bias has ${b.length} values for ${w.cols} outputs`);
   const y = output(run, out, 'dense output', x.rows, w.cols);
-  const params = new Params().u32(x.rows).u32(x.cols).u32(w.cols).u32(ACT_CODE[act]).u32(b ? 1 : 0);
+  const params = new Params()
+    .u32(x.rows)
+    .u32(x.cols)
+    .u32(w.cols)
+    .u32(ACT_CODE[act])
+    .u32(b ? 1 : 0);
   const buffers = [x.buffer, w.buffer, (b ?? w).buffer, y.buffer];
   if (x.rows === 0 || w.cols === 0) return y;
   if (denseVariant(run.device) === 'direct') {
@@ -72,7 +77,12 @@ export function gaussianExpand(run: GraphRun, d: GpuTensor, basis: GaussianBasis
   const e = d.length;
   const y = output(run, out, 'rbf output', e, count);
   const step = count > 1 ? (rMax - rMin) / (count - 1) : 0;
-  const params = new Params().u32(e).u32(count).f32(rMin).f32(step).f32(1 / width);
+  const params = new Params()
+    .u32(e)
+    .u32(count)
+    .f32(rMin)
+    .f32(step)
+    .f32(1 / width);
   run.dispatch(pipeline(run.device, 'rbf'), params, [d.buffer, y.buffer], run.grid(Math.ceil((e * count) / WG)));
   return y;
 }
@@ -87,7 +97,13 @@ export function copyColumns(run: GraphRun, src: GpuTensor, dst: GpuTensor, offse
   if (dst.rows !== rows || offset < 0 || offset + src.cols > dst.cols) {
     throw new RangeError(`copyColumns: [${rows}, ${src.cols}] does not fit at column ${offset} of [${dst.rows}, ${dst.cols}]`);
   }
-  const params = new Params().u32(rows).u32(src.cols).u32(src.rows).u32(dst.cols).u32(offset).u32(index ? 1 : 0);
+  const params = new Params()
+    .u32(rows)
+    .u32(src.cols)
+    .u32(src.rows)
+    .u32(dst.cols)
+    .u32(offset)
+    .u32(index ? 1 : 0);
   // Without an index the shader never reads binding 2; any read-only buffer fills the slot.
   const idx = index ? index.buffer : src.buffer;
   run.dispatch(pipeline(run.device, 'gather'), params, [src.buffer, idx, dst.buffer], run.grid(Math.ceil((rows * src.cols) / WG)));
@@ -153,9 +169,16 @@ export function segmentReduce(run: GraphRun, x: GpuTensor, segs: GpuSegments, mo
   if (weights && mode === 'max') throw new RangeError('segmentReduce: weights are for sum and mean only');
   const offset = opts.outOffset ?? 0;
   const y = opts.out ?? run.alloc(segs.count, x.cols);
-  if (y.rows !== segs.count || offset + x.cols > y.cols) throw new RangeError(`segmentReduce: output [${y.rows}, ${y.cols}] cannot hold [${segs.count}, ${x.cols}] at column ${offset}`);
+  if (y.rows !== segs.count || offset + x.cols > y.cols)
+    throw new RangeError(`segmentReduce: output [${y.rows}, ${y.cols}] cannot hold [${segs.count}, ${x.cols}] at column ${offset}`);
   const modeCode = mode === 'sum' ? 0 : mode === 'mean' ? 1 : 2;
-  const params = new Params().u32(segs.count).u32(x.cols).u32(modeCode).u32(weights ? 1 : 0).u32(y.cols).u32(offset);
+  const params = new Params()
+    .u32(segs.count)
+    .u32(x.cols)
+    .u32(modeCode)
+    .u32(weights ? 1 : 0)
+    .u32(y.cols)
+    .u32(offset);
   const buffers = [segs.offsets.buffer, x.buffer, (weights ?? x).buffer, y.buffer];
   if (useGroups(segs, opts.strategy ?? 'auto')) {
     const fx = featuresPerGroup(x.cols);

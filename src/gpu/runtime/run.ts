@@ -118,7 +118,11 @@ export class GraphRun {
    */
   gpuMs: number | null = null;
 
-  constructor(readonly device: GPUDevice, label = 'graph run', opts: { timestamps?: boolean } = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    label = 'graph run',
+    opts: { timestamps?: boolean } = {},
+  ) {
     this.pool = poolFor(device);
     this.encoder = device.createCommandEncoder({ label });
     this.timer = opts.timestamps && device.features.has('timestamp-query') ? new PassTimer(device) : null;
@@ -266,7 +270,9 @@ export class GraphRun {
   private slot(bytes: Uint8Array): GPUBufferBinding {
     let arena = this.arenas.at(-1);
     if (!arena || arena.used + SLOT > ARENA) {
-      const buffer = idleArenas.get(this.device)?.pop() ?? this.device.createBuffer({ size: ARENA, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kernel params' });
+      const buffer =
+        idleArenas.get(this.device)?.pop() ??
+        this.device.createBuffer({ size: ARENA, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kernel params' });
       arena = { buffer, bytes: new Uint8Array(ARENA), used: 0 };
       this.arenas.push(arena);
     }
