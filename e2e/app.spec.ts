@@ -302,6 +302,22 @@ test('camera: view along a, b, c and [uvw], reset, orthographic; slabs are fitte
   await expect.poll(() => inkRows(page)).toBeGreaterThan(0.6);
 });
 
+test('orthographic keeps the crystal its size on screen, switched or fitted (issue 30)', async ({ page }) => {
+  await openSilicon(page);
+  await page.getByTestId('camera-reset').click();
+  await expect.poll(() => inkRows(page)).toBeGreaterThan(0.3);
+  const perspective = await inkRows(page);
+  // 3Dmol's orthographic frustum is 1.4–2x wider than its perspective one at the same distance; the switch compensates.
+  await page.getByTestId('camera-ortho').check();
+  await expect.poll(async () => Math.abs((await inkRows(page)) / perspective - 1)).toBeLessThan(0.2);
+  // A fit in orthographic fills the view as one in perspective does.
+  await page.getByTestId('view-a').click();
+  await page.getByTestId('camera-reset').click();
+  await expect.poll(async () => Math.abs((await inkRows(page)) / perspective - 1)).toBeLessThan(0.2);
+  await page.getByTestId('camera-ortho').uncheck();
+  await expect.poll(async () => Math.abs((await inkRows(page)) / perspective - 1)).toBeLessThan(0.2);
+});
+
 test('the URL carries the scene: a link reopens the structure, supercell, camera and defects (issue 30)', async ({ page, browser }) => {
   await page.goto('/');
   await ready(page);

@@ -87,3 +87,26 @@ export function parseUvw(text: string): Vec3 | null {
   const v = parts.map(Number) as Vec3;
   return v.every((x) => x === 0) ? null : v;
 }
+
+/**
+ * The view's vertical field of view in degrees: 3Dmol's default, set
+ * explicitly (CrystalViewer) because the orthographic scale below depends on it.
+ */
+export const FOV_DEGREES = 20;
+
+/**
+ * How much to zoom in when switching 3Dmol from perspective to orthographic
+ * so that the crystal keeps its size on screen (and the factor an
+ * orthographic fit needs after 3Dmol's perspective-only `zoomTo`).
+ *
+ * At a distance d from the camera, perspective shows a half-height of
+ * d·tan(fov/2); 3Dmol's orthographic frustum is half-width d·tan(fov) and
+ * half-height d·tan(fov)/aspect (GLViewer.setSlabAndFog), which is 1.4–2x
+ * larger at the usual aspects: a fitted crystal looked that much smaller.
+ * `viewer.zoom(k)` divides d by k, so k = tan(fov) / (tan(fov/2)·aspect)
+ * makes the two half-heights equal.
+ */
+export function orthographicZoom(aspect: number, fovDegrees = FOV_DEGREES): number {
+  const t = (deg: number) => Math.tan((Math.PI / 180) * deg);
+  return t(fovDegrees) / (t(fovDegrees / 2) * aspect);
+}

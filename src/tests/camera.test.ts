@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseUvw, quaternionOf, rotate, viewAlongQuaternion, viewRotation } from '../core/camera';
+import { orthographicZoom, parseUvw, quaternionOf, rotate, viewAlongQuaternion, viewRotation } from '../core/camera';
 import { Lattice } from '../core/lattice';
 import { det, dot, norm, type Vec3 } from '../core/math3';
 import { rng } from './random';
@@ -57,5 +57,22 @@ describe('view along a direction', () => {
     expect(parseUvw('1 1')).toBeNull();
     expect(parseUvw('a b c')).toBeNull();
     expect(parseUvw('1.5 0 0')).toBeNull();
+  });
+});
+
+describe('orthographic zoom', () => {
+  it('makes the orthographic half-height equal the perspective one at the same distance', () => {
+    const t = (deg: number) => Math.tan((Math.PI / 180) * deg);
+    for (const aspect of [0.5, 1, 4 / 3, 16 / 9]) {
+      const d = 120;
+      const k = orthographicZoom(aspect, 20);
+      // Perspective half-height at d; 3Dmol's orthographic half-height at d / k (what zoom(k) leaves).
+      expect(((d / k) * t(20)) / aspect).toBeCloseTo(d * t(10), 10);
+    }
+  });
+
+  it('is about 2 / aspect for the 20° view (why the fit looked 1.4–2x too small)', () => {
+    expect(orthographicZoom(1)).toBeCloseTo(2.064, 3);
+    expect(orthographicZoom(1.5)).toBeCloseTo(1.376, 3);
   });
 });
