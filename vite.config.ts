@@ -29,10 +29,19 @@ export default defineConfig({
     },
   },
   server: { port: 5173, headers: isolation },
-  // Unit tests cover the DOM-free core, storage and CLI in Node; the browser is tested by Playwright (e2e/).
+  // Unit tests cover the DOM-free core, storage and CLI in Node ('core') and the app's state classes with Svelte's
+  // client runtime ('state'); the browser is tested by Playwright (e2e/).
   test: {
-    include: ['src/tests/**/*.test.ts'],
     environment: 'node',
+    projects: [
+      { extends: true, test: { name: 'core', include: ['src/tests/**/*.test.ts'], exclude: ['src/tests/**/*.svelte.test.ts'] } },
+      // The app's state classes with Svelte's client runtime, so $effect runs (inside $effect.root), as matterviz tests its sessions.
+      {
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: { name: 'state', include: ['src/tests/**/*.svelte.test.ts'], environment: './src/tests/env/node-client.ts' },
+      },
+    ],
   },
   preview: { port: 4173, headers: isolation },
 });

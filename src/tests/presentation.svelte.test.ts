@@ -13,8 +13,8 @@ function fakeActions(log: string[]): AttractActions {
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Vitest runs Svelte's server build here, where $state is plain state and effects do not run:
-// the class's logic is what is tested; its bindings are covered by e2e/presentation.spec.ts.
+// The class has no effects of its own: its logic is what is tested here (with Svelte's client
+// runtime, the 'state' test project); its bindings are covered by e2e/presentation.spec.ts.
 describe('presentation mode (state, without a browser)', () => {
   it('enters touring, hands over on a touch but not on its own keys, and leaves', async () => {
     const log: string[] = [];
