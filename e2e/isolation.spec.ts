@@ -42,10 +42,10 @@ async function bareStaticHost(root: string): Promise<{ url: string; server: Serv
   return { url: `http://localhost:${address.port}/`, server };
 }
 
-test('the app is cross-origin isolated, so the property model runs its WASM on several threads', async ({ page }) => {
+test('the app is cross-origin isolated, so the property model may run its WASM on several threads (every core but one)', async ({ page }) => {
   await page.goto('/');
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-  const threads = await page.evaluate(() => Math.min(4, navigator.hardwareConcurrency || 1));
+  const threads = await page.evaluate(() => Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)));
   await expect(page.getByTestId('props-latency')).toContainText(`WebAssembly on ${threads} thread${threads > 1 ? 's' : ''}`, { timeout: 60_000 });
 });
 

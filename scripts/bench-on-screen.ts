@@ -5,8 +5,9 @@
  * (models/properties/fixtures/crystal-graphs.json, 52 atoms) repeated 2×2×1
  * to 208 atoms, predicted whole as the property worker does it (graph,
  * ONNX trunk on onnxruntime-web, Set2Set, readout, summary) in Chromium:
- *  - the plain WASM build on 1 thread and on every thread the app would use
- *    (the preview server sends the cross-origin-isolation headers);
+ *  - the plain WASM build on 1 thread and on every core (up to 4; the
+ *    preview server sends the cross-origin-isolation headers); the app's
+ *    property worker leaves one core to the page (app/ort-runtime.ts);
  *  - the asyncify build inside onnxruntime-web's WebGPU bundle, 1 thread
  *    (what the app ran before), for the ratio;
  * and, in the same run, PyTorch on one thread (models/properties/bench_one.py:

@@ -19,9 +19,19 @@ import type * as OrtModule from 'onnxruntime-web';
 export type OrtRuntime = 'wasm' | 'webgpu-bundle';
 export type Ort = typeof OrtModule;
 
-/** Threads onnxruntime-web may use here: several only where cross-origin isolated, at most 4. */
+/**
+ * Threads onnxruntime-web may use here: several only where cross-origin
+ * isolated, at most 4, and always one core left to the page and the GPU
+ * process, which draw while the workers compute. Measured on this
+ * project's 2-core machine (bench/RESULTS.md): a second thread made the
+ * property model 1.5x faster alone, but with the view drawing it made the
+ * warm first render 0.3 s slower and edits 20 ms slower, and during
+ * generation it made the page's timers 309 ms late instead of 81 ms for
+ * 3 % more sampler steps.
+ */
 export function ortThreads(): number {
-  return self.crossOriginIsolated ? Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1)) : 1;
+  if (!self.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, (self.navigator.hardwareConcurrency || 1) - 1));
 }
 
 /** The runtime module, its files served under `ort/` (scripts/vite-plugin-ort.ts); `threads` counts only before its first session. */

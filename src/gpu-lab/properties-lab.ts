@@ -132,6 +132,9 @@ export interface OnScreenRun {
   edges: number;
   runtime: OrtRuntime;
   threads: number;
+  /** What the property worker uses here (every core but one, where isolated). */
+  appThreads: number;
+  cores: number;
   crossOriginIsolated: boolean;
   /** Neighbour list, one-hot and batching (the graph the model reads). */
   msGraph: number;
@@ -152,7 +155,8 @@ export const propertiesLab = {
     const model = await loadModel();
     const base = new Structure({ lattice: a.crystal.lattice as Mat3, species: a.crystal.species, frac: a.crystal.frac as Vec3[], title: a.crystal.id });
     const s = repeatCells(base, a.cells);
-    const threads = a.threads ?? ortThreads();
+    const appThreads = ortThreads();
+    const threads = a.threads ?? appThreads;
     const fast = await loadOrtPropertyPath(model, { runtime: a.runtime, threads });
     try {
       const reference = model.predict([s])[0];
@@ -167,6 +171,8 @@ export const propertiesLab = {
         edges: graph.edges.rows,
         runtime: a.runtime,
         threads,
+        appThreads,
+        cores: self.navigator.hardwareConcurrency,
         crossOriginIsolated: self.crossOriginIsolated,
         msGraph,
         msPredict,

@@ -9,7 +9,7 @@ import binUrl from '../../../models/properties/export/megnet-properties.bin?url'
 import trunkUrl from '../../../models/properties/export/megnet-properties-trunk.onnx?url';
 import { type PropertyManifest, PropertyModel } from '../../core/properties/model';
 import { OrtPropertyPath } from '../../core/properties/ort-path';
-import { loadOrt, type OrtRuntime } from '../ort-runtime';
+import { loadOrt, type OrtRuntime, ortThreads } from '../ort-runtime';
 
 let loading: Promise<PropertyModel> | null = null;
 
@@ -27,11 +27,11 @@ export function loadPropertyModel(): Promise<PropertyModel> {
 
 /**
  * The fast CPU path (core/properties/ort-path.ts) on onnxruntime-web's WASM
- * provider, loaded only when first needed: by default the plain WASM build
- * on as many threads as the context allows (app/ort-runtime.ts).
+ * provider, loaded only when first needed: by default the plain WASM build,
+ * on every core but one where the context allows threads (app/ort-runtime.ts).
  */
 export async function loadOrtPropertyPath(model: PropertyModel, opts: { runtime?: OrtRuntime; threads?: number } = {}): Promise<OrtPropertyPath> {
-  const [ort, res] = await Promise.all([loadOrt(opts.runtime ?? 'wasm', opts.threads), fetch(trunkUrl)]);
+  const [ort, res] = await Promise.all([loadOrt(opts.runtime ?? 'wasm', opts.threads ?? ortThreads()), fetch(trunkUrl)]);
   if (!res.ok) throw new Error(`could not load the ONNX trunk (HTTP ${res.status})`);
   return OrtPropertyPath.open(ort, model, new Uint8Array(await res.arrayBuffer()));
 }
