@@ -86,7 +86,7 @@ try {
       await new Promise((r) => requestAnimationFrame(r));
       return performance.now() - t0;
     })()`)) as number;
-    const info = (await page.getByTestId('render-info').textContent()) ?? '';
+    const info = ((await page.getByTestId('render-info').textContent()) ?? '').replace(/\s+/g, ' ').trim();
     const [atoms, bonds, ms] = info.split('·').map((x) => x.trim().split(' ')[0]);
     const images = /\(\+([\d,]+) images\)/.exec(info)?.[1] ?? '0';
     // Rotate by dragging: 3Dmol redraws on every mouse move, synchronously,
@@ -144,7 +144,7 @@ try {
     await page.getByTestId('file-input').setInputFiles(big);
     await page.waitForFunction(() => document.querySelector('[data-testid=render-info]')?.textContent?.startsWith('101,376 atoms'), null, { timeout: 600_000 });
     const wall = performance.now() - t0;
-    const info = (await page.getByTestId('render-info').textContent()) ?? '';
+    const info = ((await page.getByTestId('render-info').textContent()) ?? '').replace(/\s+/g, ' ').trim();
     console.log('');
     console.log('| 10^5 atoms (Si 24x24x22, POSCAR) | |');
     console.log('|---|---|');
