@@ -1,4 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { onnxRuntimeFiles } from './scripts/vite-plugin-ort.ts';
 import { precacheServiceWorker } from './scripts/vite-plugin-sw.ts';
@@ -14,6 +15,11 @@ const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
 
 export default defineConfig({
   plugins: [svelte(), onnxRuntimeFiles(), precacheServiceWorker()],
+  resolve: {
+    // onnxruntime-web's builds that load their .mjs/.wasm from env.wasm.wasmPaths (served under ort/ by
+    // scripts/vite-plugin-ort.ts) instead of bundles that make Vite emit a second copy of each 14–27 MB binary.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
   build: {
     target: 'es2022',
     // 3Dmol.js alone is ~2 MB; it is cached by the service worker, so the size warning is noise.

@@ -13,8 +13,8 @@
  * and, in the same run, PyTorch on one thread (models/properties/bench_one.py:
  * every member's forward; its graph building, pymatgen's, printed apart).
  * Each figure is the best of --repeat (10) after two warm-ups; each browser
- * configuration gets its own page, since a runtime's thread count is fixed
- * by its first session.
+ * configuration gets its own page (a runtime's thread count is fixed by its
+ * first session), twice, interleaved, and keeps its better page.
  *
  *   npm run bench:on-screen
  *   npm run bench:on-screen -- --cells 1,1,1 --repeat 20
@@ -76,22 +76,30 @@ try {
   const browser = await launchChromium();
   const runs: OnScreenRun[] = [];
   try {
+    const probe = await browser.newPage();
+    await probe.goto(server.url);
+    const cores = await probe.evaluate(() => navigator.hardwareConcurrency);
+    await probe.close();
+    // 1 thread, every core (up to onnxruntime's 4), and the old runtime.
     const configs: Omit<OnScreenArgs, 'crystal' | 'cells' | 'repeat'>[] = [
       { runtime: 'wasm', threads: 1 },
-      { runtime: 'wasm' },
+      ...(cores > 1 ? [{ runtime: 'wasm' as const, threads: Math.min(4, cores) }] : []),
       { runtime: 'webgpu-bundle', threads: 1 },
     ];
-    for (const c of configs) {
-      const page = await browser.newPage();
-      try {
-        await page.goto(`${server.url}src/gpu-lab/index.html`);
-        await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
-        log(`Chromium: ${c.runtime}, ${c.threads ?? 'app default'} thread(s) …`);
-        const r = await page.evaluate((a) => window.gpuLab.onScreenBench(a), { ...c, crystal, cells, repeat });
-        if ('error' in r) throw new Error(r.error);
-        runs.push(r);
-      } finally {
-        await page.close();
+    // Two rounds, interleaved (ABCABC), each configuration's best kept: one page alone varied by 1.5x here.
+    for (let round = 0; round < 2; round++) {
+      for (const [k, c] of configs.entries()) {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`${server.url}src/gpu-lab/index.html`);
+          await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
+          log(`Chromium, round ${round + 1}: ${c.runtime}, ${c.threads} thread(s) …`);
+          const r = await page.evaluate((a) => window.gpuLab.onScreenBench(a), { ...c, crystal, cells, repeat });
+          if ('error' in r) throw new Error(r.error);
+          if (!runs[k] || r.msPredict < runs[k].msPredict) runs[k] = r;
+        } finally {
+          await page.close();
+        }
       }
     }
   } finally {
@@ -112,7 +120,8 @@ try {
     `| PyTorch ${torch.torch}, 1 thread: forward of every member (graph apart) | ${torch.msForward.toFixed(1)} | (${torch.msGraph.toFixed(1)}, pymatgen) | 1.00× |`,
   );
   const name = (r: OnScreenRun) =>
-    `${r.runtime === 'wasm' ? 'onnxruntime-web plain WASM build' : 'onnxruntime-web asyncify build (WebGPU bundle)'}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: whole prediction`;
+    `${r.runtime === 'wasm' ? 'onnxruntime-web plain WASM build' : 'onnxruntime-web asyncify build (WebGPU bundle)'}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: whole prediction` +
+    (r.runtime === 'wasm' && r.threads === r.appThreads ? ' (the app’s choice here)' : '');
   for (const r of runs) console.log(`| ${name(r)} | ${r.msPredict.toFixed(1)} | ${r.msGraph.toFixed(1)} | ${(r.msPredict / torch.msForward).toFixed(2)}× |`);
   console.log(
     `\nLargest |difference| from the TypeScript reference per target (raw ensemble means): ${runs.map((r) => r.maxDiff.toExponential(1)).join(', ')}.`,

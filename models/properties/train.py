@@ -22,8 +22,15 @@ import math
 import os
 import time
 
-import numpy as np
-import torch
+# One core means one thread everywhere: torch.set_num_threads(1) (below)
+# leaves OpenMP's and OpenBLAS's own pools alone, and Debian's torch then ran
+# at 200 % CPU on this 2-core machine, starving the benchmarks beside it.
+# Set before numpy and torch load their libraries; a caller's value wins.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from mlcore.megnet import MEGNet
 
