@@ -144,9 +144,104 @@ class Metrics(unittest.TestCase):
         for numbers, want in cases.items():
             self.assertEqual(metrics.compositional_valid(numbers), want, numbers)
 
+    def test_smact_validity_known_cases(self):
+        v = metrics.compositional_valid
+        self.assertTrue(v([11, 17]))                    # NaCl
+        self.assertTrue(v([11] * 4 + [17] * 4))         # counts are gcd-reduced
+        self.assertFalse(v([11, 17, 17]))               # NaCl2: no neutral combination
+        self.assertTrue(v([26, 26, 26]))                # single element
+        self.assertTrue(v([26, 28, 28]))                # FeNi2: all metals (alloy)
+        self.assertTrue(v([20, 22, 8, 8, 8]))           # CaTiO3
+        # Na2Cl is neutral only as Na(-1)2 Cl(+2), which fails Pauling (Cl the cation)
+        self.assertFalse(v([11, 11, 17]))
+        self.assertFalse(metrics.pauling_ok((-1, 2), (0.93, 3.16)))
+        self.assertTrue(metrics.pauling_ok((1, -1), (0.93, 3.16)))
+        # Pm has no Pauling value: cation vs anion comparison raises in SMACT,
+        # CDVAE counts that as passing; two cations with a missing value fail
+        self.assertTrue(v([61, 17, 17, 17]))            # PmCl3
+        self.assertFalse(metrics.pauling_ok((1, 3, -1), (0.93, None, 3.16)))
+        self.assertFalse(v([2, 8]))                     # He has no oxidation states
+
+    def test_composition_fingerprint_is_magpie(self):
+        # matminer's test_composite.py: Fe2O3, Number: min 8, max 26, range 18,
+        # mean 15.2, avg_dev 8.64, mode 8 (the most abundant element, O)
+        raw = metrics.composition_fingerprint([26, 26, 8, 8, 8], standardise=False)
+        self.assertEqual(len(raw), 132)
+        np.testing.assert_allclose(raw[:6], [8, 26, 18, 15.2, 8.64, 8])
+        # Electronegativity (8th property): mean (2 x 1.83 + 3 x 3.44) / 5
+        self.assertAlmostEqual(raw[7 * 6 + 3], (2 * 1.83 + 3 * 3.44) / 5, places=6)
+        # ties in abundance: the smallest value (NaCl: Na's 11)
+        self.assertEqual(metrics.composition_fingerprint([11, 17], standardise=False)[5], 11)
+        fp = metrics.composition_fingerprint([38, 22, 8, 8, 8])
+        means, stds = metrics.comp_scaler()
+        self.assertEqual(len(fp), 132)
+        self.assertTrue(np.isfinite(fp).all())
+        self.assertAlmostEqual(fp[0], (8 - means[0]) / stds[0])
+        # He has no electronegativity: NaN -> 0 after standardising
+        self.assertEqual(metrics.composition_fingerprint([2, 8])[7 * 6], 0.0)
+
+    def _label(self, name):
+        labels = [f"{t} CN_{cn}" for cn in range(1, 25) for t in ("wt",) + metrics.CN_MOTIFS.get(cn, ())]
+        self.assertEqual(len(labels), metrics.STRUCT_FP_LEN)
+        return labels.index(name)
+
+    def test_structure_fingerprint_rock_salt_and_cscl(self):
+        from pymatgen.core import Lattice, Structure
+        nacl = Structure(Lattice.from_parameters(3.99, 3.99, 3.99, 60, 60, 60), ["Na", "Cl"],
+                         [[0, 0, 0], [0.5, 0.5, 0.5]])
+        fp = metrics.structure_fingerprint(nacl)
+        self.assertEqual(len(fp), 61)
+        self.assertAlmostEqual(fp[self._label("wt CN_6")], 1.0, places=6)
+        self.assertAlmostEqual(fp[self._label("octahedral CN_6")], 1.0, places=6)
+        self.assertAlmostEqual(fp.sum(), 1.0 + 1.0 + 0.2 + 0.5, places=2)   # + hexagonal planar, pentagonal pyramidal
+        cscl = Structure(Lattice.cubic(4.12), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+        f_cs, f_cl = metrics.site_fingerprint(cscl, 0), metrics.site_fingerprint(cscl, 1)
+        self.assertAlmostEqual(f_cl[self._label("wt CN_8")], 1.0, places=6)
+        self.assertAlmostEqual(f_cl[self._label("body-centered cubic CN_8")], 1.0, places=6)
+        self.assertGreater(f_cs[self._label("wt CN_8")], 0.8)            # Cs: CN 8 mostly
+        self.assertAlmostEqual(f_cs[self._label("body-centered cubic CN_8")] / f_cs[self._label("wt CN_8")], 1.0, places=6)
+
+    def test_structure_fingerprint_matches_matminer_test_values(self):
+        # matminer site/tests/test_fingerprint.py test_crystal_nn_fingerprint
+        # (CrystalNN(distance_cutoffs=None, x_diff_weight=None)): simple cubic
+        # Al CN6 weight 1, octahedral 1; off-centre CsCl wt CN_8 0.498099,
+        # bcc CN_8 0.47611
+        from pymatgen.analysis.local_env import CrystalNN
+        from pymatgen.core import Lattice, Structure
+        cnn = CrystalNN(distance_cutoffs=None, x_diff_weight=None)
+        sc = Structure(Lattice.cubic(3.52), ["Al"], [[0, 0, 0]])
+        f = metrics.site_fingerprint(sc, 0, cnn)
+        self.assertAlmostEqual(f[self._label("wt CN_6")], 1, places=7)
+        self.assertAlmostEqual(f[self._label("octahedral CN_6")], 1, places=7)
+        cscl = Structure(Lattice.cubic(4.209), ["Cl1-", "Cs1+"], [[0.45, 0.5, 0.5], [0, 0, 0]])
+        f = metrics.site_fingerprint(cscl, 0, cnn)
+        self.assertAlmostEqual(f[self._label("wt CN_8")], 0.498099, places=3)
+        self.assertAlmostEqual(f[self._label("body-centered cubic CN_8")], 0.47611, places=3)
+
+    def test_structure_fingerprint_perovskite(self):
+        from pymatgen.core import Lattice, Structure
+        cto = Structure(Lattice.cubic(3.84), ["Ca", "Ti", "O", "O", "O"],
+                        [[0, 0, 0], [.5, .5, .5], [.5, .5, 0], [.5, 0, .5], [0, .5, .5]])
+        ca, ti = metrics.site_fingerprint(cto, 0), metrics.site_fingerprint(cto, 1)
+        self.assertAlmostEqual(ca[self._label("wt CN_12")], 1.0, places=6)
+        self.assertAlmostEqual(ca[self._label("cuboctahedral CN_12")], 1.0, places=6)
+        self.assertAlmostEqual(ti[self._label("wt CN_6")], 1.0, places=6)
+        self.assertAlmostEqual(ti[self._label("octahedral CN_6")], 1.0, places=6)
+
     def test_coverage_of_identical_sets_is_complete(self):
         x = np.random.default_rng(0).normal(size=(20, 4))
         self.assertEqual(metrics.coverage(x, x, x, x, 1e-9, 1e-9), (1.0, 1.0))
+
+    def test_coverage_counts_dropped_crystals_in_precision(self):
+        x = np.random.default_rng(0).normal(size=(4, 3))
+        g = np.vstack([x[:2], np.full((2, 3), np.nan)])   # two fingerprints failed
+        r, p = metrics.coverage(g, g, x, x, 1e-9, 1e-9)
+        self.assertEqual((r, p), (0.5, 0.5))
+        far = x + 10
+        r, p = metrics.coverage(np.vstack([x[:1], far[1:]]), x, x, x, 0.1, 0.1)
+        self.assertEqual((r, p), (0.25, 0.25))      # both cutoffs needed
+        self.assertEqual(metrics.COV_CUTOFFS["perov_5"], (0.2, 4.0))
+        self.assertEqual(metrics.COV_CUTOFFS["mp_20"], (0.4, 10.0))
 
 
 class Training(unittest.TestCase):
