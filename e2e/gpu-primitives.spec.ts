@@ -93,14 +93,18 @@ test('dense layer: all activations, awkward shapes, one submission', async () =>
     { rows: 100, k: 33, n: 96, act: 'relu', bias: true },
     { rows: 0, k: 8, n: 4, act: 'silu', bias: true },
     { rows: 2, k: 1, n: 2, act: 'silu', bias: true },
+    // Depth and width multiples of 4 (direct4's vec4 loads), rows not: the clamped last block.
+    { rows: 13, k: 12, n: 8, act: 'softplus', bias: true },
+    { rows: 1, k: 4, n: 4, act: 'none', bias: false },
+    { rows: 6, k: 128, n: 32, act: 'relu', bias: true },
   ];
   for (const c of cases) {
     const x = randomMatrix(c.rows, c.k, r, 2);
     const w = randomMatrix(c.k, c.n, r, 1 / Math.sqrt(c.k));
     const b = c.bias ? randomMatrix(1, c.n, r).data : null;
     const ref = dense(x, w, b, c.act);
-    // Both entry points of dense.wgsl: workgroup-memory tiles (hardware GPUs) and direct (software adapters).
-    for (const variant of ['tiled', 'direct'] as const) {
+    // Every entry point of dense.wgsl: workgroup-memory tiles (hardware GPUs), direct and direct4 (software adapters).
+    for (const variant of ['tiled', 'direct', 'direct4'] as const) {
       const got = await page.evaluate((a) => window.gpuLab.dense(a), {
         x: arr(x.data),
         rows: c.rows,

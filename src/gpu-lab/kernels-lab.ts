@@ -105,7 +105,7 @@ export const kernelsLab = {
     });
     out.destroy();
 
-    const variants: DenseVariant[] = ['tiled', 'direct'];
+    const variants: DenseVariant[] = ['tiled', 'direct', 'direct4'];
     const chosen = denseVariant(device);
     for (const [m, k, n, act, variant] of a.shapes.flatMap(([m, k, n]) =>
       variants.flatMap((v) => [[m, k, n, 'softplus', v] as const, [m, k, n, 'none', v] as const]),

@@ -29,21 +29,23 @@ function output(run: GraphRun, out: GpuTensor | undefined, what: string, rows: n
   return out;
 }
 
-export type DenseVariant = 'tiled' | 'direct';
+export type DenseVariant = 'tiled' | 'direct' | 'direct4';
 const denseVariants = new WeakMap<GPUDevice, DenseVariant>();
 
 /**
  * Which dense.wgsl entry point a device runs: 'tiled' (workgroup-memory
- * tiles, the default, for hardware GPUs) or 'direct' (no barriers; faster
- * on software adapters: 2-4x at the MEGNet's shapes on SwiftShader,
- * bench/RESULTS.md). Software adapters (device.ts) get 'direct' unless set.
+ * tiles, the default, for hardware GPUs), 'direct' (no barriers; faster on
+ * software adapters: 2-4x at the MEGNet's shapes on SwiftShader) or
+ * 'direct4' (the same with vec4 loads, where the depth and the width are
+ * multiples of 4; 'direct' otherwise). Software adapters (device.ts) get
+ * 'direct4' unless set. Figures: bench/RESULTS.md.
  */
 export function setDenseVariant(device: GPUDevice, v: DenseVariant): void {
   denseVariants.set(device, v);
 }
 
 export function denseVariant(device: GPUDevice): DenseVariant {
-  return denseVariants.get(device) ?? (softwareDevices.has(device) ? 'direct' : 'tiled');
+  return denseVariants.get(device) ?? (softwareDevices.has(device) ? 'direct4' : 'tiled');
 }
 
 /** Y = act(X W + b): X [R, K], W [K, N], b [N] or null. */
@@ -59,9 +61,11 @@ export function dense(run: GraphRun, x: GpuTensor, w: GpuTensor, b: GpuTensor | 
     .u32(b ? 1 : 0);
   const buffers = [x.buffer, w.buffer, (b ?? w).buffer, y.buffer];
   if (x.rows === 0 || w.cols === 0) return y;
-  if (denseVariant(run.device) === 'direct') {
+  const variant = denseVariant(run.device);
+  if (variant !== 'tiled') {
+    const entry = variant === 'direct4' && x.cols % 4 === 0 && w.cols % 4 === 0 ? 'direct4' : 'direct';
     const threads = Math.ceil(x.rows / 4) * Math.ceil(w.cols / 4);
-    run.dispatch(pipeline(run.device, 'dense', 'direct'), params, buffers, run.grid(Math.ceil(threads / 64)));
+    run.dispatch(pipeline(run.device, 'dense', entry), params, buffers, run.grid(Math.ceil(threads / 64)));
     return y;
   }
   const gy = Math.ceil(x.rows / TILE);
