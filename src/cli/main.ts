@@ -195,7 +195,6 @@ async function convert(args: string[], io: Io): Promise<number> {
   for (const s of structures) for (const w of s.warnings) io.err(`latticelab: warning: ${file}: ${w}\n`);
   let output: string;
   if (to === undefined) {
-    await initSymmetryNode();
     const described = structures.map((s) => describe(s, file));
     output = JSON.stringify(described.length === 1 ? described[0] : described, null, 2) + '\n';
   } else {
@@ -287,10 +286,14 @@ async function xrd(args: string[], io: Io): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** Commands that read structure files: moyo must be loaded first, since a CIF that names its space group without listing the operations is expanded from moyo's tables. */
+const READS_FILES = new Set(['convert', 'neighbors', 'neighbours', 'predict', 'properties', 'xrd']);
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const args = [...argv];
   const command = args.shift();
   try {
+    if (command !== undefined && READS_FILES.has(command)) await initSymmetryNode();
     switch (command) {
       case 'convert':
         return await convert(args, io);

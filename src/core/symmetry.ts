@@ -2,7 +2,7 @@ import init, { analyze_cell, type InitInput, type MoyoCell } from '@spglib/moyo-
 import { elementBySymbol, elementByZ } from './elements';
 import type { Vec3 } from './math3';
 import { Structure } from './structure';
-import { reduceByTranslations } from './primitive';
+import { MAX_SITES_FOR_REDUCTION, reduceByTranslations } from './primitive';
 
 /**
  * Space group and Wyckoff letters from moyo (https://github.com/spglib/moyo),
@@ -57,9 +57,16 @@ export const DEFAULT_SYMPREC = 1e-2;
 export const SYMMETRY_MAX_SITES = 256;
 
 export class SymmetryTooLarge extends Error {
-  constructor(sites: number) {
+  /** `primitiveSites`: the primitive cell found by pure translations, when one was found but is still too large. */
+  constructor(sites: number, primitiveSites?: number) {
+    const why =
+      primitiveSites !== undefined
+        ? `its primitive cell still has ${primitiveSites.toLocaleString('en-US')} sites`
+        : sites > MAX_SITES_FOR_REDUCTION
+          ? `supercells are reduced to their primitive cell only up to ${MAX_SITES_FOR_REDUCTION.toLocaleString('en-US')} sites`
+          : 'it has no pure translations to reduce it by (not a supercell, or one with defects or partial occupancy)';
     super(
-      `space group not analysed: ${sites} sites is above the ${SYMMETRY_MAX_SITES} this app analyses, and the structure is not a supercell of a smaller cell (moyo's time grows steeply with supercell size)`,
+      `space group not analysed: ${sites.toLocaleString('en-US')} sites is above the ${SYMMETRY_MAX_SITES} this app analyses, and ${why} (moyo's time grows steeply with size)`,
     );
     this.name = 'SymmetryTooLarge';
   }
@@ -77,7 +84,8 @@ export function analyzeSymmetry(s: Structure, symprec = DEFAULT_SYMPREC): Symmet
   if (s.numSites > SYMMETRY_MAX_SITES) {
     // A supercell: analyse its primitive cell (found by pure translations), and give each site its primitive site's letter.
     const reduced = reduceByTranslations(s, symprec);
-    if (!reduced || reduced.primitive.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites);
+    if (!reduced) throw new SymmetryTooLarge(s.numSites);
+    if (reduced.primitive.numSites > SYMMETRY_MAX_SITES) throw new SymmetryTooLarge(s.numSites, reduced.primitive.numSites);
     const info = analyzeSymmetry(reduced.primitive, symprec);
     return { ...info, wyckoffs: reduced.siteOf.map((k) => info.wyckoffs[k]) };
   }

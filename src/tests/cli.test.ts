@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,14 +77,82 @@ describe('the CLI never prints a stack trace (issue 26)', () => {
     ['predict with a structure file it cannot map', ['predict', poscar], /POSCAR: the cell is the 1x1 cell of MoS2; the editor takes 2x2 to 10x10 supercells/],
     ['convert -o into a missing folder', ['convert', poscar, '-o', join(dir, 'no-such-folder', 'x.cif')], /no-such-folder\/x\.cif: no such file or folder/],
     ['neighbors with an absurd cutoff', ['neighbors', poscar, '--cutoff', '1e6'], /neighbour list would have about .* edges/],
-    ['a file with an absurd cell', ['convert', join(dir, 'huge.vasp')], /huge\.vasp, line 3: cell length a is not finite/],
+    ['a file with an absurd cell', ['convert', join(dir, 'huge.vasp')], /huge\.vasp, line 3: cell length a = 1\.00e\+200 Å is above 10000 Å/],
+    ['a POSCAR lattice row of 1e308', ['convert', join(dir, 'long.vasp')], /long\.vasp, line 3: cell length a = 1\.41e\+308 Å is above 10000 Å/],
+    [
+      'a POSCAR row that overflows when scaled',
+      ['convert', join(dir, 'overflow.vasp')],
+      /overflow\.vasp, line 3: cell vector a is not finite \(a number overflowed\)/,
+    ],
+    ['an extended XYZ box of 1e308', ['convert', join(dir, 'long.xyz')], /long\.xyz, line 2: cell length b = 1\.41e\+308 Å is above 10000 Å/],
   ])('%s: one line, exit 1', (_, args, why) => {
     writeFileSync(join(dir, 'huge.vasp'), 'x\n1\n1e200 0 0\n0 3 0\n0 0 3\nCu\n1\nDirect\n0 0 0\n');
+    writeFileSync(join(dir, 'long.vasp'), 'x\n1\n1e308 1e308 0\n0 3 0\n0 0 3\nCu\n1\nDirect\n0 0 0\n');
+    writeFileSync(join(dir, 'overflow.vasp'), 'x\n1e10\n1e300 0 0\n0 3e-10 0\n0 0 3e-10\nCu\n1\nDirect\n0 0 0\n');
+    writeFileSync(join(dir, 'long.xyz'), '1\nLattice="3 0 0 0 1e308 1e308 0 0 3" Properties=species:S:1:pos:R:3\nCu 0 0 0\n');
     const { code, err } = cli(args as string[]);
     expect(code).toBe(1);
     expect(err).toMatch(why);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the CLI on wild input (issue 26)', () => {
+  const cli = (args: string[]) => {
+    try {
+      const out = execFileSync('node', ['scripts/latticelab.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, err: '', out };
+    } catch (e) {
+      const x = e as { status: number; stderr: string };
+      return { code: x.status, err: x.stderr, out: '' };
+    }
+  };
+
+  it('expands a CIF that names its space group but lists no operations (moyo loaded before reading)', () => {
+    const cif = join(dir, 'nacl-name-only.cif');
+    writeFileSync(
+      cif,
+      [
+        'data_NaCl',
+        '_cell_length_a 5.64',
+        '_cell_length_b 5.64',
+        '_cell_length_c 5.64',
+        '_cell_angle_alpha 90',
+        '_cell_angle_beta 90',
+        '_cell_angle_gamma 90',
+        "_symmetry_space_group_name_H-M 'F m -3 m'",
+        'loop_',
+        '_atom_site_label',
+        '_atom_site_type_symbol',
+        '_atom_site_fract_x',
+        '_atom_site_fract_y',
+        '_atom_site_fract_z',
+        'Na1 Na 0 0 0',
+        'Cl1 Cl 0.5 0.5 0.5',
+        '',
+      ].join('\n'),
+    );
+    const { code, out } = cli(['convert', cif, '--to', 'xyz']);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toBe('8');
+  });
+
+  it('quotes at most 80 characters of the offending input', () => {
+    const junk = 'x'.repeat(300);
+    writeFileSync(join(dir, 'junk.vasp'), `x\n1\n3 0 0\n0 3 ${junk}\n0 0 3\nCu\n1\nDirect\n0 0 0\n`);
+    const { code, err } = cli(['convert', join(dir, 'junk.vasp')]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/line 4: lattice vector 2 is not a number: 'x{79}…'/);
+    expect(err.length).toBeLessThan(200);
+  });
+
+  it('stops quietly when the reader of its output closes the pipe (| head)', () => {
+    const big = join(dir, 'pipe.vasp');
+    writeFileSync(big, writePoscar(repeat(builtinById('si')!.build(), [8, 8, 8])));
+    // bash's pipefail would report head's early exit; without it the status is head's, so look at stderr only.
+    const r = spawnSync('bash', ['-c', `node scripts/latticelab.js convert '${big}' --to xyz | head -c 10 > /dev/null`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
   });
 });
 
@@ -98,7 +166,9 @@ describe('latticelab convert on a large supercell', () => {
     expect(performance.now() - t0).toBeLessThan(3000);
     const j = JSON.parse(out) as { numSites: number; spaceGroup: { error?: string } };
     expect(j.numSites).toBe(4096);
-    expect(j.spaceGroup.error).toMatch(/not analysed: 4096 sites is above the 256/);
+    expect(j.spaceGroup.error).toMatch(
+      /not analysed: 4,096 sites is above the 256 this app analyses, and supercells are reduced to their primitive cell only up to 1,500 sites/,
+    );
   });
 });
 

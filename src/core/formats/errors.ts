@@ -8,12 +8,21 @@ export class ParseError extends Error {
   readonly problem: string;
 
   constructor(file: string, line: number | undefined, problem: string) {
+    problem = clipQuotes(problem);
     super(`${file}${line !== undefined ? `, line ${line}` : ''}: ${problem}`);
     this.name = 'ParseError';
     this.file = file;
     this.line = line;
     this.problem = problem;
   }
+}
+
+/** The most of the offending input an error message quotes: a line of 10,000 digits must not become a 10,000-character message. */
+export const MAX_QUOTE = 80;
+
+/** Shortens every quoted piece of input ('…') in a message to MAX_QUOTE characters, marking the cut with an ellipsis. */
+export function clipQuotes(message: string): string {
+  return message.replace(/'([^']*)'/g, (whole, inner: string) => (inner.length > MAX_QUOTE ? `'${inner.slice(0, MAX_QUOTE - 1)}…'` : whole));
 }
 
 /** Parses a finite float or throws a ParseError that names the field. */

@@ -3,7 +3,7 @@ import type { Mat3, Vec3 } from '../math3';
 import { type Pbc, Structure } from '../structure';
 import { elementByZ, elementFromLabel } from '../elements';
 import { ParseError, parseNumber } from './errors';
-import { checkCell, checkFrac } from './sanity';
+import { checkCell, checkCellRows, checkFrac } from './sanity';
 
 /**
  * Extended XYZ as written by ASE and read by most ML-potential codes
@@ -129,11 +129,6 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
         .split(/[\s,]+/)
         .map((x) => parseNumber(x, fileName, commentLine, 'Lattice entry'));
       if (v.length !== 9) throw new ParseError(fileName, commentLine, `Lattice needs 9 numbers, found ${v.length}`);
-      try {
-        lattice = new Lattice([v.slice(0, 3), v.slice(3, 6), v.slice(6, 9)] as Mat3);
-      } catch (e) {
-        throw new ParseError(fileName, commentLine, (e as Error).message);
-      }
       pbc = [true, true, true];
       const pbcText = kv.get('pbc');
       if (pbcText !== undefined) {
@@ -143,6 +138,13 @@ export function readExtxyz(text: string, fileName: string): Structure[] {
           .map(parseBool);
         if (b.length !== 3 || b.some((x) => x === undefined)) throw new ParseError(fileName, commentLine, `pbc must be three T/F values, found '${pbcText}'`);
         pbc = b as Pbc;
+      }
+      const rows = [v.slice(0, 3), v.slice(3, 6), v.slice(6, 9)] as Mat3;
+      checkCellRows(rows, fileName, commentLine, pbc);
+      try {
+        lattice = new Lattice(rows);
+      } catch (e) {
+        throw new ParseError(fileName, commentLine, (e as Error).message);
       }
       checkCell(lattice, fileName, commentLine, pbc);
     } else {

@@ -3,7 +3,7 @@ import type { Mat3, Vec3 } from '../math3';
 import { Structure } from '../structure';
 import { elementFromLabel } from '../elements';
 import { ParseError, parseNumber, WriteError } from './errors';
-import { checkAtomCount, checkCell, checkFrac } from './sanity';
+import { checkAtomCount, checkCell, checkCellRows, checkFrac } from './sanity';
 
 /**
  * VASP POSCAR / CONTCAR, versions 4 (no species line) and 5 (species line).
@@ -58,6 +58,7 @@ export function readPoscar(text: string, fileName: string): Structure {
     factor = [scales[0], scales[0], scales[0]];
   }
   matrix = matrix.map((r) => [r[0] * factor[0], r[1] * factor[1], r[2] * factor[2]]) as Mat3;
+  checkCellRows(matrix, fileName, 3);
   let lattice: Lattice;
   try {
     lattice = new Lattice(matrix);

@@ -41,6 +41,25 @@ export function checkCell(lattice: Lattice, file: string, line: number | undefin
   });
 }
 
+/**
+ * Refuses cell vectors that overflow or are absurdly long before a Lattice
+ * is made of them: a row of 1e308 has a determinant that is not a number,
+ * which the Lattice would report as "singular", the wrong reason.
+ */
+export function checkCellRows(
+  rows: readonly (readonly number[])[],
+  file: string,
+  line: number | undefined,
+  pbc: readonly boolean[] = [true, true, true],
+): void {
+  rows.forEach((r, k) => {
+    const len = Math.hypot(...r);
+    if (!r.every(Number.isFinite) || !Number.isFinite(len)) throw new ParseError(file, line, `cell vector ${'abc'[k]} is not finite (a number overflowed)`);
+    if (pbc[k] && len > LIMITS.maxCellLength)
+      throw new ParseError(file, line, `cell length ${'abc'[k]} = ${len.toPrecision(3)} Å is above ${LIMITS.maxCellLength} Å`);
+  });
+}
+
 /** Refuses a non-finite or absurdly large fractional coordinate. */
 export function checkFrac(f: Vec3, file: string, line: number | undefined, what: string): void {
   for (let k = 0; k < 3; k++) {
