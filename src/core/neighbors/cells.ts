@@ -157,7 +157,13 @@ function estimateEdges(n: number, cutoff: number, lattice: Lattice, periodic: re
   return n * perAtom;
 }
 
-const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toPrecision(3)} million` : String(Math.round(x)));
+/** A count in words a reader takes in at once: 47,213; 3.1 million; 2.2 × 10^17. */
+const fmt = (x: number) =>
+  x >= 1e12
+    ? `${(x / 10 ** Math.floor(Math.log10(x))).toFixed(1)} × 10^${Math.floor(Math.log10(x))}`
+    : x >= 1e6
+      ? `${(x / 1e6).toPrecision(3)} million`
+      : Math.round(x).toLocaleString('en-US');
 
 /** Wraps, bins and sorts the atoms; throws NeighborListError for invalid or absurd requests. */
 export function buildCellGrid(input: NeighborInput): CellGrid {
