@@ -219,6 +219,10 @@ describe('symmetry from the space group when the file has no operator loop (moyo
     const bi = readStructures('Bi.cif', cell(4.75, 4.75, 4.75, 57.2, 57.2, 57.2, "_symmetry_space_group_name_H-M 'R -3 m'", 'Bi1 Bi 0.237 0.237 0.237'))[0];
     expect(bi.numSites).toBe(2);
     expect(bi.warnings.join()).toMatch(/setting R/);
+    // The same crystal on hexagonal axes (':H'): Bi on 6c, a = 4.546, c = 11.862 Å.
+    const hex = readStructures('Bi-hex.cif', cell(4.546, 4.546, 11.862, 90, 90, 120, "_symmetry_space_group_name_H-M 'R -3 m :H'", 'Bi1 Bi 0 0 0.2339'))[0];
+    expect(hex.numSites).toBe(6);
+    expect(hex.warnings.join()).toMatch(/setting H/);
   });
 
   it("reads the short monoclinic symbol 'P 21/n' as P 1 21/n 1", () => {
