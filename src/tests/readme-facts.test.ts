@@ -22,4 +22,13 @@ describe('README facts', () => {
     expect(readme).toMatch(/sparse defect graph \(the representation of Kazeev et al\./);
     expect(readme).toMatch(/2DMD dataset of Huang et al\./);
   });
+
+  it('credits the model comparison (SchNet, GemNet, full MEGNet, CatBoost) to Kazeev et al., not to the dataset paper (issue 28)', () => {
+    for (const doc of ['models/RESULTS.md', 'models/defects/README.md', 'models/defects/REPRESENTATION.md']) {
+      const text = read(doc);
+      expect(text, doc).not.toMatch(/model comparison of the 2DMD paper|sparse defect graph\*?\s+of Huang|After Huang et al\./);
+      expect(text, doc).toMatch(/Kazeev et al\./);
+    }
+    expect(read('models/RESULTS.md')).toMatch(/37 ± 2 meV\/site .* 105 ± 2 meV .* compare with care/);
+  });
 });
