@@ -11,7 +11,7 @@ coverage against the held-out test split with CrystalNN / magpie
 fingerprints and the paper's fixed cutoffs, and the Wasserstein distances of
 density and number of elements. The same metrics for the validation split's
 real crystals are printed beside them: the ceiling a perfect generator of
-this distribution would reach. CrystalNN is slow (~20 ms a site), so the
+this distribution would reach. CrystalNN is slow (25-35 ms a site), so the
 fingerprints of the real crystals are cached in ``models/cdvae/cache/``.
 """
 
