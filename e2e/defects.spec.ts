@@ -39,7 +39,19 @@ test('an S vacancy gives a prediction that changes when a second defect is added
   await expect(page.getByTestId('spacegroup')).toHaveText('P -6 m 2 (187)');
   await page.getByTestId('tool-vacancy').check();
   await applyToSite(page, S_SITE);
-  await expect(page.getByTestId('defect-list')).toContainText(`VS at site ${S_SITE}`);
+  await expect(page.locator(`[data-defect="V_S@${S_SITE}"]`)).toBeVisible();
+  // The vacancy is marked in the view by a nearly opaque red sphere (it used to be faint): plenty of its red pixels.
+  const redPixels = async () => {
+    const png = decodePng(await page.getByTestId('viewer').screenshot());
+    let n = 0;
+    for (let k = 0; k < png.rgba.length; k += 4) {
+      // The marker's pink-red (about 215, 135, 150 over white); the red axis label has green = blue and is not counted.
+      const [r, g, b] = [png.rgba[k], png.rgba[k + 1], png.rgba[k + 2]];
+      if (r > 170 && r - g > 60 && b - g > 8 && b < 190) n++;
+    }
+    return n;
+  };
+  await expect.poll(redPixels).toBeGreaterThan(150);
   await expect(page.getByTestId('spacegroup')).not.toHaveText('P -6 m 2 (187)');
   const ef1 = (await page.getByTestId('pred-ef').textContent())!;
   const gap1 = (await page.getByTestId('pred-gap').textContent())!;
@@ -55,7 +67,11 @@ test('an S vacancy gives a prediction that changes when a second defect is added
   await page.getByTestId('tool-substitute').check();
   await page.getByTestId('tool-element').selectOption('W');
   await applyToSite(page, MO_SITE);
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(2);
+  await expect(page.getByTestId('defect-row')).toHaveCount(2);
+  // The table names both defects and how far apart they are (minimum image), the same distance both ways.
+  const apart = pristine.minimumImage(S_SITE, MO_SITE).distance.toFixed(2);
+  await expect(page.locator(`[data-defect="W_Mo@${MO_SITE}"]`)).toContainText(`${apart} Å to VS`);
+  await expect(page.locator(`[data-defect="V_S@${S_SITE}"]`)).toContainText(`${apart} Å to WMo`);
   await expect
     .poll(async () => `${await page.getByTestId('pred-ef').textContent()} ${await page.getByTestId('pred-gap').textContent()}`)
     .not.toBe(`${ef1} ${gap1}`);
@@ -64,9 +80,9 @@ test('an S vacancy gives a prediction that changes when a second defect is added
   await page.getByTestId('defect-undo').click();
   await expect(page.getByTestId('pred-ef')).toHaveText(ef1);
   await page.keyboard.press('Control+Shift+Z');
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(2);
+  await expect(page.getByTestId('defect-row')).toHaveCount(2);
   await page.keyboard.press('Control+Z');
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByTestId('defect-row')).toHaveCount(1);
 });
 
 test('clicking atoms in the 3D view makes defects; unknown territory is flagged; saving keeps the prediction', async ({ page }) => {
@@ -87,7 +103,7 @@ test('clicking atoms in the 3D view makes defects; unknown territory is flagged;
     await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
     if (await page.getByTestId('defect-list').isVisible()) break;
   }
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByTestId('defect-row')).toHaveCount(1);
   await expect(page.getByTestId('pred-ef')).toBeVisible();
   // Click-to-pixels is measured and shown beside the model's share (issue 30).
   await expect(page.getByTestId('edit-latency')).toHaveText(/^On screen \d+ ms after the click$/);

@@ -26,15 +26,15 @@ test('presentation mode: dark, large, turning, touring on its own until touched;
   // The tour reaches the defect editor and places a defect with nobody touching anything.
   await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true', { timeout: 45_000 });
   await expect(page.getByTestId('presentation-caption')).toContainText('Point defects');
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(1, { timeout: 45_000 });
+  await expect(page.getByTestId('defect-row')).toHaveCount(1, { timeout: 45_000 });
 
   // A touch hands the screen over: the tour stops where it is.
   // (On the page's title: a click on a field would leave the keyboard in it, and P below would type.)
   await page.getByRole('heading', { name: 'Lattice Lab' }).click();
   await expect(page.getByTestId('presentation-caption')).toContainText('Your turn');
-  const defectsNow = await page.getByTestId('defect-list').getByRole('listitem').count();
+  const defectsNow = await page.getByTestId('defect-row').count();
   await page.waitForTimeout(5000);
-  await expect(page.getByTestId('defect-list').getByRole('listitem')).toHaveCount(defectsNow);
+  await expect(page.getByTestId('defect-row')).toHaveCount(defectsNow);
   await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true');
 
   // Esc leaves presentation mode.

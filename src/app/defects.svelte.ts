@@ -3,14 +3,22 @@
  * DefectEditor, applies the current tool to picked atoms and re-predicts
  * after every edit.
  */
+import { type DefectRow, defectTable } from '../core/defects/defect-table';
 import { DefectEditor } from '../core/defects/editor';
 import type { DefectModel, DefectPrediction } from '../core/defects/predict';
 import type { HostName } from '../core/defects/representation';
 import { formatDefectSpec, parseDefectSpec } from '../core/defects/spec';
+import type { Vec3 } from '../core/math3';
 import type { Structure } from '../core/structure';
 import { loadDefectModel } from './defect-model';
 
 export type Tool = 'vacancy' | 'substitute';
+
+/** A defect the 3D view marks. */
+export interface DefectMarker {
+  at: Vec3;
+  kind: 'vacancy' | 'substitution';
+}
 
 export class DefectSession {
   readonly editor = new DefectEditor({ host: 'MoS2', size: 5, edits: [] });
@@ -36,11 +44,17 @@ export class DefectSession {
     return this.editor.structure();
   });
 
-  /** Where the removed atoms were (Å), for the view to mark. */
-  vacancies = $derived.by(() => {
+  /** Every defect for the view to mark (Å, wrapped as the view draws the atoms): where an atom was removed, and each substituted atom. */
+  markers: DefectMarker[] = $derived.by(() => {
     void this.version;
     const p = this.editor.pristine().wrapped();
-    return this.editor.state.edits.filter(([, z]) => z === 0).map(([site]) => p.lattice.fracToCart(p.frac[site]));
+    return this.editor.state.edits.map(([site, z]) => ({ at: p.lattice.fracToCart(p.frac[site]), kind: z === 0 ? 'vacancy' : 'substitution' }));
+  });
+
+  /** The configuration's defects named (V_S, W_Mo) with their nearest other defect (core/defects/defect-table.ts). */
+  table: DefectRow[] = $derived.by(() => {
+    void this.version;
+    return defectTable(this.editor.pristine(), this.editor.state.edits);
   });
 
   edits = $derived.by(() => {
