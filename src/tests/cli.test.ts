@@ -63,16 +63,18 @@ describe('latticelab convert', () => {
   }, 30_000); // a fresh Node process that compiles the TypeScript entry: 1.9–2.2 s under the generators' load
 });
 
+/** The installed command in a fresh Node process: exit code, stderr and stdout. */
+function cli(args: string[]): { code: number; err: string; out: string } {
+  try {
+    const out = execFileSync('node', ['scripts/latticelab.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, err: '', out };
+  } catch (e) {
+    const x = e as { status: number; stderr: string };
+    return { code: x.status, err: x.stderr, out: '' };
+  }
+}
+
 describe('the CLI never prints a stack trace (issue 26)', () => {
-  const cli = (args: string[]) => {
-    try {
-      const out = execFileSync('node', ['scripts/latticelab.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return { code: 0, err: '', out };
-    } catch (e) {
-      const x = e as { status: number; stderr: string };
-      return { code: x.status, err: x.stderr, out: '' };
-    }
-  };
   it.each([
     ['predict with a structure file it cannot map', ['predict', poscar], /POSCAR: the cell is the 1x1 cell of MoS2; the editor takes 2x2 to 10x10 supercells/],
     ['convert -o into a missing folder', ['convert', poscar, '-o', join(dir, 'no-such-folder', 'x.cif')], /no-such-folder\/x\.cif: no such file or folder/],
@@ -99,16 +101,6 @@ describe('the CLI never prints a stack trace (issue 26)', () => {
 });
 
 describe('the CLI on wild input (issue 26)', () => {
-  const cli = (args: string[]) => {
-    try {
-      const out = execFileSync('node', ['scripts/latticelab.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return { code: 0, err: '', out };
-    } catch (e) {
-      const x = e as { status: number; stderr: string };
-      return { code: x.status, err: x.stderr, out: '' };
-    }
-  };
-
   it('expands a CIF that names its space group but lists no operations (moyo loaded before reading)', () => {
     const cif = join(dir, 'nacl-name-only.cif');
     writeFileSync(
