@@ -162,6 +162,21 @@ class Metrics(unittest.TestCase):
         self.assertFalse(metrics.pauling_ok((1, 3, -1), (0.93, None, 3.16)))
         self.assertFalse(v([2, 8]))                     # He has no oxidation states
 
+    def test_typescript_tables_and_fixture_are_up_to_date(self):
+        # src/core/generate/element-chemistry.ts and fixtures/smact_validity.json
+        # (which src/tests/smact-validity.test.ts holds the browser's check to)
+        import json
+        import os
+        from cdvae import write_element_data
+        with open(write_element_data.OUT) as fh:
+            self.assertEqual(fh.read(), write_element_data.text(), "rerun python -m cdvae.write_element_data")
+        with open(os.path.join(os.path.dirname(metrics.__file__), "fixtures", "smact_validity.json")) as fh:
+            cases = json.load(fh)["cases"]
+        self.assertGreaterEqual(len(cases), 400)
+        for c in cases:
+            numbers = [z for z, n in zip(c["z"], c["count"]) for _ in range(n)]
+            self.assertEqual(metrics.compositional_valid(numbers), c["valid"], c)
+
     def test_composition_fingerprint_is_magpie(self):
         # matminer's test_composite.py: Fe2O3, Number: min 8, max 26, range 18,
         # mean 15.2, avg_dev 8.64, mode 8 (the most abundant element, O)

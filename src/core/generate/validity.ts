@@ -4,10 +4,14 @@
  *
  * - structural: no two different atoms closer than 0.5 Å (minimum image)
  *   and a cell volume of at least 0.1 Å³;
- * - compositional: some combination of the elements' known oxidation states
- *   is charge neutral with every cation less electronegative than every
- *   anion (SMACT's test with the Pauling test, on pymatgen's element data);
- *   single elements and all-metal compositions (alloys) count as valid.
+ * - compositional: CDVAE's `smact_validity` with SMACT 2.2.1's rules and
+ *   tables (element-chemistry.ts, generated from SMACT's data by
+ *   models/cdvae/write_element_data.py), exactly as metrics.py's
+ *   `compositional_valid`: counts reduced by their gcd; a single element is
+ *   valid; all elements in SMACT's metals list is valid (alloys); otherwise
+ *   some combination of oxidation states must be charge neutral for those
+ *   exact reduced counts and pass SMACT's Pauling test (`eneg_states_test`)
+ *   as CDVAE calls it (see `paulingOk`).
  */
 import { Lattice } from '../lattice';
 import { type Mat3, type Vec3, det } from '../math3';
@@ -43,7 +47,41 @@ const CHEMISTRY = new Map(ELEMENT_CHEMISTRY.map(([z, states, x, metal]) => [z, {
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-/** Charge-neutral oxidation states exist (see the module comment). Atomic numbers in, any order. */
+/**
+ * SMACT's `eneg_states_test` as CDVAE calls it (metrics.py `pauling_ok`): the
+ * pairs (i < j) in order, the first decisive one wins. A cation and an anion
+ * must have the cation less electronegative; comparing a missing
+ * electronegativity raises TypeError in SMACT, which CDVAE counts as passing
+ * (true at once); a pair that is not cation/anion and has a missing value fails.
+ */
+export function paulingOk(states: readonly number[], x: readonly (number | null)[]): boolean {
+  for (let i = 0; i < states.length; i++) {
+    for (let j = i + 1; j < states.length; j++) {
+      const [o1, e1, o2, e2] = [states[i], x[i], states[j], x[j]];
+      if (o1 > 0 && o2 < 0) {
+        if (e1 === null || e2 === null) return true;
+        if (!(e1 < e2)) return false;
+      } else if (o1 < 0 && o2 > 0) {
+        if (e1 === null || e2 === null) return true;
+        if (!(e2 < e1)) return false;
+      } else if (e1 === null || e2 === null) return false;
+    }
+  }
+  return true;
+}
+
+/** True when the pair (o1 with x1, o2 with x2), both electronegativities known, passes the Pauling test. */
+const pairOk = (o1: number, x1: number, o2: number, x2: number) => !((o1 > 0 && o2 < 0 && !(x1 < x2)) || (o1 < 0 && o2 > 0 && !(x2 < x1)));
+
+/**
+ * CDVAE's `smact_validity` (see the module comment) for a crystal's atomic
+ * numbers, any order. The same answer as trying every combination of
+ * oxidation states (metrics.py), found by a depth-first search that only
+ * extends a partial choice while the remaining elements can still make the
+ * total charge zero and, when every electronegativity is known, while every
+ * pair chosen so far passes the Pauling test (then the test is exactly "all
+ * pairs pass", so the pruning changes nothing).
+ */
 export function compositionalValidity(numbers: readonly number[]): boolean {
   const counts = new Map<number, number>();
   for (const z of numbers) counts.set(z, (counts.get(z) ?? 0) + 1);
@@ -56,20 +94,32 @@ export function compositionalValidity(numbers: readonly number[]): boolean {
   });
   if (info.every((e) => e.metal)) return true;
   const g = [...counts.values()].reduce(gcd);
-  const n = zs.map((z) => counts.get(z)! / g);
-  const states = info.map((e) => (e.states.length ? e.states : [0]));
-  const choice = new Array<number>(zs.length).fill(0);
-  // Odometer over all oxidation-state combinations (a handful of elements, a few states each).
-  for (;;) {
-    const q = choice.map((c, i) => states[i][c]);
-    if (q.reduce((s, qi, i) => s + qi * n[i], 0) === 0) {
-      if (info.some((e) => e.x === null)) return true;
-      const cations = info.filter((_, i) => q[i] > 0).map((e) => e.x!);
-      const anions = info.filter((_, i) => q[i] < 0).map((e) => e.x!);
-      if (!cations.length || !anions.length || Math.max(...cations) < Math.min(...anions)) return true;
-    }
-    let k = 0;
-    while (k < choice.length && ++choice[k] === states[k].length) choice[k++] = 0;
-    if (k === choice.length) return false;
+  const n = zs.map((z) => counts.get(z)! / g); // as CDVAE (neutrality itself does not depend on the scale)
+  const k = zs.length;
+  const x = info.map((e) => e.x);
+  const allKnown = x.every((v) => v !== null);
+  // reach[i]: the charges that elements i..k-1 can sum to (reach[k] = {0})
+  const reach: Set<number>[] = new Array(k + 1);
+  reach[k] = new Set([0]);
+  for (let i = k - 1; i >= 0; i--) {
+    const next = new Set<number>();
+    for (const q of info[i].states) for (const r of reach[i + 1]) next.add(q * n[i] + r);
+    reach[i] = next;
   }
+  const q = new Array<number>(k).fill(0);
+  const search = (i: number, charge: number): boolean => {
+    if (i === k) return allKnown || paulingOk(q, x);
+    for (const s of info[i].states) {
+      if (!reach[i + 1].has(-(charge + s * n[i]))) continue;
+      if (allKnown) {
+        let ok = true;
+        for (let j = 0; j < i && ok; j++) ok = pairOk(q[j], x[j]!, s, x[i]!);
+        if (!ok) continue;
+      }
+      q[i] = s;
+      if (search(i + 1, charge + s * n[i])) return true;
+    }
+    return false;
+  };
+  return search(0, 0);
 }
