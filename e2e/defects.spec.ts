@@ -188,3 +188,28 @@ test('the editor and its model work offline after the first visit', async ({ pag
   await expect(page.getByTestId('pred-ef')).toHaveText(/eV$/);
   await context.setOffline(false);
 });
+
+test('growth conditions: the μ_S slider moves V_S by exactly Δμ_S, and the plot has one line per defect (issue 28)', async ({ page }) => {
+  await openEditor(page);
+  await page.getByTestId('tool-vacancy').check();
+  await applyToSite(page, S_SITE);
+  const ef = page.getByTestId('pred-ef-mu');
+  await expect(ef).toHaveText(/^-?\d+\.\d{3} eV$/, { timeout: 30_000 });
+  const value = async () => Number((await ef.textContent())!.replace(' eV', ''));
+  await page.getByTestId('mu-slider').fill('0');
+  const rich = await value();
+  await page.getByTestId('mu-slider').fill('-0.5');
+  await expect(page.getByTestId('mu-readout')).toContainText('ΔμS = -0.50 eV');
+  await expect.poll(value).toBeCloseTo(rich - 0.5, 3);
+  await expect(page.getByTestId('mu-plot')).toHaveAttribute('data-lines', '1');
+
+  // A second defect: a line each, and one for the configuration per site.
+  await page.getByTestId('tool-substitute').check();
+  await page.getByTestId('tool-element').selectOption('W');
+  await applyToSite(page, MO_SITE);
+  await expect(page.getByTestId('mu-plot')).toHaveAttribute('data-lines', '3');
+
+  // A host whose range needs references not computed yet says so.
+  await page.getByTestId('defect-host').selectOption('hBN');
+  await expect(page.getByTestId('mu-unavailable')).toContainText('elemental boron');
+});

@@ -37,6 +37,7 @@ import torch
 from defects.featurize import config_from_sites, graph_to_json, sparse_graph
 from defects.hosts import HOSTS
 from mlcore import weights
+from defects.references import reference_potentials
 from mlcore.megnet import EnsembleGraph, MEGNet
 # named_tensors: the contract's tensor names and layouts (tests use it here).
 from mlcore.weights import named_tensors  # noqa: F401
@@ -74,6 +75,8 @@ def write_weights(models: list[MEGNet], mean, std, training: dict,
         # In-plane lattice parameter (Å) of each host as trained: the app
         # rescales its own hosts to these before building the sparse graph.
         "hostLattice": {host: float(h.a) for host, h in HOSTS.items()},
+        # The chemical potentials the labels use, so the app can shift E_f to others (issue 28).
+        "referencePotentials": reference_potentials(),
     })
 
 

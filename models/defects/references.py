@@ -219,3 +219,33 @@ ELEMENT_REFS: dict[str, ElementRef] = {
                      {"kpts": {"size": (12, 12, 1), "gamma": True}},
                      subtract=(("Se", 2),), geometry=_host_params("InSe")),
 }
+
+
+def reference_potentials(path: str | None = None) -> dict:
+    """The chemical potentials the formation-energy labels use, per element
+    (eV per atom), from ``data/references.jsonl``: the elemental phase's
+    energy per atom, or for B, Ga and In the rich-limit value derived from a
+    host (``mu``, see above). Written into the defect model's manifest
+    (``referencePotentials``) so the app can shift formation energies to
+    other chemical potentials (E_f is linear in mu)."""
+    import json
+    import os
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "references.jsonl")
+    mu: dict[str, float] = {}
+    systems: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("kind") != "chemical_potential":
+                continue
+            mu[r["element"]] = float(r.get("mu", r["energy_per_atom"]))
+            systems[r["element"]] = r["system"]
+    return {
+        "convention": "E_f = E_defect - E_pristine + sum_i n_i mu_i (n_i atoms of i removed); mu_i of the elemental "
+                      "phase (2DMD's convention), except B (N-rich hBN), Ga and In (Se-rich GaSe, InSe): "
+                      "models/defects/references.py",
+        "mu": dict(sorted(mu.items())),
+        "systems": dict(sorted(systems.items())),
+    }

@@ -3,8 +3,9 @@
  * DefectEditor, applies the current tool to picked atoms and re-predicts
  * after every edit.
  */
+import { formationShift, hostRange, potentialShifts, removedAtoms } from '../core/defects/chemical-potentials';
 import { type DefectRow, defectTable } from '../core/defects/defect-table';
-import { DefectEditor } from '../core/defects/editor';
+import { DefectEditor, defectConfig } from '../core/defects/editor';
 import type { DefectModel, DefectPrediction } from '../core/defects/predict';
 import type { HostName } from '../core/defects/representation';
 import { formatDefectSpec, parseDefectSpec } from '../core/defects/spec';
@@ -60,6 +61,62 @@ export class DefectSession {
   edits = $derived.by(() => {
     void this.version;
     return this.editor.state.edits;
+  });
+
+  /**
+   * The chalcogen's chemical potential relative to its elemental phase
+   * (mu_X - mu_X^0, eV) for the formation energies at other growth
+   * conditions (core/defects/chemical-potentials.ts); 0 = X-rich.
+   */
+  muDelta = $state(0);
+
+  /** The host's allowed range, or null where it has not been computed (NO_RANGE says why). */
+  muRange = $derived.by(() => {
+    void this.version;
+    return hostRange(this.editor.state.host);
+  });
+
+  /** muDelta within the host's range (the slider's grid reaches just past the poor limit). */
+  muClamped = $derived(this.muRange ? Math.min(this.muRange.max, Math.max(this.muRange.min, this.muDelta)) : 0);
+
+  /** mu_i - mu_ref_i of the host's elements at muDelta; null without a range or without the model's reference potentials. */
+  muShifts = $derived.by(() => {
+    const ref = this.model?.manifest.referencePotentials?.mu;
+    if (!this.muRange || !ref) return null;
+    return potentialShifts(this.muRange, this.muClamped, ref);
+  });
+
+  /** E_f per defect site of the configuration at muDelta (eV): the prediction moved by sum_i n_i (mu_i - mu_ref_i) / defects. */
+  formationAtMu = $derived.by(() => {
+    const p = this.prediction;
+    const edits = this.editor.state.edits;
+    if (!p || !this.muShifts || edits.length === 0) return null;
+    return p.formationEnergy + formationShift(removedAtoms(this.editor.pristine(), edits), this.muShifts) / edits.length;
+  });
+
+  /**
+   * For the plot of E_f against mu: each defect of the configuration
+   * predicted alone, at both ends of the range (E_f is linear in between),
+   * and the configuration per site.
+   */
+  muLines = $derived.by(() => {
+    const range = this.muRange;
+    const ref = this.model?.manifest.referencePotentials?.mu;
+    const model = this.model;
+    void this.version;
+    const edits = this.editor.state.edits;
+    if (!range || !ref || !model || edits.length === 0) return [];
+    const pristine = this.editor.pristine();
+    const at = (ef: number, removed: Record<string, number>, n: number) =>
+      [range.min, range.max].map((d) => ef + formationShift(removed, potentialShifts(range, d, ref)) / n) as [number, number];
+    const lines = this.table.map((d, k) => {
+      const one = [edits[k]];
+      const ef = model.predict(defectConfig(this.editor.state.host, pristine, one)).formationEnergy;
+      return { name: d.name, site: d.site, ends: at(ef, removedAtoms(pristine, one), 1) };
+    });
+    if (edits.length > 1 && this.prediction)
+      lines.push({ name: 'all, per site', site: -1, ends: at(this.prediction.formationEnergy, removedAtoms(pristine, edits), edits.length) });
+    return lines;
   });
 
   async loadModel(): Promise<void> {

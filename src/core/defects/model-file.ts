@@ -70,6 +70,8 @@ export interface ModelManifest extends WeightManifest {
   training: TrainingInfo;
   /** In-plane lattice parameter (Å) of each host in the training data. */
   hostLattice?: Record<string, number>;
+  /** The chemical potentials (eV per atom) the formation-energy labels use (models/defects/references.py reference_potentials). */
+  referencePotentials?: { convention: string; mu: Record<string, number>; systems?: Record<string, string> };
 }
 
 /** writeModel of weights-file.ts for a defect model's manifest (tests, and models made in TypeScript). */

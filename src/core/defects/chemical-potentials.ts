@@ -1,0 +1,105 @@
+/**
+ * Defect formation energies at other chemical potentials (issue 28). E_f is
+ * linear in the chemical potentials,
+ *
+ *   E_f(mu) = E_f(mu_ref) + sum_i n_i (mu_i - mu_ref_i),
+ *
+ * with n_i the atoms of element i removed from the pristine supercell
+ * (negative when added), so the model's prediction at its labels' reference
+ * (the manifest's `referencePotentials`) moves to any other mu without
+ * retraining.
+ *
+ * The range a host allows: in equilibrium with the host MX2, mu_M + 2 mu_X =
+ * E(MX2); each element at most its elemental phase's mu. So the chalcogen
+ * runs from X-poor (mu_X - mu_X^0 = dH/2, M-rich) to X-rich (0), and the
+ * metal follows: mu_M - mu_M^0 = dH - 2 (mu_X - mu_X^0), with dH the host's
+ * formation enthalpy per formula unit (models/defects/host_enthalpies.py,
+ * GPAW at the labels' settings: data/host-enthalpies.json). Dopant elements
+ * stay at their reference (their elemental phase: the dopant-rich limit).
+ *
+ * The labels take every element from its elemental phase (2DMD's
+ * convention), which is not a point of this range for the metal: even at
+ * the X-rich end a metal vacancy's E_f differs from the label by dH.
+ */
+import enthalpies from '../../../models/defects/data/host-enthalpies.json';
+import { elementByZ } from '../elements';
+import type { Structure } from '../structure';
+import type { HostName } from './representation';
+
+export interface HostRange {
+  host: HostName;
+  /** The element the slider moves: the chalcogen. */
+  variable: string;
+  /** The element that follows through the host's equilibrium. */
+  follower: string;
+  /** dH per formula unit (eV), negative for a stable host. */
+  formationEnthalpy: number;
+  /** Bounds of mu_variable - mu_variable^0 (eV): [dH/2, 0]. */
+  min: number;
+  max: number;
+  /** Elemental-phase mu of the host's elements (eV per atom), as in the references. */
+  elemental: Record<string, number>;
+  /** Where the numbers come from, in words. */
+  sources: string[];
+}
+
+interface EnthalpyFile {
+  hosts: Record<string, { formula: Record<string, number>; formation_enthalpy: number; elemental: Record<string, { mu: number; system: string }> }>;
+}
+
+/** Why a host has no range yet, for the panel to say. */
+export const NO_RANGE: Partial<Record<HostName, string>> = {
+  hBN: "needs the energy of elemental boron (α-B): the labels' boron is taken at the N-rich limit",
+  GaSe: "needs the energy of elemental gallium (α-Ga): the labels' gallium is taken at the Se-rich limit",
+  InSe: "needs the energy of elemental indium: the labels' indium is taken at the Se-rich limit",
+  BP: 'black phosphorus is one element: its chemical potential is fixed by the host itself',
+};
+
+/** The slider's range for a host, or null (NO_RANGE says why). */
+export function hostRange(host: HostName, file: EnthalpyFile = enthalpies as EnthalpyFile): HostRange | null {
+  const h = file.hosts[host];
+  if (!h) return null;
+  const variable = Object.entries(h.formula).find(([, n]) => n === 2)?.[0];
+  const follower = Object.entries(h.formula).find(([, n]) => n === 1)?.[0];
+  if (!variable || !follower) return null;
+  return {
+    host,
+    variable,
+    follower,
+    formationEnthalpy: h.formation_enthalpy,
+    min: h.formation_enthalpy / 2,
+    max: 0,
+    elemental: Object.fromEntries(Object.entries(h.elemental).map(([el, r]) => [el, r.mu])),
+    sources: Object.entries(h.elemental).map(([el, r]) => `${el}: ${r.system}`),
+  };
+}
+
+/**
+ * mu_i - mu_ref_i for the host's elements at chalcogen offset `delta` =
+ * mu_X - mu_X^0 (eV), against the labels' reference potentials `reference`.
+ */
+export function potentialShifts(range: HostRange, delta: number, reference: Record<string, number>): Record<string, number> {
+  const { variable: x, follower: m } = range;
+  const muX = range.elemental[x] + delta;
+  const muM = range.elemental[m] + range.formationEnthalpy - 2 * delta;
+  return { [x]: muX - reference[x], [m]: muM - reference[m] };
+}
+
+/** Atoms of each element removed from the pristine supercell by the edits (added ones count negative). */
+export function removedAtoms(pristine: Structure, edits: readonly (readonly [number, number])[]): Record<string, number> {
+  const n: Record<string, number> = {};
+  for (const [site, z] of edits) {
+    const was = pristine.species[site];
+    n[was] = (n[was] ?? 0) + 1;
+    if (z !== 0) {
+      const el = elementByZ(z)?.symbol ?? `Z${z}`;
+      n[el] = (n[el] ?? 0) - 1;
+    }
+  }
+  return n;
+}
+
+/** The shift of the whole configuration's E_f (eV): sum_i n_i (mu_i - mu_ref_i); elements without a shift stay at the reference. */
+export function formationShift(removed: Record<string, number>, shifts: Record<string, number>): number {
+  return Object.entries(removed).reduce((sum, [el, n]) => sum + n * (shifts[el] ?? 0), 0);
+}
