@@ -9,13 +9,14 @@
  * (the manifest's `referencePotentials`) moves to any other mu without
  * retraining.
  *
- * The range a host allows: in equilibrium with the host MX2, mu_M + 2 mu_X =
- * E(MX2); each element at most its elemental phase's mu. So the chalcogen
- * runs from X-poor (mu_X - mu_X^0 = dH/2, M-rich) to X-rich (0), and the
- * metal follows: mu_M - mu_M^0 = dH - 2 (mu_X - mu_X^0), with dH the host's
- * formation enthalpy per formula unit (models/defects/host_enthalpies.py,
- * GPAW at the labels' settings: data/host-enthalpies.json). Dopant elements
- * stay at their reference (their elemental phase: the dopant-rich limit).
+ * The range a host allows: in equilibrium with the host M_a X_b,
+ * a mu_M + b mu_X = E(M_a X_b); each element at most its elemental phase's
+ * mu. So the anion X runs from X-poor (mu_X - mu_X^0 = dH/b, M-rich) to
+ * X-rich (0), and the metal follows: mu_M - mu_M^0 = (dH - b (mu_X - mu_X^0)) / a,
+ * with dH the host's formation enthalpy per formula unit
+ * (models/defects/host_enthalpies.py, GPAW at the labels' settings:
+ * data/host-enthalpies.json). Dopant elements stay at their reference
+ * (their elemental phase: the dopant-rich limit).
  *
  * The labels take every element from its elemental phase (2DMD's
  * convention), which is not a point of this range for the metal: even at
@@ -28,13 +29,15 @@ import type { HostName } from './representation';
 
 export interface HostRange {
   host: HostName;
-  /** The element the slider moves: the chalcogen. */
+  /** The element the slider moves: the anion (S, Se, N). */
   variable: string;
   /** The element that follows through the host's equilibrium. */
   follower: string;
   /** dH per formula unit (eV), negative for a stable host. */
   formationEnthalpy: number;
-  /** Bounds of mu_variable - mu_variable^0 (eV): [dH/2, 0]. */
+  /** Atoms of the variable and the follower per formula unit (b and a). */
+  perFormula: { variable: number; follower: number };
+  /** Bounds of mu_variable - mu_variable^0 (eV): [dH/b, 0]. */
   min: number;
   max: number;
   /** Elemental-phase mu of the host's elements (eV per atom), as in the references. */
@@ -44,7 +47,10 @@ export interface HostRange {
 }
 
 interface EnthalpyFile {
-  hosts: Record<string, { formula: Record<string, number>; formation_enthalpy: number; elemental: Record<string, { mu: number; system: string }> }>;
+  hosts: Record<
+    string,
+    { formula: Record<string, number>; variable?: string; formation_enthalpy: number; elemental: Record<string, { mu: number; system: string }> }
+  >;
 }
 
 /** Why a host has no range yet, for the panel to say. */
@@ -59,15 +65,19 @@ export const NO_RANGE: Partial<Record<HostName, string>> = {
 export function hostRange(host: HostName, file: EnthalpyFile = enthalpies as EnthalpyFile): HostRange | null {
   const h = file.hosts[host];
   if (!h) return null;
-  const variable = Object.entries(h.formula).find(([, n]) => n === 2)?.[0];
-  const follower = Object.entries(h.formula).find(([, n]) => n === 1)?.[0];
-  if (!variable || !follower) return null;
+  const elements = Object.keys(h.formula);
+  // Older files name no variable: the element twice in MX2.
+  const variable = h.variable ?? elements.find((el) => h.formula[el] === 2);
+  const follower = elements.find((el) => el !== variable);
+  if (!variable || !follower || elements.length !== 2) return null;
+  const b = h.formula[variable];
   return {
     host,
     variable,
     follower,
+    perFormula: { variable: b, follower: h.formula[follower] },
     formationEnthalpy: h.formation_enthalpy,
-    min: h.formation_enthalpy / 2,
+    min: h.formation_enthalpy / b,
     max: 0,
     elemental: Object.fromEntries(Object.entries(h.elemental).map(([el, r]) => [el, r.mu])),
     sources: Object.entries(h.elemental).map(([el, r]) => `${el}: ${r.system}`),
@@ -79,9 +89,9 @@ export function hostRange(host: HostName, file: EnthalpyFile = enthalpies as Ent
  * mu_X - mu_X^0 (eV), against the labels' reference potentials `reference`.
  */
 export function potentialShifts(range: HostRange, delta: number, reference: Record<string, number>): Record<string, number> {
-  const { variable: x, follower: m } = range;
+  const { variable: x, follower: m, perFormula } = range;
   const muX = range.elemental[x] + delta;
-  const muM = range.elemental[m] + range.formationEnthalpy - 2 * delta;
+  const muM = range.elemental[m] + (range.formationEnthalpy - perFormula.variable * delta) / perFormula.follower;
   return { [x]: muX - reference[x], [m]: muM - reference[m] };
 }
 
