@@ -209,7 +209,7 @@ test('growth conditions: the μ_S slider moves V_S by exactly Δμ_S, and the pl
   await applyToSite(page, MO_SITE);
   await expect(page.getByTestId('mu-plot')).toHaveAttribute('data-lines', '3');
 
-  // A host whose range needs references not computed yet says so.
-  await page.getByTestId('defect-host').selectOption('hBN');
-  await expect(page.getByTestId('mu-unavailable')).toContainText('elemental boron');
+  // A host without a range says why.
+  await page.getByTestId('defect-host').selectOption('BP');
+  await expect(page.getByTestId('mu-unavailable')).toContainText('one element');
 });
