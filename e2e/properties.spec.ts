@@ -29,6 +29,25 @@ test('opening Si shows three predicted properties with units and spread, compute
   expect(errors).toEqual([]);
 });
 
+test('the backend choice is measured once and remembered on the next visit (the first prediction does not wait for it)', async ({ page }) => {
+  await page.goto('/');
+  await openBuiltin(page, 'Si', /^Silicon/);
+  const latency = page.getByTestId('props-latency');
+  await expect(latency).toContainText('chosen by a measurement', { timeout: 60_000 });
+  await expect(latency).not.toContainText('remembered');
+  // The whole wait, worker round trip included (shown when it exceeds the compute time), else the compute time.
+  const ms = async () => {
+    const text = (await latency.textContent()) ?? '';
+    return Number((/\(([\d.]+) ms with the worker round trip\)/.exec(text) ?? /^([\d.]+) ms/.exec(text))![1]);
+  };
+  const measured = await ms();
+  await page.reload();
+  await openBuiltin(page, 'Si', /^Silicon/);
+  await expect(latency).toContainText('remembered', { timeout: 60_000 });
+  // The first prediction after the reload skips the measurement (each path twice, the GPU compiling its pipelines).
+  expect(await ms()).toBeLessThan(measured);
+});
+
 test('predictions work offline: the worker and the model weights are precached', async ({ page, context }) => {
   await page.goto('/');
   await waitForServiceWorker(page);

@@ -9,17 +9,19 @@
  * where that cannot load. Backend 'auto' is measured, not guessed: the first
  * time a batch of a given size class arrives, it runs on that CPU path and
  * (twice, the first to compile the pipelines) on WebGPU, and the faster path
- * serves that size class from then on. A software adapter (SwiftShader)
- * loses to the CPU here; a hardware GPU may win on large batches
- * (bench/RESULTS.md).
+ * serves that size class from then on, on this visit and the next ones
+ * (calibration-store.ts: per adapter, browser, model and thread count). A
+ * software adapter (SwiftShader) loses to the CPU here; a hardware GPU may
+ * win on large batches (bench/RESULTS.md).
  */
 /// <reference lib="webworker" />
 import type { PropertyModel, PropertyPrediction } from '../../core/properties/model';
 import type { Structure } from '../../core/structure';
-import { getGpu } from '../../gpu/device';
+import { describeAdapter, getGpu } from '../../gpu/device';
 import type { GpuPropertyModel } from '../../gpu/property-model';
 import type { OrtPropertyPath } from '../../core/properties/ort-path';
 import { ortThreads } from '../ort-runtime';
+import { type CalibrationKey, recallCalibration, rememberCalibration } from './calibration-store';
 import { loadOrtPropertyPath, loadPropertyModel as loadModel } from './load-model';
 import { type Backend, fromData, type Reply, type Request } from './protocol';
 
@@ -92,6 +94,11 @@ async function runBatch(
   if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'TypeScript reference chosen' };
   const cpu = await cpuPath(m);
   if (pref.backend === 'wasm') return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebAssembly chosen${cpu.note}` };
+  if (pref.backend === 'auto') {
+    const size = batch.length === 1 ? 'single' : 'batch';
+    const known = chosen.get(size) ?? (await recalled(m, cpu, size));
+    if (known && known.backend !== 'webgpu') return { out: await cpu.predict(batch), ...known };
+  }
   const gpu = await loadGpu(m);
   if (pref.backend === 'webgpu') {
     if (!gpu) return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebGPU unavailable (${gpuProblem}); ran on the CPU${cpu.note}` };
@@ -112,7 +119,42 @@ async function runBatch(
   const cpuName = cpu.backend === 'wasm' ? 'CPU (WebAssembly)' : 'CPU';
   const why = `${backend === 'webgpu' ? 'WebGPU' : cpuName} chosen by a measurement on ${gpu.gpu.adapterName}: ${cpuName} ${per(cpuMs)}, WebGPU ${per(gpuMs)} per structure at batch ${batch.length}${cpu.note}`;
   chosen.set(size, { backend, why });
+  void rememberCalibration(calibrationKey(m, gpu.gpu.adapterName, cpu.backend, size), { backend, why, measured: new Date().toISOString().slice(0, 10) });
   return { out, backend, why };
+}
+
+/** What a remembered choice is valid for (calibration-store.ts). */
+function calibrationKey(m: PropertyModel, adapter: string, cpu: Backend, size: 'single' | 'batch'): CalibrationKey {
+  return { adapter, agent: self.navigator.userAgent, model: m.manifest.created, threads: ortThreads(), cpu, size };
+}
+
+/** The adapter's name without creating a device (null: no WebGPU adapter). */
+let adapterName: Promise<string | null> | null = null;
+function adapterNameHere(): Promise<string | null> {
+  adapterName ??= (async () => {
+    try {
+      const adapter = await self.navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+      return adapter ? describeAdapter(adapter.info).adapterName : null;
+    } catch {
+      return null;
+    }
+  })();
+  return adapterName;
+}
+
+/**
+ * A choice measured on an earlier visit for this adapter, browser, model
+ * and size class: used as is, so the first prediction of a visit does not
+ * wait for a measurement, nor for the GPU when the CPU was chosen.
+ */
+async function recalled(m: PropertyModel, cpu: CpuPath, size: 'single' | 'batch'): Promise<{ backend: Backend; why: string } | null> {
+  const adapter = await adapterNameHere();
+  if (!adapter) return null;
+  const c = await recallCalibration(calibrationKey(m, adapter, cpu.backend, size));
+  if (!c) return null;
+  const choice = { backend: c.backend, why: `${c.why} (measured on ${c.measured}, remembered)` };
+  chosen.set(size, choice);
+  return choice;
 }
 
 async function serve(req: Request & { kind: 'predict' }): Promise<void> {
