@@ -30,8 +30,8 @@ test('opening Si shows three predicted properties with units and spread, compute
 });
 
 test('the backend choice is measured once and remembered on the next visit (the first prediction does not wait for it)', async ({ page }) => {
+  // The first prediction of a visit is the default structure's: on the first visit it includes the measurement.
   await page.goto('/');
-  await openBuiltin(page, 'Si', /^Silicon/);
   const latency = page.getByTestId('props-latency');
   await expect(latency).toContainText('chosen by a measurement', { timeout: 60_000 });
   await expect(latency).not.toContainText('remembered');
@@ -42,9 +42,8 @@ test('the backend choice is measured once and remembered on the next visit (the 
   };
   const measured = await ms();
   await page.reload();
-  await openBuiltin(page, 'Si', /^Silicon/);
   await expect(latency).toContainText('remembered', { timeout: 60_000 });
-  // The first prediction after the reload skips the measurement (each path twice, the GPU compiling its pipelines).
+  // Each path ran twice, the GPU compiling its pipelines, on the first visit; not on this one (3.7 → 2.1 s here; the rest is loading onnxruntime).
   expect(await ms()).toBeLessThan(measured);
 });
 
