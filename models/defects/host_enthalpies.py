@@ -70,10 +70,10 @@ def alpha_gallium():
 
 #: Elemental references the ranges of the 1:1 hosts need: (description, atoms, calculator overrides).
 ELEMENTAL = {
-    "B": ("alpha-B12 (R-3m), a=4.908 c=12.567 (hex.), Decker & Kasper 1959; 6x6x6 k", alpha_boron,
-          {"kpts": {"size": (6, 6, 6), "gamma": True}}),
+    "B": ("alpha-B12 (R-3m), a=4.908 c=12.567 (hex.), Decker & Kasper 1959; 4x4x4 k (a semiconductor, 5 A cell)", alpha_boron,
+          {"kpts": {"size": (4, 4, 4), "gamma": True}}),
     "Ga": ("alpha-Ga (Cmce), a=4.5192 b=7.6586 c=4.5258, Ga 8f (0, 0.1549, 0.0810), Sharma & Donohue 1962; "
-           "10^3 k, metal smearing", alpha_gallium, {**_METAL, "kpts": {"size": (10, 10, 10), "gamma": True}}),
+           "8^3 k (about the k-spacing of the W and Mo references), metal smearing", alpha_gallium, {**_METAL, "kpts": {"size": (8, 8, 8), "gamma": True}}),
     "In": ("tetragonal In (I4/mmm), a=3.2523 c=4.9461 (room temperature, Smith & Schneider, J. Less-Common Met. 7, "
            "17 (1964)); 14^3 k, metal smearing", lambda: bulk("In", "bct", a=3.2523, c=4.9461), _METAL),
 }
