@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { waitForServiceWorker } from './service-worker';
+import { clickAnAtom } from './click-atom';
 import { fileURLToPath } from 'node:url';
 import { colourCount, decodePng, inkFraction } from './png';
 import { findBonds } from '../src/core/bonds';
@@ -98,21 +99,8 @@ async function openSilicon(page: Page) {
 
 test('picking an atom shows its element, position and neighbours', async ({ page }) => {
   // Click at the view's centre and around it until an atom is hit.
-  const box = await openSilicon(page);
-  for (const [fx, fy] of [
-    [0.5, 0.5],
-    [0.45, 0.5],
-    [0.55, 0.5],
-    [0.5, 0.45],
-    [0.5, 0.55],
-    [0.4, 0.4],
-    [0.6, 0.6],
-    [0.4, 0.6],
-    [0.6, 0.4],
-  ]) {
-    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
-    if (await page.getByTestId('picked').isVisible()) break;
-  }
+  await openSilicon(page);
+  await clickAnAtom(page, page.getByTestId('picked'));
   await expect(page.getByTestId('picked')).toContainText('Si');
   await expect(page.locator('.neighbors')).toContainText('2.35');
 });
