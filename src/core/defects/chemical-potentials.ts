@@ -55,9 +55,6 @@ interface EnthalpyFile {
 
 /** Why a host has no range yet, for the panel to say. */
 export const NO_RANGE: Partial<Record<HostName, string>> = {
-  hBN: "needs the energy of elemental boron (α-B): the labels' boron is taken at the N-rich limit",
-  GaSe: "needs the energy of elemental gallium (α-Ga): the labels' gallium is taken at the Se-rich limit",
-  InSe: "needs the energy of elemental indium: the labels' indium is taken at the Se-rich limit",
   BP: 'black phosphorus is one element: its chemical potential is fixed by the host itself',
 };
 
