@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, chromiumPath } from '../scripts/browser.ts';
 
 /**
  * E2E tests run the production build (vite preview) so the service worker
@@ -8,13 +8,6 @@ import { defineConfig } from '@playwright/test';
  * /usr/bin/chromium, else Playwright's own download (npx playwright install).
  * WebGPU is enabled on SwiftShader so GPU tests run on machines without a GPU.
  */
-function chromiumPath(): string | undefined {
-  for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 // PW_PORT / PW_OUTDIR let several test runs on one machine use their own build and server.
 const port = Number(process.env.PW_PORT ?? 4173);
 const outDir = process.env.PW_OUTDIR ?? 'dist';
@@ -32,15 +25,7 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     launchOptions: {
       executablePath: chromiumPath(),
-      args: [
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--use-webgpu-adapter=swiftshader',
-        '--enable-unsafe-swiftshader',
-        '--use-angle=swiftshader',
-        '--ignore-gpu-blocklist',
-        '--no-sandbox',
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: {
