@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formationShift, hostRange, potentialShifts, removedAtoms } from '../core/defects/chemical-potentials';
+import { followerOffset, formationShift, hostRange, potentialShifts, removedAtoms } from '../core/defects/chemical-potentials';
 import { DefectEditor } from '../core/defects/editor';
 
 const manifest = JSON.parse(readFileSync(new URL('../../models/defects/export/megnet-sparse.json', import.meta.url), 'utf8')) as {
@@ -50,6 +50,8 @@ describe('formation energies at other chemical potentials (issue 28)', () => {
       expect(r.variable).toBe(anion);
       expect(r.perFormula).toEqual({ variable: 1, follower: 1 });
       expect(r.min).toBeCloseTo(r.formationEnthalpy, 12);
+      // The panel's readout: one cation per anion, so the cation moves by dH - delta (MoS2's metal by dH - 2 delta).
+      expect(followerOffset(r, -0.5)).toBeCloseTo(r.formationEnthalpy + 0.5, 12);
       const at = potentialShifts(r, 0, ref);
       expect(at[anion]).toBeCloseTo(0, 9);
       expect(at[cation]).toBeCloseTo(0, 6);

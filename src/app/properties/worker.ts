@@ -94,8 +94,8 @@ async function runBatch(
   if (pref.backend === 'cpu') return { out: m.predict(batch), backend: 'cpu', why: 'TypeScript reference chosen' };
   const cpu = await cpuPath(m);
   if (pref.backend === 'wasm') return { out: await cpu.predict(batch), backend: cpu.backend, why: `WebAssembly chosen${cpu.note}` };
+  const size = batch.length === 1 ? 'single' : 'batch';
   if (pref.backend === 'auto') {
-    const size = batch.length === 1 ? 'single' : 'batch';
     const known = chosen.get(size) ?? (await recalled(m, cpu, size));
     if (known && known.backend !== 'webgpu') return { out: await cpu.predict(batch), ...known };
   }
@@ -105,7 +105,6 @@ async function runBatch(
     return { out: await gpu.predict(batch), backend: 'webgpu', why: `WebGPU chosen (${gpu.gpu.adapterName})` };
   }
   if (!gpu) return { out: await cpu.predict(batch), backend: cpu.backend, why: `no WebGPU (${gpuProblem})${cpu.note}` };
-  const size = batch.length === 1 ? 'single' : 'batch';
   const known = chosen.get(size);
   if (known) return { out: known.backend === 'webgpu' ? await gpu.predict(batch) : await cpu.predict(batch), ...known };
   // Each path runs once untimed first: the CPU's JIT and the GPU's pipeline

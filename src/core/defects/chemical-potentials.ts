@@ -86,10 +86,15 @@ export function hostRange(host: HostName, file: EnthalpyFile = enthalpies as Ent
  * mu_X - mu_X^0 (eV), against the labels' reference potentials `reference`.
  */
 export function potentialShifts(range: HostRange, delta: number, reference: Record<string, number>): Record<string, number> {
-  const { variable: x, follower: m, perFormula } = range;
+  const { variable: x, follower: m } = range;
   const muX = range.elemental[x] + delta;
-  const muM = range.elemental[m] + (range.formationEnthalpy - perFormula.variable * delta) / perFormula.follower;
+  const muM = range.elemental[m] + followerOffset(range, delta);
   return { [x]: muX - reference[x], [m]: muM - reference[m] };
+}
+
+/** mu_M - mu_M^0 of the follower when the variable sits at `delta` = mu_X - mu_X^0: (dH - b delta) / a. */
+export function followerOffset(range: HostRange, delta: number): number {
+  return (range.formationEnthalpy - range.perFormula.variable * delta) / range.perFormula.follower;
 }
 
 /** Atoms of each element removed from the pristine supercell by the edits (added ones count negative). */
