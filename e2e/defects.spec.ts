@@ -200,3 +200,52 @@ test('growth conditions: the μ_S slider moves V_S by exactly Δμ_S, and the pl
   await page.getByTestId('defect-host').selectOption('BP');
   await expect(page.getByTestId('mu-unavailable')).toContainText('one element');
 });
+
+/** Painted (non-transparent) pixels of a canvas: a chart drawn on a canvas that has left the page leaves the new one blank. */
+async function inked(page: Page, testId: string): Promise<number> {
+  return page.getByTestId(testId).evaluate((c: HTMLCanvasElement) => {
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let k = 3; k < px.length; k += 4) if (px[k] > 0) n++;
+    return n;
+  });
+}
+
+test('the level diagram shows the host bands and the predicted HOMO and LUMO, and the plots redraw after Clear (issue 28)', async ({ page }) => {
+  // The expected numbers from the same model file, run in Node (the CLI's loader).
+  const { DEFAULT_MODEL, loadModel } = await import('../src/cli/predict');
+  const model = loadModel(DEFAULT_MODEL);
+  const vacancy = new DefectEditor({ host: 'MoS2', size: 5, edits: [] });
+  vacancy.setSite(S_SITE, null);
+  const levels = model.predict(vacancy.config()).levels!;
+  expect(levels).not.toBeNull();
+  const fmt = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+
+  await openEditor(page);
+  await page.getByTestId('tool-vacancy').check();
+  await applyToSite(page, S_SITE);
+  await expect(page.getByTestId('level-homo')).toHaveText(fmt(levels.homo), { timeout: 30_000 });
+  await expect(page.getByTestId('level-lumo')).toHaveText(fmt(levels.lumo));
+  await expect(page.getByTestId('level-cbm')).toHaveText(model.manifest.hostBandEdges!.MoS2['5x5'].gap.toFixed(2));
+  // Valence band, conduction band, HOMO, LUMO.
+  await expect(page.getByTestId('level-plot')).toHaveAttribute('data-bars', '4');
+  await expect.poll(() => inked(page, 'level-plot')).toBeGreaterThan(500);
+
+  // Clear, then a defect again: the diagram and the growth plot come back on new canvases and must be drawn there.
+  await page.getByTestId('defect-clear').click();
+  await expect(page.getByTestId('level-diagram')).toHaveCount(0);
+  await applyToSite(page, S_SITE);
+  await expect(page.getByTestId('level-homo')).toHaveText(fmt(levels.homo));
+  await expect.poll(() => inked(page, 'level-plot')).toBeGreaterThan(500);
+  await expect.poll(() => inked(page, 'mu-plot')).toBeGreaterThan(500);
+
+  // A supercell whose pristine host was never computed: no conduction band drawn, and the panel says why.
+  const known = Object.keys(model.manifest.hostBandEdges!.MoS2);
+  const missing = [2, 3, 4, 5, 6, 7, 8, 9, 10].find((n) => !known.includes(`${n}x${n}`));
+  if (missing !== undefined) {
+    await page.getByTestId('defect-size').selectOption(String(missing));
+    await applyToSite(page, 1);
+    await expect(page.getByTestId('level-no-cbm')).toContainText(`${missing}×${missing} supercell has not been computed`);
+    await expect(page.getByTestId('level-plot')).toHaveAttribute('data-bars', '3');
+  }
+});

@@ -30,14 +30,16 @@ from defects.train import (ALL_SPARSE, DATASET, PREDICTIONS_JSON,  # noqa: E402
 
 
 def read_predictions(path: str = PREDICTIONS_JSON) -> dict[tuple[str, int], dict]:
-    """(variant, seed) -> {"val": [n, 2], "test": [n, 2]} (null -> NaN)."""
+    """(variant, seed) -> {"val": [n, T], "test": [n, T]} (null -> NaN)."""
     out = {}
     with open(path) as fh:
         for line in fh:
             if line.strip():
                 r = json.loads(line)
                 out[(r["variant"], r["seed"])] = {
-                    k: np.array(r[k], dtype=float).reshape(-1, len(TARGETS))
+                    # [n, targets]; runs before the defect levels saved 2.
+                    k: (np.array(r[k], dtype=float).reshape(len(r[k]), -1)
+                        if r[k] else np.zeros((0, len(TARGETS))))
                     for k in ("val", "test")}
     return out
 
@@ -61,7 +63,7 @@ def rule_table(preds, cands, val, test, mean, std) -> list[dict]:
         y = np.stack([d["y"] for d in test])
         rows.append({"candidate": name, "seeds": len(keys),
                      "valLoss": ensemble_val_loss(v, val, mean, std),
-                     **{tg: masked_mae(t[:, i], y[:, i]) for i, tg in enumerate(TARGETS)}})
+                     **{tg: masked_mae(t[:, i], y[:, i]) for i, tg in enumerate(TARGETS[:y.shape[1]])}})
     return rows
 
 

@@ -37,7 +37,7 @@ import torch
 from defects.featurize import config_from_sites, graph_to_json, sparse_graph
 from defects.hosts import HOSTS
 from mlcore import weights
-from defects.references import reference_potentials
+from defects.references import host_band_edges, reference_potentials
 from mlcore.megnet import EnsembleGraph, MEGNet
 # named_tensors: the contract's tensor names and layouts (tests use it here).
 from mlcore.weights import named_tensors  # noqa: F401
@@ -47,7 +47,10 @@ EXPORT_DIR = os.path.join(HERE, "export")
 FIXTURE_PATH = os.path.join(HERE, "fixtures", "sparse-graphs.json")
 NAME = "megnet-sparse"
 REPRESENTATION = "sparse-defect/1"
-TARGETS = ["formation_energy_per_site_eV", "gap_eV"]
+# The outputs, in order (train.py's TARGETS): formation energy per defect
+# site, HOMO-LUMO gap, and the HOMO and LUMO relative to the pristine host's
+# valence band maximum (train.py ``level``), all eV.
+TARGETS = ["formation_energy_per_site_eV", "gap_eV", "homo_vbm_eV", "lumo_vbm_eV"]
 OPSET = 17
 
 
@@ -77,6 +80,9 @@ def write_weights(models: list[MEGNet], mean, std, training: dict,
         "hostLattice": {host: float(h.a) for host, h in HOSTS.items()},
         # The chemical potentials the labels use, so the app can shift E_f to others (issue 28).
         "referencePotentials": reference_potentials(),
+        # The host's Γ-point band edges per supercell, the frame of the
+        # predicted defect levels (the app's level diagram).
+        "hostBandEdges": host_band_edges(),
     })
 
 

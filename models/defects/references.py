@@ -249,3 +249,27 @@ def reference_potentials(path: str | None = None) -> dict:
         "mu": dict(sorted(mu.items())),
         "systems": dict(sorted(systems.items())),
     }
+
+
+def host_band_edges(path: str | None = None) -> dict:
+    """The pristine supercells' Γ-point band edges, per host and supercell
+    (``"4x4"``): ``vbm`` (the pristine HOMO, eV, GPAW's absolute scale) and
+    ``gap`` (LUMO − HOMO, eV), from ``data/references.jsonl``.  The defect
+    levels the model predicts are relative to ``vbm`` of the same supercell
+    (train.py ``level``), so the app draws the host's band edges at 0 and
+    ``gap``.  Γ-only: zone folding makes the gap depend on the supercell
+    (MoS2 3x3 folds K onto Γ), which is why it is per supercell."""
+    import json
+    import os
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "references.jsonl")
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("kind") != "pristine":
+                continue
+            size = "x".join(str(n) for n in r["supercell"][:2])
+            out.setdefault(r["host"], {})[size] = {"vbm": float(r["homo"]), "gap": float(r["gap"])}
+    return {h: dict(sorted(v.items())) for h, v in sorted(out.items())}

@@ -7,16 +7,21 @@ vacancy or a C on B/N removes or adds one electron), and there a spin-restricted
 calculation puts half an electron in each spin channel of the defect level:
 the "gap" is then ~0 and the energy is above the magnetic ground state.
 
-This script recomputes a sample of those records spin-polarised, with the same
-settings otherwise, and writes one line per record to ``spin-check.jsonl``
-(separate from the DFT dataset; nothing here is used for training):
-energy lowering, magnetic moment, both gaps.  ``--report`` prints the
-per-host summary quoted in README.md.
+This script recomputes those records spin-polarised (cheapest first), with the
+same settings otherwise, and writes one line per record to
+``spin-check.jsonl`` (separate from the DFT dataset): energy lowering,
+magnetic moment, both gaps.  ``--report`` prints the per-host summary quoted
+in README.md, ``--coverage`` how much of each host is recomputed.
+``train.py --spin-labels data/spin-check.jsonl`` trains on the spin-aware
+labels (spin_labels.py) once a host is covered.
 
 Usage (from ``models/``)::
 
     cd models
     nice -n 19 /usr/bin/python3 -m defects.spin_check --per-host 2
+    # relabel every odd-electron hBN record (resumable):
+    nice -n 19 /usr/bin/python3 -m defects.spin_check --hosts hBN --per-host 1000
+    /usr/bin/python3 -m defects.spin_check --coverage
     /usr/bin/python3 -m defects.spin_check --report
 """
 
@@ -208,9 +213,20 @@ def main(argv=None) -> int:
     p.add_argument("--log-dir", default=os.path.join(
         tempfile.gettempdir(), "lattice-defects-logs"))
     p.add_argument("--report", action="store_true")
+    p.add_argument("--coverage", action="store_true",
+                   help="per host: odd-electron records, how many are recomputed, "
+                        "and how many would be relabelled (spin_labels.py)")
     p.add_argument("--write-results", action="store_true",
                    help="with --report: also write the table to models/RESULTS.md")
     args = p.parse_args(argv)
+    if args.coverage:
+        from defects.spin_labels import coverage, spin_records
+        recs = list(load_dataset(args.data).values())
+        print("host   odd  checked  converged  failed  relabelled (polarised lower by > 10 meV)")
+        for host, c in sorted(coverage(recs, spin_records(args.out)).items()):
+            print(f"{host:5s} {c['odd']:4d} {c['checked']:8d} {c['converged']:10d} "
+                  f"{c['failed']:7d} {c['relabelled']:11d}")
+        return 0
     if args.report:
         if args.write_results:
             write_results_md(args.out)

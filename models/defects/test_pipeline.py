@@ -489,6 +489,64 @@ class TestModel(unittest.TestCase):
         self.assertLess(norm(decayed), 0.9 * norm(plain))
         self.assertEqual((info0["weight_decay"], info1["weight_decay"]), (0.0, 5.0))
 
+    def test_defect_levels_are_relative_to_the_pristine_vbm(self):
+        # HOMO/LUMO targets: the record's level minus its pristine
+        # supercell's HOMO (2DMD's normalisation); missing -> NaN (masked).
+        from defects.train import TARGETS, level
+        rec = {"homo": -5.5, "lumo": -4.25, "references": {"pristine_homo": -5.75}}
+        self.assertAlmostEqual(level(rec, "homo"), 0.25)
+        self.assertAlmostEqual(level(rec, "lumo"), 1.5)
+        self.assertTrue(np.isnan(level({"homo": -5.5, "references": {}}, "homo")))
+        self.assertTrue(np.isnan(level({"references": {"pristine_homo": 1.0}}, "lumo")))
+        self.assertEqual(TARGETS[2:], ("homo_vbm_eV", "lumo_vbm_eV"))
+
+    def test_spin_labels_replace_restricted_ones_only_in_the_ground_state(self):
+        # BP-000004-like numbers: polarised 0.13 eV lower, channels (up gap
+        # 0.017, down 0.540); E_f moves by dE / n_defects, the gap is the
+        # smaller channel gap (2DMD's homo_lumo_gap_min), HOMO/LUMO the
+        # frontier levels over both channels.
+        from defects.spin_labels import coverage, relabel
+        from defects.train import level
+        rec = {"id": "BP-4", "host": "BP", "energy": -237.77, "n_defects": 2,
+               "n_electrons": 235.0, "formation_energy_per_site": 1.5,
+               "gap": 0.27, "homo": -4.9, "lumo": -4.63,
+               "references": {"pristine_homo": -4.75}}
+        spin = {"id": "BP-4", "polarised": {
+            "energy": -237.90, "homo_lumo_by_spin": [[-4.8355, -4.8188], [-4.8108, -4.2709]]}}
+        new = relabel(rec, spin)
+        self.assertAlmostEqual(new["formation_energy_per_site"], 1.5 - 0.13 / 2)
+        self.assertAlmostEqual(new["gap"], -4.8188 + 4.8355)
+        self.assertAlmostEqual(level({**rec, **new}, "homo"), -4.8108 + 4.75)
+        self.assertAlmostEqual(level({**rec, **new}, "lumo"), -4.8188 + 4.75)
+        # Within 10 meV, a failed run, another record's run: the restricted labels stand.
+        close = {"id": "BP-4", "polarised": dict(spin["polarised"], energy=-237.775)}
+        self.assertIsNone(relabel(rec, close))
+        self.assertIsNone(relabel(rec, {"id": "BP-4", "error": "not converged"}))
+        self.assertIsNone(relabel(rec, dict(spin, id="BP-5")))
+        self.assertIsNone(relabel(rec, None))
+        even = dict(rec, id="BP-6", n_electrons=236.0)
+        c = coverage([rec, even, dict(rec, id="BP-7")], {"BP-4": spin, "BP-7": {"id": "BP-7", "error": "x"}})
+        self.assertEqual(c["BP"], dict(odd=2, checked=2, converged=1, failed=1, relabelled=1))
+
+    def test_host_band_edges_per_supercell(self):
+        # The manifest's frame for the levels: every pristine reference, by
+        # host and supercell, gap = LUMO - HOMO of that supercell.
+        from defects.references import host_band_edges
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+            fh.write(json.dumps({"kind": "pristine", "host": "MoS2", "supercell": [4, 4, 1],
+                                 "homo": -5.9, "gap": 2.0}) + "\n")
+            fh.write(json.dumps({"kind": "chemical_potential", "element": "S",
+                                 "energy_per_atom": -3.6}) + "\n\n")
+            fh.write(json.dumps({"kind": "pristine", "host": "BP", "supercell": [4, 3, 1],
+                                 "homo": -4.7, "gap": 0.8}) + "\n")
+        try:
+            self.assertEqual(host_band_edges(fh.name), {
+                "BP": {"4x3": {"vbm": -4.7, "gap": 0.8}},
+                "MoS2": {"4x4": {"vbm": -5.9, "gap": 2.0}}})
+        finally:
+            os.unlink(fh.name)
+
     def test_ensemble_metrics_average_the_predictions(self):
         # Two runs off by +-0.2 eV each: each alone has MAE 0.2, their mean
         # is exact.  A row that averaged the MAEs instead would read 0.2.

@@ -9,8 +9,12 @@ baselines on the same split, and export an ensemble of seeds for the app.
   the same for symmetry-equivalent configurations, so equivalent structures can
   never straddle train and test, and a structure never changes side when more
   data arrive.
-* **Targets**: formation energy per defect site (eV) and HOMO-LUMO gap (eV),
-  normalised with the training set's mean and std; a missing gap is masked.
+* **Targets**: formation energy per defect site (eV), HOMO-LUMO gap (eV),
+  and the HOMO and LUMO relative to the pristine host's valence band maximum
+  (the HOMO of the pristine supercell of the same size and settings: 2DMD's
+  normalisation, Huang et al. 2023), normalised with the training set's mean
+  and std; a missing target is masked (GFN0-xTB records have no pristine
+  HOMO, so their levels are masked in pretraining).
 * **Models**, all on the same split:
   sparse MEGNet (the app's model; several seeds, early stopping on val);
   full-graph MEGNet (same code, every atom, 5 Å edges);
@@ -82,7 +86,8 @@ PREDICTIONS_JSON = os.path.join(HERE, "export", "predictions.jsonl")
 SPLIT_SALT = "lattice-lab-split-v1"
 SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
-TARGETS = ("formation_energy_per_site_eV", "gap_eV")
+TARGETS = ("formation_energy_per_site_eV", "gap_eV", "homo_vbm_eV", "lumo_vbm_eV")
+N_TARGETS = len(TARGETS)
 MIN_MEANINGFUL = 200  # below this many structures, say the numbers mean little
 # Gaussians of the sparse model's edge basis over [0, SPARSE_CUTOFF]
 # (megnet.py, rbf.ts megnetBasis).  MEGNet expands distances in Gaussians too
@@ -112,20 +117,39 @@ def split_of(canonical_key: str) -> str:
     return "train" if h < 80 else "val" if h < 90 else "test"
 
 
-def load(path: str = DATASET, full: bool = True) -> list[dict]:
+def level(rec: dict, which: str) -> float:
+    """A record's HOMO or LUMO (eV) relative to the valence band maximum of
+    its pristine host: the pristine supercell's HOMO, same size and settings
+    (``references.pristine_homo``).  NaN where either is missing."""
+    e = rec.get(which)
+    vbm = (rec.get("references") or {}).get("pristine_homo")
+    return float(e) - float(vbm) if e is not None and vbm is not None else np.nan
+
+
+def load(path: str = DATASET, full: bool = True,
+         spins: dict[str, dict] | None = None) -> list[dict]:
     """Usable records, sorted by id, each with its graphs (the full graph
-    only when ``full``), targets and split."""
+    only when ``full``), targets and split.  ``spins``: spin-polarised
+    recomputations by id (spin_labels.py); where one is the ground state its
+    labels replace the restricted ones (``d["spin"]`` is then True)."""
+    from defects.spin_labels import relabel
     out = []
     for rec in sorted(load_dataset(path).values(), key=lambda r: r["id"]):
         if not usable(rec):
             continue
+        new = relabel(rec, (spins or {}).get(rec["id"]))
+        if new is not None:
+            rec = {**rec, **{k: new[k] for k in ("formation_energy_per_site", "gap", "homo", "lumo")}}
         gap = rec.get("gap")
         out.append({
             "rec": rec, "id": rec["id"], "host": rec["host"],
             "split": split_of(rec["canonical_key"]),
             "config": config_from_record(rec),
+            "spin": new is not None,
             "y": np.array([rec["formation_energy_per_site"],
-                           np.nan if gap is None else gap], dtype=np.float64),
+                           np.nan if gap is None else gap,
+                           level(rec, "homo"), level(rec, "lumo")],
+                          dtype=np.float64),
         })
     for d in out:
         d["sparse"] = sparse_graph(d["config"])
@@ -281,7 +305,7 @@ def cv_epochs(train, graph_key: str, shape: dict, mean, std, seed: int,
 
 def predict(model: MEGNet, data, graph_key: str, mean, std) -> np.ndarray:
     if not data:
-        return np.zeros((0, 2))
+        return np.zeros((0, N_TARGETS))
     with torch.no_grad():
         raw = predict_raw(model, [d[graph_key] for d in data]).numpy()
     return raw * std + mean
@@ -313,8 +337,8 @@ def ridge_baseline(train, val, test, cv: bool = False, folds: int = 5):
     from sklearn.preprocessing import StandardScaler
     X = {k: np.stack([descriptors(d) for d in s]) if s else np.zeros((0, 1))
          for k, s in (("train", train), ("val", val), ("test", test))}
-    preds, alphas = np.full((len(test), 2), np.nan), []
-    for t in range(2):
+    preds, alphas = np.full((len(test), N_TARGETS), np.nan), []
+    for t in range(N_TARGETS):
         ytr = np.array([d["y"][t] for d in train])
         ok = np.isfinite(ytr)
         if ok.sum() < 2:
@@ -354,9 +378,11 @@ def ridge_baseline(train, val, test, cv: bool = False, folds: int = 5):
 def metrics(pred: np.ndarray, data) -> dict:
     """MAE per target, overall and per host: {target: {"all"|host: mae}}."""
     out = {}
-    y = np.stack([d["y"] for d in data]) if data else np.zeros((0, 2))
+    y = np.stack([d["y"] for d in data]) if data else np.zeros((0, N_TARGETS))
     hosts = np.array([d["host"] for d in data], dtype=object)
-    for t, name in enumerate(TARGETS):
+    # TARGETS[:columns]: predictions saved by runs before the defect levels
+    # (two targets) still score.
+    for t, name in enumerate(TARGETS[:y.shape[1]]):
         m = {"all": masked_mae(pred[:, t], y[:, t]) if data else float("nan")}
         for h in HOSTS:
             sel = np.array([x == h for x in hosts], dtype=bool)
@@ -433,7 +459,9 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
         lines.append(f"| {part} | " + " | ".join(
             str(counts[h][part]) for h in hosts) + f" | {counts['all'][part]} |")
     for t, title in ((TARGETS[0], "Formation energy per defect site, MAE (eV)"),
-                     (TARGETS[1], "HOMO-LUMO gap (Γ point), MAE (eV)")):
+                     (TARGETS[1], "HOMO-LUMO gap (Γ point), MAE (eV)"),
+                     (TARGETS[2], "HOMO relative to the pristine host's VBM (Γ point), MAE (eV)"),
+                     (TARGETS[3], "LUMO relative to the pristine host's VBM (Γ point), MAE (eV)")):
         lines += ["", f"**{title}**", "",
                   "| model | " + " | ".join(hosts) + " | all |",
                   "|---|" + "---|" * (len(hosts) + 1)]
@@ -466,8 +494,13 @@ def write_results_md(rows: dict, counts: dict, data, settings: dict,
                f"for {100 * c['within1']:.0f} / {100 * c['within2']:.0f} % of "
                f"structures, Spearman rank correlation of spread and error "
                f"{c['spearman']:.2f})"
-               for lab, c in zip(("E_f", "gap"), exported[2].values()))
+               for lab, c in zip(("E_f", "gap", "HOMO", "LUMO"), exported[2].values()))
               + "." if exported[2] else "") if exported else ""),
+        "* Defect levels: HOMO and LUMO of the defective supercell minus the "
+        "HOMO of the pristine supercell of the same size and settings (its "
+        "Γ-point valence band maximum; the 2DMD normalisation of Huang et al. "
+        "2023). The gap is its own output, so the predicted LUMO − HOMO and the "
+        "predicted gap can differ by up to the models' errors.",
         f"* Full-graph MEGNet: same code, every atom (onehot16(Z) + layer "
         f"feature), edges < {FULL_CUTOFF:g} Å, state = host one-hot + 0.",
         *([f"* Pretrained sparse MEGNet: the same model trained first on "
@@ -531,8 +564,10 @@ def spread_check(preds: list[np.ndarray], data) -> dict:
     mean, spread = p.mean(0), p.std(0)
     y = np.stack([d["y"] for d in data])
     out = {}
-    for t, name in enumerate(TARGETS):
+    for t, name in enumerate(TARGETS[:y.shape[1]]):
         ok = np.isfinite(y[:, t])
+        if not ok.any():
+            continue
         err, sd = np.abs(mean[ok, t] - y[ok, t]), spread[ok, t]
 
         def rank(v):
@@ -657,6 +692,12 @@ def parse_args(argv=None):
     p.add_argument("--cv-max-epochs", type=int, default=500)
     p.add_argument("--pretrain-epochs", type=int, default=100)
     p.add_argument("--pretrain-batch", type=int, default=64)
+    p.add_argument("--spin-labels", default=None, metavar="JSONL",
+                   help="spin-polarised recomputations (spin_check.py's file); "
+                        "where one is the ground state by more than 10 meV its "
+                        "labels replace the restricted ones (spin_labels.py). "
+                        "Off by default: mixing both kinds within a host is only "
+                        "sound once all its odd-electron records are recomputed")
     return p.parse_args(argv)
 
 
@@ -664,7 +705,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    data = load(args.data)
+    spins = None
+    if args.spin_labels:
+        from defects.spin_labels import spin_records
+        spins = spin_records(args.spin_labels)
+    data = load(args.data, spins=spins)
+    if spins is not None:
+        print(f"[train] spin-aware labels from {args.spin_labels}: "
+              f"{sum(d['spin'] for d in data)} of {len(data)} records relabelled")
     parts = {k: [d for d in data if d["split"] == k] for k in ("train", "val", "test")}
     train, val, test = parts["train"], parts["val"], parts["test"]
     counts = {h: {k: sum(d["host"] == h for d in v) for k, v in parts.items()}
@@ -684,7 +732,7 @@ def main(argv=None) -> int:
 
     sparse_shape = dict(nodeIn=SPARSE_NODE_IN, stateIn=STATE_IN, rbf=SPARSE_RBF,
                         cutoff=SPARSE_CUTOFF, hidden=args.hidden,
-                        features=args.features, blocks=args.blocks, outputs=2)
+                        features=args.features, blocks=args.blocks, outputs=N_TARGETS)
     full_shape = dict(sparse_shape, nodeIn=FULL_NODE_IN, cutoff=FULL_CUTOFF)
     kw = dict(max_epochs=args.max_epochs, patience=args.patience,
               batch_size=args.batch, lr=args.lr, weight_decay=args.weight_decay)
@@ -760,6 +808,7 @@ def main(argv=None) -> int:
                   f"of {info['epochs']}, {info['selected_on']} loss "
                   f"{info['selection_loss']:.4f}, test MAE E_f "
                   f"{fmt([m[TARGETS[0]]['all']])} gap {fmt([m[TARGETS[1]]['all']])} "
+                  f"HOMO {fmt([m[TARGETS[2]]['all']])} LUMO {fmt([m[TARGETS[3]]['all']])} "
                   f"eV ({info['seconds']} s"
                   + (f" + {pinfo['seconds']} s pretraining" if pinfo else "") + ")")
             if key == "sparse":

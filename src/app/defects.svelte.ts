@@ -6,6 +6,7 @@
 import { formationShift, hostRange, potentialShifts, removedAtoms } from '../core/defects/chemical-potentials';
 import { type DefectRow, defectTable } from '../core/defects/defect-table';
 import { DefectEditor, defectConfig } from '../core/defects/editor';
+import { levelDiagram } from '../core/defects/levels';
 import type { DefectModel, DefectPrediction } from '../core/defects/predict';
 import type { HostName } from '../core/defects/representation';
 import { formatDefectSpec, parseDefectSpec } from '../core/defects/spec';
@@ -61,6 +62,14 @@ export class DefectSession {
   edits = $derived.by(() => {
     void this.version;
     return this.editor.state.edits;
+  });
+
+  /** The level diagram of the current prediction (core/defects/levels.ts); null without a prediction or level outputs. */
+  levels = $derived.by(() => {
+    const p = this.prediction;
+    if (!p || !this.model) return null;
+    const { host, size } = this.editor.state;
+    return levelDiagram(p, this.model.manifest.hostBandEdges, host, size);
   });
 
   /**
@@ -229,10 +238,18 @@ export class DefectSession {
     if (p && this.model) {
       extra.predicted_formation_energy_per_site_eV = p.formationEnergy;
       extra.predicted_gap_eV = p.gap;
+      if (p.levels) {
+        extra.predicted_homo_vbm_eV = p.levels.homo;
+        extra.predicted_lumo_vbm_eV = p.levels.lumo;
+      }
       extra.prediction_model = this.model.manifest.name;
       if (p.spread) {
         extra.predicted_formation_energy_spread_eV = p.spread.formationEnergy;
         extra.predicted_gap_spread_eV = p.spread.gap;
+        if (p.levels?.spread) {
+          extra.predicted_homo_spread_eV = p.levels.spread.homo;
+          extra.predicted_lumo_spread_eV = p.levels.spread.lumo;
+        }
         extra.prediction_members = p.members;
       }
       if (p.outOfDomain.length) extra.prediction_warning = p.outOfDomain.join('; ');

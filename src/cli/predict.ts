@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { DefectEditor } from '../core/defects/editor';
 import { matchDefectStructure } from '../core/defects/match';
 import { describeMembers, type ModelManifest } from '../core/defects/model-file';
-import { DefectModel } from '../core/defects/predict';
+import { DefectModel, type DefectPrediction } from '../core/defects/predict';
+import { levelDiagram } from '../core/defects/levels';
 import { formatDefectSpec, parseDefectSpec, SpecError } from '../core/defects/spec';
 import { detectFormat, readStructures } from '../core/formats/index';
 
@@ -90,6 +91,19 @@ function inputsOf(arg: string): Input[] {
   });
 }
 
+/** The defect levels of a prediction as CLI JSON fields; none for a model file without level outputs. */
+function levelsJson(p: DefectPrediction, model: DefectModel, host: string, size: number): Record<string, number | null> {
+  const d = levelDiagram(p, model.manifest.hostBandEdges, host, size);
+  if (!d) return {};
+  const r = (x: number) => Number(x.toFixed(4));
+  return {
+    homoVbm_eV: r(d.homo.value),
+    lumoVbm_eV: r(d.lumo.value),
+    ...(p.levels?.spread ? { homoSpread_eV: r(d.homo.spread), lumoSpread_eV: r(d.lumo.spread) } : {}),
+    hostGapGamma_eV: d.cbm === null ? null : r(d.cbm),
+  };
+}
+
 /** Vanadium (Z = 23) cannot be written in a spec, where V is the vacancy (spec.ts). */
 const VANADIUM = 23;
 
@@ -109,6 +123,8 @@ export function predictJson(arg: string, modelPath: string): unknown[] {
       gap_eV: Number(p.gap.toFixed(4)),
       // The ensemble's spread (std over its members): a rough uncertainty.
       ...(p.spread ? { formationEnergySpread_eV: Number(p.spread.formationEnergy.toFixed(4)), gapSpread_eV: Number(p.spread.gap.toFixed(4)) } : {}),
+      // HOMO and LUMO relative to the pristine supercell's VBM, and that supercell's Γ gap where computed (core/defects/levels.ts).
+      ...levelsJson(p, model, editor.state.host, editor.state.size),
       outOfDomain: p.outOfDomain,
       model: {
         name: model.manifest.name,

@@ -72,6 +72,13 @@ export interface ModelManifest extends WeightManifest {
   hostLattice?: Record<string, number>;
   /** The chemical potentials (eV per atom) the formation-energy labels use (models/defects/references.py reference_potentials). */
   referencePotentials?: { convention: string; mu: Record<string, number>; systems?: Record<string, string> };
+  /**
+   * The pristine hosts' Γ-point band edges per supercell ("4x4"): `vbm` the
+   * pristine HOMO (eV, GPAW's absolute scale) and `gap` (eV); the predicted
+   * defect levels are relative to `vbm` of the same supercell
+   * (models/defects/references.py host_band_edges).
+   */
+  hostBandEdges?: Record<string, Record<string, { vbm: number; gap: number }>>;
 }
 
 /** writeModel of weights-file.ts for a defect model's manifest (tests, and models made in TypeScript). */

@@ -24,6 +24,12 @@ export interface DefectPrediction {
   members: number;
   /** Standard deviation over the members (eV; population, ddof 0); null for a single model. */
   spread: { formationEnergy: number; gap: number } | null;
+  /**
+   * The configuration's HOMO and LUMO relative to the pristine host's
+   * valence band maximum (eV; the 2DMD normalisation), with the members'
+   * spread; null for a model file without these outputs.
+   */
+  levels: { homo: number; lumo: number; spread: { homo: number; lumo: number } | null } | null;
   /** Wall time of featurisation + forward, ms. */
   ms: number;
   /** Why the configuration is outside what the model has seen; empty when inside. */
@@ -69,8 +75,14 @@ export class DefectModel {
   ) {
     this.members = readModel(manifest, blob);
     const t = manifest.targets;
-    if (t.length !== 2 || !/formation/.test(t[0]) || !/gap/.test(t[1])) throw new Error(`the model predicts ${t.join(', ')}, not formation energy and gap`);
+    const levels = t.length === 4 && /^homo/.test(t[2]) && /^lumo/.test(t[3]);
+    if (!(t.length === 2 || levels) || !/formation/.test(t[0]) || !/gap/.test(t[1]))
+      throw new Error(`the model predicts ${t.join(', ')}, not formation energy and gap (and optionally the HOMO and LUMO)`);
+    this.hasLevels = levels;
   }
+
+  /** Whether the model also predicts the defect levels (HOMO, LUMO relative to the host's VBM). */
+  readonly hasLevels: boolean;
 
   /** Reasons a configuration lies outside the training data (new host or elements, more defects). */
   domainWarnings(config: DefectConfig): string[] {
@@ -99,29 +111,32 @@ export class DefectModel {
     const t0 = performance.now();
     const seen = toTrainingGeometry(config, this.manifest.hostLattice?.[config.host]);
     const each = this.forwardMembers(batchGraphs([sparseDefectGraph(seen)]));
-    const [ef, gap] = [0, 1].map((t) => meanAndSpread(each.map((y) => y[t])));
+    const [ef, gap, homo, lumo] = this.manifest.targets.map((_, t) => meanAndSpread(each.map((y) => y[t])));
+    const several = each.length > 1;
     return {
       formationEnergy: ef.mean,
       gap: gap.mean,
       members: each.length,
-      spread: each.length > 1 ? { formationEnergy: ef.spread, gap: gap.spread } : null,
+      spread: several ? { formationEnergy: ef.spread, gap: gap.spread } : null,
+      levels: this.hasLevels ? { homo: homo.mean, lumo: lumo.mean, spread: several ? { homo: homo.spread, lumo: lumo.spread } : null } : null,
       ms: performance.now() - t0,
       outOfDomain: this.domainWarnings(config),
     };
   }
 
   /**
-   * Every member's de-normalised outputs for one batch: [member][graph·2 + target].
+   * Every member's de-normalised outputs for one batch: [member][graph·T + target], T = manifest.targets.length.
    * The GPU path (GpuMegnet) is checked against this per member in e2e.
    */
   forwardMembers(batch: GraphBatch): Float64Array[] {
     return this.members.map((w) => this.denormalise(megnetForward(w, batch).data));
   }
 
-  /** Raw outputs [graph·2 + target] in eV: y · std + mean (REPRESENTATION.md); the GPU path shares it. */
+  /** Raw outputs [graph·T + target] in eV: y · std + mean (REPRESENTATION.md); the GPU path shares it. */
   denormalise(raw: ArrayLike<number>): Float64Array {
     const { mean, std } = this.manifest.normalization;
-    return Float64Array.from(raw, (v, k) => v * std[k % 2] + mean[k % 2]);
+    const T = this.manifest.targets.length;
+    return Float64Array.from(raw, (v, k) => v * std[k % T] + mean[k % T]);
   }
 }
 

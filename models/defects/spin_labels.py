@@ -1,0 +1,70 @@
+"""Spin-aware labels: the dataset's spin-restricted labels replaced, per
+record, by the spin-polarised recomputation of ``spin_check.py`` where that
+is the ground state (issue 28).
+
+Rule, for a record with a converged polarised recomputation whose total
+energy is lower than the restricted label's by more than ``LOWER_BY``:
+
+* formation energy per site: the restricted label + ΔE / n_defects (the
+  references are closed-shell and unchanged, so E_f moves by ΔE);
+* gap: the smaller of the two spin channels' own LUMO − HOMO, as 2DMD's
+  ``homo_lumo_gap_min`` (Huang et al., npj 2D Mater Appl 7, 6 (2023));
+* HOMO, LUMO: the highest occupied and lowest unoccupied level over both
+  channels (GPAW's ``get_homo_lumo()`` of the polarised run), relative to the
+  pristine VBM like every level label.
+
+Otherwise (ΔE within 10 meV, or no polarised run) the restricted labels
+stand; runs that did not converge are counted, never used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from defects.store import read_jsonl
+
+#: eV: polarised must be lower than restricted by more than this to replace it (issue 28's threshold).
+LOWER_BY = 0.010
+
+
+def spin_records(path: str) -> dict[str, dict]:
+    """The recomputations in ``path`` by record id (a later line for the same id wins)."""
+    return {r["id"]: r for r in read_jsonl(path)}
+
+
+def relabel(rec: dict, spin: dict | None) -> dict | None:
+    """The spin-aware labels of ``rec`` (``formation_energy_per_site``,
+    ``gap``, ``homo``, ``lumo``, absolute levels in eV), or None where the
+    restricted labels stand."""
+    if spin is None or "polarised" not in spin or spin["id"] != rec["id"]:
+        return None
+    p = spin["polarised"]
+    delta = p["energy"] - rec["energy"]
+    if not delta < -LOWER_BY:
+        return None
+    (h_up, l_up), (h_dn, l_dn) = p["homo_lumo_by_spin"]
+    return {
+        "formation_energy_per_site": rec["formation_energy_per_site"] + delta / rec["n_defects"],
+        "gap": min(l_up - h_up, l_dn - h_dn),
+        "homo": max(h_up, h_dn),
+        "lumo": min(l_up, l_dn),
+        "delta_energy": delta,
+    }
+
+
+def coverage(records: list[dict], spins: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Per host: odd-electron records, how many were recomputed, converged,
+    failed, and relabelled (polarised lower by more than LOWER_BY)."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict(odd=0, checked=0, converged=0, failed=0, relabelled=0))
+    for rec in records:
+        if "error" in rec or int(round(rec["n_electrons"])) % 2 == 0:
+            continue
+        c = out[rec["host"]]
+        c["odd"] += 1
+        s = spins.get(rec["id"])
+        if s is None:
+            continue
+        c["checked"] += 1
+        c["converged" if "polarised" in s else "failed"] += 1
+        c["relabelled"] += relabel(rec, s) is not None
+    return dict(out)
