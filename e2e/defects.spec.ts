@@ -244,7 +244,10 @@ test('the level diagram shows the host bands and the predicted HOMO and LUMO, an
   const missing = [2, 3, 4, 5, 6, 7, 8, 9, 10].find((n) => !known.includes(`${n}x${n}`));
   if (missing !== undefined) {
     await page.getByTestId('defect-size').selectOption(String(missing));
-    await applyToSite(page, 1);
+    // The last site of the bigger supercell: the site field must take the new size's bounds (it kept 5x5's once).
+    const last = new DefectEditor({ host: 'MoS2', size: missing, edits: [] }).pristine().numSites - 1;
+    await applyToSite(page, last);
+    await expect(page.getByTestId('defect-row')).toHaveCount(1);
     await expect(page.getByTestId('level-no-cbm')).toContainText(`${missing}×${missing} supercell has not been computed`);
     await expect(page.getByTestId('level-plot')).toHaveAttribute('data-bars', '3');
   }

@@ -127,6 +127,8 @@ try {
   for (let k = 0; k < 11; k++) {
     await page.getByTestId('defect-site').fill(String(20 + 9 * k));
     await page.getByTestId('defect-apply').click();
+    // The edit must have happened (a refused site once left the loop re-reading the previous edit's figure).
+    await page.getByTestId('defect-row').nth(k).waitFor();
     await page.getByTestId('edit-latency').waitFor();
     const text = (await page.getByTestId('pred-latency').textContent()) ?? '';
     shown.push(Number(/On screen (\d+) ms/.exec(text)![1]));
