@@ -221,6 +221,20 @@ ELEMENT_REFS: dict[str, ElementRef] = {
 }
 
 
+def _references_of_kind(kind: str, path: str | None = None):
+    """The records of ``data/references.jsonl`` (or ``path``) whose ``kind``
+    is ``kind`` ("chemical_potential", "pristine"), in file order."""
+    import json
+    import os
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "references.jsonl")
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                if r.get("kind") == kind:
+                    yield r
+
+
 def reference_potentials(path: str | None = None) -> dict:
     """The chemical potentials the formation-energy labels use, per element
     (eV per atom), from ``data/references.jsonl``: the elemental phase's
@@ -228,20 +242,11 @@ def reference_potentials(path: str | None = None) -> dict:
     host (``mu``, see above). Written into the defect model's manifest
     (``referencePotentials``) so the app can shift formation energies to
     other chemical potentials (E_f is linear in mu)."""
-    import json
-    import os
-    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "references.jsonl")
     mu: dict[str, float] = {}
     systems: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            if r.get("kind") != "chemical_potential":
-                continue
-            mu[r["element"]] = float(r.get("mu", r["energy_per_atom"]))
-            systems[r["element"]] = r["system"]
+    for r in _references_of_kind("chemical_potential", path):
+        mu[r["element"]] = float(r.get("mu", r["energy_per_atom"]))
+        systems[r["element"]] = r["system"]
     return {
         "convention": "E_f = E_defect - E_pristine + sum_i n_i mu_i (n_i atoms of i removed); mu_i of the elemental "
                       "phase (2DMD's convention), except B (N-rich hBN), Ga and In (Se-rich GaSe, InSe): "
@@ -259,17 +264,8 @@ def host_band_edges(path: str | None = None) -> dict:
     (train.py ``level``), so the app draws the host's band edges at 0 and
     ``gap``.  Γ-only: zone folding makes the gap depend on the supercell
     (MoS2 3x3 folds K onto Γ), which is why it is per supercell."""
-    import json
-    import os
-    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "references.jsonl")
     out: dict[str, dict[str, dict[str, float]]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            if r.get("kind") != "pristine":
-                continue
-            size = "x".join(str(n) for n in r["supercell"][:2])
-            out.setdefault(r["host"], {})[size] = {"vbm": float(r["homo"]), "gap": float(r["gap"])}
+    for r in _references_of_kind("pristine", path):
+        size = "x".join(str(n) for n in r["supercell"][:2])
+        out.setdefault(r["host"], {})[size] = {"vbm": float(r["homo"]), "gap": float(r["gap"])}
     return {h: dict(sorted(v.items())) for h, v in sorted(out.items())}
