@@ -27,6 +27,19 @@ test('presentation mode: dark, large, turning, touring on its own until touched;
   await expect(page.getByTestId('mode-defects')).toHaveAttribute('aria-pressed', 'true', { timeout: 45_000 });
   await expect(page.getByTestId('presentation-caption')).toContainText('Point defects');
   await expect(page.getByTestId('defect-row')).toHaveCount(1, { timeout: 45_000 });
+  // The charts follow the dark theme: the level diagram's axis text is drawn light grey (--muted), not Chart.js's #666.
+  await expect(app).toHaveAttribute('data-chart-text', '#a9adb6');
+  const lightGrey = () =>
+    page.getByTestId('level-plot').evaluate((c: HTMLCanvasElement) => {
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let k = 0; k < px.length; k += 4) {
+        const [r, g, b, a] = [px[k], px[k + 1], px[k + 2], px[k + 3]];
+        if (a > 200 && r > 150 && g > 150 && b > 150 && Math.max(r, g, b) - Math.min(r, g, b) < 30) n++;
+      }
+      return n;
+    });
+  await expect.poll(lightGrey, { timeout: 20_000 }).toBeGreaterThan(50);
 
   // A touch hands the screen over: the tour stops where it is.
   // (On the page's title: a click on a field would leave the keyboard in it, and P below would type.)
@@ -40,6 +53,7 @@ test('presentation mode: dark, large, turning, touring on its own until touched;
   // Esc leaves presentation mode.
   await page.keyboard.press('Escape');
   await expect(app).not.toHaveClass(/presenting/);
+  await expect(app).toHaveAttribute('data-chart-text', '#666');
   await expect(page.getByTestId('presentation-caption')).toHaveCount(0);
 
   // P enters it from the keyboard too.
