@@ -59,6 +59,17 @@ export class DefectSession {
     return defectTable(this.editor.pristine(), this.editor.state.edits);
   });
 
+  /** The host on screen and its pristine supercell, for the panels (the editor itself is not reactive). */
+  host = $derived.by(() => {
+    void this.version;
+    return this.editor.state.host;
+  });
+
+  pristine = $derived.by(() => {
+    void this.version;
+    return this.editor.pristine();
+  });
+
   edits = $derived.by(() => {
     void this.version;
     return this.editor.state.edits;
