@@ -65,6 +65,7 @@ from defects.featurize import (FULL_CUTOFF, FULL_NODE_IN,  # noqa: E402
                                config_from_record, full_graph_from_record,
                                periodic_edges, sparse_graph, usable)
 from defects.hosts import HOSTS  # noqa: E402
+from defects.export import TARGETS as EXPORT_TARGETS  # noqa: E402
 from defects.store import load_dataset  # noqa: E402
 from mlcore.megnet import MEGNet, predict_raw  # noqa: E402
 
@@ -86,7 +87,8 @@ PREDICTIONS_JSON = os.path.join(HERE, "export", "predictions.jsonl")
 SPLIT_SALT = "lattice-lab-split-v1"
 SPLIT_RULE = ("sha1('lattice-lab-split-v1:' + canonical_key)[:8] as int "
               "mod 100: <80 train, <90 val, else test")
-TARGETS = ("formation_energy_per_site_eV", "gap_eV", "homo_vbm_eV", "lumo_vbm_eV")
+# The outputs, in order: the contract with the app, written once in export.py.
+TARGETS = tuple(EXPORT_TARGETS)
 N_TARGETS = len(TARGETS)
 MIN_MEANINGFUL = 200  # below this many structures, say the numbers mean little
 # Gaussians of the sparse model's edge basis over [0, SPARSE_CUTOFF]
