@@ -14,6 +14,10 @@ Writes ``export/<dataset>/``:
   The graph (every periodic neighbour within ``cutoff``, both directions,
   vec = r_dst + image . L - r_src) is built outside, by the app's neighbour
   list. Opset 17, N and E dynamic.
+* ``property_head.json``: the property head's weights (latent -> SiLU MLP ->
+  property), so that the app can take its gradient for the target mode
+  (optimize.py; the TypeScript forward and gradient are checked against
+  PyTorch's autograd by the fixtures).
 * ``model.json``: the manifest (format ``latticelab-cdvae/1``): vocabulary,
   noise schedule, cutoff, sampling defaults, property, training summary.
 
@@ -36,6 +40,7 @@ import torch
 
 from cdvae import data
 from cdvae.model import CDVAE, collate, radius_graph_pbc
+from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
 from cdvae.train import checkpoint_path, model_from_checkpoint
 
@@ -129,6 +134,9 @@ def export(dataset: str) -> dict:
                       "score": {0: "N"}, "type_logits": {0: "N"}},
         opset_version=OPSET, do_constant_folding=True)
 
+    with open(os.path.join(out, "property_head.json"), "w") as fh:
+        json.dump(property_head(model), fh)
+
     cfg = model.cfg
     manifest = {
         "format": FORMAT, "dataset": dataset,
@@ -140,7 +148,7 @@ def export(dataset: str) -> dict:
         "type_sigmas": model.type_sigmas.tolist(),
         "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
         "property": PROPERTY_INFO.get(dataset),
-        "files": {"heads": "heads.onnx", "score": "score.onnx"},
+        "files": {"heads": "heads.onnx", "score": "score.onnx", "property_head": "property_head.json"},
         "training": {"epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
                      "best_val_loss": ck["best_val"], "sizes": ck["sizes"],
                      "split_rule": data.SPLIT_RULE, "date": _dt.date.today().isoformat()},
@@ -149,6 +157,44 @@ def export(dataset: str) -> dict:
         json.dump(manifest, fh, indent=1)
     write_fixtures(model, dataset, sp["test"])
     return manifest
+
+
+PROPERTY_HEAD_FORMAT = "latticelab-cdvae-property-head/1"
+
+
+def property_head(model: CDVAE) -> dict:
+    """fc_property as plain numbers: y = W x + b per layer (weight rows =
+    outputs, as nn.Linear), SiLU between layers, none after the last;
+    property = y * std + mean."""
+    layers = [m for m in model.fc_property if isinstance(m, torch.nn.Linear)]
+    return {
+        "format": PROPERTY_HEAD_FORMAT, "activation": "silu",
+        "layers": [{"in": l.in_features, "out": l.out_features,
+                    "weight": [round(v, 8) for v in l.weight.detach().reshape(-1).tolist()],
+                    "bias": [round(v, 8) for v in l.bias.detach().tolist()]} for l in layers],
+        "mean": model.cfg.prop_mean, "std": model.cfg.prop_std,
+    }
+
+
+def property_fixtures(model: CDVAE) -> dict:
+    """Head value and autograd gradient at a few z, and a short Adam run per objective."""
+    g = torch.Generator().manual_seed(7)
+    z = torch.randn(3, model.cfg.latent, generator=g)
+    with torch.enable_grad():
+        return _property_fixtures(model, z)
+
+
+def _property_fixtures(model: CDVAE, z: torch.Tensor) -> dict:
+    zg = z.clone().requires_grad_(True)
+    p = property_of(model, zg)
+    p.sum().backward()
+    target = float(p[0].detach()) + 0.5
+    runs = {}
+    for objective in ("min", "max", "near"):
+        r = optimize_latents(model, z, objective, target=target, steps=25, lr=1e-2)
+        runs[objective] = {"z": r["z"].tolist(), "trace": r["trace"].tolist()}
+    return {"z": z.tolist(), "property": p.detach().tolist(), "grad": zg.grad.tolist(),
+            "adam": {"steps": 25, "lr": 1e-2, "target": target, "runs": runs}}
 
 
 def _list(t: torch.Tensor):
@@ -174,7 +220,8 @@ def write_fixtures(model: CDVAE, dataset: str, test) -> None:
         })
     os.makedirs(os.path.dirname(fixture_path(dataset)), exist_ok=True)
     with open(fixture_path(dataset), "w") as fh:
-        json.dump({"dataset": dataset, "note": "written by models/cdvae/export.py", "cases": cases}, fh)
+        json.dump({"dataset": dataset, "note": "written by models/cdvae/export.py", "cases": cases,
+                   "property_head": property_fixtures(model)}, fh)
 
 
 def main() -> int:

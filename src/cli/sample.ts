@@ -10,6 +10,7 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
+import { type Objective, optimizeLatents, PAPER_OPTIMIZATION, parsePropertyHead } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
 
@@ -37,12 +38,66 @@ export interface SampleCliOptions {
   n: number;
   seed: number;
   stepsPerLevel?: number;
+  /** `--target`, as typed: min, max, a number, or NAME=VALUE with the model's property column as NAME. */
+  target?: string;
+  /** Adam steps for the target (default the paper's 5,000). */
+  targetSteps?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: SampleResult; manifest: CdvaeManifest }> {
+/**
+ * `--target min|max|VALUE|NAME=VALUE` for a model whose property is
+ * `manifest.property` (NAME: its column, e.g. heat_ref; or its name).
+ */
+export function parseTarget(text: string, manifest: CdvaeManifest): Objective {
+  const p = manifest.property;
+  if (!p) throw new SampleInputError(`model ${manifest.dataset} has no property head to aim with`);
+  let value = text.trim();
+  const eq = value.indexOf('=');
+  if (eq >= 0) {
+    const name = value.slice(0, eq).trim();
+    const known = [p.column, p.name, p.name.replace(/ /g, '_')];
+    if (!known.includes(name)) {
+      throw new SampleInputError(
+        `model ${manifest.dataset} predicts ${p.column} (${p.name}, ${p.unit}), not '${name}'; use --target ${p.column}=VALUE, min or max`,
+      );
+    }
+    value = value.slice(eq + 1).trim();
+  }
+  if (value === 'min' || value === 'lowest') return { kind: 'min' };
+  if (value === 'max' || value === 'highest') return { kind: 'max' };
+  const x = Number(value);
+  if (value === '' || !Number.isFinite(x)) throw new SampleInputError(`--target must be min, max, a number or ${p.column}=NUMBER, got '${text}'`);
+  return { kind: 'near', value: x };
+}
+
+export interface TargetReport {
+  objective: Objective;
+  steps: number;
+  lr: number;
+  before: number[];
+  after: number[];
+  ms: number;
+}
+
+export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: SampleResult; manifest: CdvaeManifest; target: TargetReport | null }> {
   const dir = resolveModelDir(o.model);
   const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
+  const objective = o.target === undefined ? null : parseTarget(o.target, manifest);
+  let target: TargetReport | null = null;
+  let transformLatent: ((z: Float32Array, n: number) => Promise<Float32Array>) | undefined;
+  if (objective) {
+    if (!manifest.files.property_head)
+      throw new SampleInputError(`model ${manifest.dataset} was exported without its property head; re-export it (models/cdvae/export.py)`);
+    const head = parsePropertyHead(JSON.parse(readFileSync(join(dir, manifest.files.property_head), 'utf8')));
+    const steps = o.targetSteps ?? PAPER_OPTIMIZATION.steps;
+    transformLatent = async (z, n) => {
+      const t0 = performance.now();
+      const r = await optimizeLatents(head, z, n, objective, { steps, lr: PAPER_OPTIMIZATION.lr });
+      target = { objective, steps, lr: PAPER_OPTIMIZATION.lr, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
+      return r.z;
+    };
+  }
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const model = await createOrtScoreModel(
@@ -52,15 +107,15 @@ export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: Samp
     'wasm',
   );
   try {
-    const result = await sampleCrystals(model, { n: o.n, seed: o.seed, stepsPerLevel: o.stepsPerLevel, onProgress: o.onProgress });
-    return { result, manifest };
+    const result = await sampleCrystals(model, { n: o.n, seed: o.seed, stepsPerLevel: o.stepsPerLevel, onProgress: o.onProgress, transformLatent });
+    return { result, manifest, target };
   } finally {
     await model.release?.();
   }
 }
 
 export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'): Promise<string> {
-  const { result, manifest } = await sampleFromCli(o);
+  const { result, manifest, target } = await sampleFromCli(o);
   await initSymmetryNode();
   const rows = result.crystals.map((c, k) => ({ c, s: summarize(c, manifest), k }));
   if (format === 'cif') {
@@ -76,8 +131,20 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         steps: result.steps,
         provider: result.provider,
         ms: Number(result.ms.toFixed(1)),
-        crystals: rows.map(({ c, s }) => ({
+        ...(target
+          ? {
+              target: {
+                objective: target.objective,
+                property: manifest.property,
+                gradientSteps: target.steps,
+                lr: target.lr,
+                ms: Number(target.ms.toFixed(1)),
+              },
+            }
+          : {}),
+        crystals: rows.map(({ c, s, k }) => ({
           ...s,
+          ...(target ? { propertyBeforeTarget: target.before[k] } : {}),
           lattice: { abc: c.lengths, angles: c.angles, matrix: c.lattice },
           species: c.numbers,
           frac: c.frac,

@@ -17,7 +17,9 @@ import type { ScoreModel } from '../core/generate/score-model';
 import { compositionalValidity, structuralValidity } from '../core/generate/validity';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
-const DIR = 'models/cdvae/export/perov_5/';
+/** Every model the app ships (src/app/generate/models.ts) has its parity fixtures. */
+const MODELS = ['perov_5', 'carbon_24'] as const;
+type ModelId = (typeof MODELS)[number];
 
 interface Case {
   sigma: number;
@@ -32,13 +34,18 @@ interface Case {
   heads: { num_atoms_logits: number[][]; lattice: number[][]; composition: number[][]; property: number[] };
 }
 
-const fixtures = JSON.parse(readFileSync(root('models/cdvae/fixtures/perov_5.json'), 'utf8')) as { cases: Case[] };
-const manifest = parseManifest(JSON.parse(readFileSync(root(DIR + 'model.json'), 'utf8')));
-let model: ScoreModel;
+const dirOf = (id: ModelId) => `models/cdvae/export/${id}/`;
+const fixturesOf = (id: ModelId) => JSON.parse(readFileSync(root(`models/cdvae/fixtures/${id}.json`), 'utf8')) as { cases: Case[] };
+const manifestOf = (id: ModelId) => parseManifest(JSON.parse(readFileSync(root(dirOf(id) + 'model.json'), 'utf8')));
+const models = new Map<ModelId, ScoreModel>();
 
 beforeAll(async () => {
   const ort = await import('onnxruntime-web');
-  model = await createOrtScoreModel(ort, manifest, { heads: readFileSync(root(DIR + 'heads.onnx')), score: readFileSync(root(DIR + 'score.onnx')) }, 'wasm');
+  for (const id of MODELS) {
+    const dir = dirOf(id);
+    const files = { heads: readFileSync(root(dir + 'heads.onnx')), score: readFileSync(root(dir + 'score.onnx')) };
+    models.set(id, await createOrtScoreModel(ort, manifestOf(id), files, 'wasm'));
+  }
 });
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -56,10 +63,14 @@ function zAtomOf(c: Case): Float32Array {
   return Float32Array.from(rows);
 }
 
-describe('CDVAE export: PyTorch vs onnxruntime-web (WASM)', () => {
+describe.each(MODELS)('CDVAE export %s: PyTorch vs onnxruntime-web (WASM)', (id) => {
+  const fixtures = fixturesOf(id);
+  const manifest = manifestOf(id);
+  const model = () => models.get(id)!;
+
   it('heads agree within 1e-4', async () => {
     for (const c of fixtures.cases) {
-      const h = await model.heads(Float32Array.from(c.z.flat()), c.z.length);
+      const h = await model().heads(Float32Array.from(c.z.flat()), c.z.length);
       expect(maxAbsDiff(h.numAtomsLogits, c.heads.num_atoms_logits.flat())).toBeLessThan(1e-4);
       expect(maxAbsDiff(h.lattice, c.heads.lattice.flat())).toBeLessThan(1e-4);
       expect(maxAbsDiff(h.composition, c.heads.composition.flat())).toBeLessThan(1e-4);
@@ -69,7 +80,7 @@ describe('CDVAE export: PyTorch vs onnxruntime-web (WASM)', () => {
 
   it('one score step agrees within 1e-4 on the same graph, at large, middle and small noise', async () => {
     for (const c of fixtures.cases) {
-      const out = await model.score({
+      const out = await model().score({
         zAtom: zAtomOf(c),
         types: BigInt64Array.from(c.types.map(BigInt)),
         logSigma: new Float32Array(c.types.length).fill(Math.log(c.sigma)),
@@ -93,7 +104,7 @@ describe('CDVAE export: PyTorch vs onnxruntime-web (WASM)', () => {
         manifest.cutoff,
       );
       expect(graph.src.length).toBe(c.edges.src.length);
-      const out = await model.score({
+      const out = await model().score({
         zAtom: zAtomOf(c),
         types: BigInt64Array.from(c.types.map(BigInt)),
         logSigma: new Float32Array(c.types.length).fill(Math.log(c.sigma)),
@@ -105,10 +116,13 @@ describe('CDVAE export: PyTorch vs onnxruntime-web (WASM)', () => {
 });
 
 describe('CDVAE sampler', () => {
+  const manifest = manifestOf('perov_5');
+  const model = () => models.get('perov_5')!;
+
   it('is deterministic for a seed and gives crystals of the vocabulary inside their cells', async () => {
-    const a = await sampleCrystals(model, { n: 3, seed: 7, stepsPerLevel: 1 });
-    const b = await sampleCrystals(model, { n: 3, seed: 7, stepsPerLevel: 1 });
-    const c = await sampleCrystals(model, { n: 3, seed: 8, stepsPerLevel: 1 });
+    const a = await sampleCrystals(model(), { n: 3, seed: 7, stepsPerLevel: 1 });
+    const b = await sampleCrystals(model(), { n: 3, seed: 7, stepsPerLevel: 1 });
+    const c = await sampleCrystals(model(), { n: 3, seed: 8, stepsPerLevel: 1 });
     expect(a.steps).toBe(manifest.sigmas.length);
     expect(b.crystals).toEqual(a.crystals);
     expect(c.crystals).not.toEqual(a.crystals);
@@ -121,15 +135,25 @@ describe('CDVAE sampler', () => {
     }
   }, 60_000); // three 50-step samplings on WASM: 3.8 s under the GPAW generators' load, near the 5 s default
 
+  it('samples carbon_24: carbon only, at most 24 atoms', async () => {
+    const carbon = manifestOf('carbon_24');
+    const { crystals } = await sampleCrystals(models.get('carbon_24')!, { n: 2, seed: 3, stepsPerLevel: 1 });
+    for (const x of crystals) {
+      expect(x.numbers.length).toBeGreaterThan(0);
+      expect(x.numbers.length).toBeLessThanOrEqual(carbon.max_atoms);
+      expect(new Set(x.numbers)).toEqual(new Set([6]));
+    }
+  }, 60_000);
+
   it('rejects absurd requests with a message', async () => {
-    await expect(sampleCrystals(model, { n: 0, seed: 1 })).rejects.toThrow(/number of samples/);
-    await expect(sampleCrystals(model, { n: 1e6, seed: 1 })).rejects.toThrow(/number of samples/);
-    await expect(sampleCrystals(model, { n: 2, seed: 1, stepsPerLevel: 0 })).rejects.toThrow(/steps per noise level/);
+    await expect(sampleCrystals(model(), { n: 0, seed: 1 })).rejects.toThrow(/number of samples/);
+    await expect(sampleCrystals(model(), { n: 1e6, seed: 1 })).rejects.toThrow(/number of samples/);
+    await expect(sampleCrystals(model(), { n: 2, seed: 1, stepsPerLevel: 0 })).rejects.toThrow(/steps per noise level/);
   });
 
   it('stops when cancelled', async () => {
     const ctl = new AbortController();
-    const run = sampleCrystals(model, { n: 2, seed: 1, stepsPerLevel: 5, onProgress: (d) => d === 3 && ctl.abort(), signal: ctl.signal });
+    const run = sampleCrystals(model(), { n: 2, seed: 1, stepsPerLevel: 5, onProgress: (d) => d === 3 && ctl.abort(), signal: ctl.signal });
     await expect(run).rejects.toThrow(/cancelled/);
   });
 });

@@ -270,6 +270,31 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     expect(b.out).toBe(a.out);
   });
 
+  it('aims at a property: --target min lowers the head, near VALUE approaches it; carbon_24 too', async () => {
+    const low = await run(['sample', '--n', '3', '--seed', '4', '--steps-per-level', '1', '--target', 'min', '--target-steps', '300', '--format', 'json']);
+    expect(low.err).toBe('');
+    const j = JSON.parse(low.out);
+    expect(j.target.objective).toEqual({ kind: 'min' });
+    expect(j.target.gradientSteps).toBe(300);
+    for (const c of j.crystals) expect(c.property.value).toBeLessThan(c.propertyBeforeTarget);
+    const near = await run(['sample', '--model', 'carbon_24', '--n', '2', '--seed', '4', '--steps-per-level', '1', '--target', 'energy_per_atom=-154.3', '--target-steps', '300', '--format', 'json']);
+    expect(near.err).toBe('');
+    const k = JSON.parse(near.out);
+    expect(k.model).toBe('carbon_24');
+    for (const c of k.crystals) {
+      expect(new Set(c.species)).toEqual(new Set([6]));
+      expect(Math.abs(c.property.value + 154.3)).toBeLessThan(Math.abs(c.propertyBeforeTarget + 154.3));
+    }
+  });
+
+  it('refuses a target the model does not predict, with the one it does', async () => {
+    const gap = await run(['sample', '--n', '1', '--target', 'gap=1.5']);
+    expect(gap.code).toBe(1);
+    expect(gap.err).toMatch(/perov_5 predicts heat_ref \(heat of formation, eV\/atom\), not 'gap'/);
+    expect((await run(['sample', '--n', '1', '--target', 'soon'])).err).toMatch(/--target must be min, max, a number/);
+    expect((await run(['sample', '--n', '1', '--target-steps', '5'])).err).toMatch(/--target-steps needs --target/);
+  });
+
   it('refuses bad options and unknown models', async () => {
     expect((await run(['sample', '--n', '0'])).code).toBe(2);
     expect((await run(['sample', '--steps-per-level', '1000'])).err).toMatch(/--steps-per-level must be/);

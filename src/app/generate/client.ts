@@ -7,7 +7,7 @@
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
-import type { GenerateReply, GenerateRequest } from './protocol';
+import type { GenerateReply, GenerateRequest, TargetOutcome, TargetRequest } from './protocol';
 
 export interface OpenedInfo {
   manifest: CdvaeManifest;
@@ -18,7 +18,7 @@ export interface OpenedInfo {
 }
 
 export interface RunHandlers {
-  onProgress: (done: number, total: number) => void;
+  onProgress: (done: number, total: number, phase: 'optimise' | 'sample') => void;
   onFrame: (frame: SampleFrame, keep: boolean) => void;
 }
 
@@ -35,6 +35,9 @@ interface Pending {
   reject: (e: Error) => void;
   handlers?: RunHandlers;
 }
+
+/** A finished run: the crystals, and what the target mode did if it ran. */
+export type RunResult = SampleResult & { target: TargetOutcome | null };
 
 export class GenerateWorker {
   private worker: Worker | null = null;
@@ -61,7 +64,7 @@ export class GenerateWorker {
     if (!p) return;
     switch (r.kind) {
       case 'progress':
-        p.handlers?.onProgress(r.done, r.total);
+        p.handlers?.onProgress(r.done, r.total, r.phase);
         return;
       case 'frame':
         p.handlers?.onFrame(r.frame, r.keep);
@@ -72,7 +75,7 @@ export class GenerateWorker {
         return;
       case 'done':
         this.pending.delete(r.id);
-        (p.resolve as (v: SampleResult) => void)(r.result);
+        (p.resolve as (v: RunResult) => void)({ ...r.result, target: r.target });
         return;
       case 'error':
         this.pending.delete(r.id);
@@ -92,9 +95,12 @@ export class GenerateWorker {
   }
 
   /** Samples in the worker; `keepEvery`: every how many steps a frame is kept for the replay. */
-  generate(opts: { n: number; seed: number; stepsPerLevel: number; keepEvery: number }, handlers: RunHandlers): { id: number; result: Promise<SampleResult> } {
+  generate(
+    opts: { n: number; seed: number; stepsPerLevel: number; keepEvery: number; target?: TargetRequest },
+    handlers: RunHandlers,
+  ): { id: number; result: Promise<RunResult> } {
     const id = this.nextId++;
-    return { id, result: this.request<SampleResult>({ kind: 'generate', id, ...opts }, handlers) };
+    return { id, result: this.request<RunResult>({ kind: 'generate', id, ...opts }, handlers) };
   }
 
   cancel(id: number): void {

@@ -11,6 +11,7 @@
  */
 import { type CdvaeManifest, parseManifest } from '../../core/generate/manifest';
 import { createOrtScoreModel } from '../../core/generate/ort-score-model';
+import { type PropertyHead, parsePropertyHead } from '../../core/generate/property-head';
 import type { ScoreModel } from '../../core/generate/score-model';
 import { describeAdapter } from '../../gpu/device';
 import { loadOrt, ortThreads } from '../ort-runtime';
@@ -19,6 +20,8 @@ import type { GenerativeModelInfo, ProviderPreference } from './models';
 export interface OpenedModel {
   model: ScoreModel;
   manifest: CdvaeManifest;
+  /** The property head with its gradient, for the target mode. */
+  head: PropertyHead;
   /** Why the preferred provider is not the one in use, if it is not. */
   fallback: string | null;
 }
@@ -41,6 +44,10 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
   const res = await fetch(info.urls.manifest);
   if (!res.ok) throw new Error(`could not load the model manifest (HTTP ${res.status})`);
   const manifest = parseManifest(await res.json());
+  const headRes = await fetch(info.urls.propertyHead);
+  if (!headRes.ok) throw new Error(`could not load the property head (HTTP ${headRes.status})`);
+  const head = parsePropertyHead(await headRes.json());
+  if (head.latent !== manifest.latent) throw new Error(`the property head takes ${head.latent} numbers, the model's latent has ${manifest.latent}`);
   const files = { heads: info.urls.heads, score: info.urls.score };
   let fallback: string | null = null;
   if (preference !== 'wasm') {
@@ -51,7 +58,7 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
       fallback = `The GPU is a software renderer (${software}), where WASM is much faster; choose “WebGPU” to use it anyway.`;
     } else {
       try {
-        return { model: await createOrtScoreModel(await loadOrt('webgpu-bundle'), manifest, files, 'webgpu'), manifest, fallback: null };
+        return { model: await createOrtScoreModel(await loadOrt('webgpu-bundle'), manifest, files, 'webgpu'), manifest, head, fallback: null };
       } catch (e) {
         fallback = `The WebGPU execution provider failed (${(e as Error).message}). Running on WASM.`;
       }
@@ -59,5 +66,5 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
   }
   const model = await createOrtScoreModel(await loadOrt('wasm'), manifest, files, 'wasm');
   const threads = ortThreads();
-  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, fallback };
+  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, head, fallback };
 }

@@ -4,19 +4,35 @@
  */
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
+import type { Objective } from '../../core/generate/property-head';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
+
+/** Target mode: gradient steps on the latent vectors before decoding (core/generate/property-head.ts). */
+export interface TargetRequest {
+  objective: Objective;
+  steps: number;
+  lr: number;
+}
+
+/** What the target mode did: the head's property of each vector before and after, and the time. */
+export interface TargetOutcome extends TargetRequest {
+  before: number[];
+  after: number[];
+  ms: number;
+}
 
 export type GenerateRequest =
   | { kind: 'open'; id: number; model: GenerativeModelInfo; preference: ProviderPreference }
-  | { kind: 'generate'; id: number; n: number; seed: number; stepsPerLevel: number; keepEvery: number }
+  | { kind: 'generate'; id: number; n: number; seed: number; stepsPerLevel: number; keepEvery: number; target?: TargetRequest }
   | { kind: 'cancel'; id: number };
 
 export type GenerateReply =
   | { kind: 'opened'; id: number; manifest: CdvaeManifest; provider: string; fallback: string | null }
-  | { kind: 'progress'; id: number; done: number; total: number }
+  /** `phase`: the target mode's gradient steps come first, then the sampling steps. */
+  | { kind: 'progress'; id: number; done: number; total: number; phase: 'optimise' | 'sample' }
   /** `keep`: a frame of the recorded trajectory (for replay), not only one to show now. */
   | { kind: 'frame'; id: number; frame: SampleFrame; keep: boolean }
-  | { kind: 'done'; id: number; result: SampleResult }
+  | { kind: 'done'; id: number; result: SampleResult; target: TargetOutcome | null }
   | { kind: 'error'; id: number; message: string; cancelled: boolean };
 
 /**

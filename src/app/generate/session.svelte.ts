@@ -5,18 +5,24 @@
  * (generate/worker.ts, the DOM-free core/generate/langevin.ts); this class
  * only shows what it reports.
  */
-import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleFrame, type SampleResult } from '../../core/generate/langevin';
+import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleFrame } from '../../core/generate/langevin';
+import { MAX_OPTIMIZATION_STEPS, type Objective, PAPER_OPTIMIZATION } from '../../core/generate/property-head';
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import { crystalToStructure, type GeneratedSummary, summarize } from '../../core/generate/to-structure';
 import type { Structure } from '../../core/structure';
-import { GenerateWorker, type OpenedInfo } from './client';
+import { GenerateWorker, type OpenedInfo, type RunResult } from './client';
 import { GENERATIVE_MODELS, type ProviderPreference } from './models';
 
 export interface GeneratedResult {
   crystal: GeneratedCrystal;
   summary: GeneratedSummary;
   structure: Structure;
+  /** Target mode: the property head's value at the drawn latent vector, before the gradient steps. */
+  headBefore: number | null;
 }
+
+/** What the user asks of the property: nothing (plain sampling), lowest, highest, or near a value. */
+export type TargetKind = 'none' | Objective['kind'];
 
 /** About this many trajectory frames are kept per run (enough for a smooth replay, small in memory). */
 const FRAMES = 60;
@@ -27,6 +33,14 @@ export class GenerateSession {
   n = $state(8);
   seed = $state(1);
   stepsPerLevel = $state(10);
+  targetKind: TargetKind = $state('none');
+  targetValue = $state(0);
+  /** Adam steps on the latent vectors; the paper's 5,000 at its step size 1e-3. */
+  targetSteps: number = $state(PAPER_OPTIMIZATION.steps);
+  /** Which part of a run the progress bar shows. */
+  phase: 'optimise' | 'sample' = $state('sample');
+  /** The target of the last finished run, for the labels of its results. */
+  lastTarget: { objective: Objective; steps: number; ms: number } | null = $state(null);
 
   opened: OpenedInfo | null = $state(null);
   loading = $state(false);
@@ -46,7 +60,12 @@ export class GenerateSession {
   private trajectory: SampleFrame[] = [];
   private openedKey = '';
 
-  readonly limits = { maxSamples: MAX_SAMPLES, maxStepsPerLevel: MAX_STEPS_PER_LEVEL };
+  readonly limits = { maxSamples: MAX_SAMPLES, maxStepsPerLevel: MAX_STEPS_PER_LEVEL, maxTargetSteps: MAX_OPTIMIZATION_STEPS };
+
+  get objective(): Objective | null {
+    if (this.targetKind === 'none') return null;
+    return this.targetKind === 'near' ? { kind: 'near', value: this.targetValue } : { kind: this.targetKind };
+  }
 
   get manifest(): CdvaeManifest | null {
     return this.opened?.manifest ?? null;
@@ -101,6 +120,10 @@ export class GenerateSession {
     if (!Number.isInteger(this.stepsPerLevel) || this.stepsPerLevel < 1 || this.stepsPerLevel > MAX_STEPS_PER_LEVEL) {
       return `Steps per noise level must be a whole number from 1 to ${MAX_STEPS_PER_LEVEL}.`;
     }
+    if (this.targetKind !== 'none' && (!Number.isInteger(this.targetSteps) || this.targetSteps < 1 || this.targetSteps > MAX_OPTIMIZATION_STEPS)) {
+      return `Gradient steps must be a whole number from 1 to ${MAX_OPTIMIZATION_STEPS}.`;
+    }
+    if (this.targetKind === 'near' && !Number.isFinite(this.targetValue)) return 'The target value must be a number.';
     return null;
   }
 
@@ -121,12 +144,17 @@ export class GenerateSession {
     this.progress = { done: 0, total: this.totalSteps };
     this.replayStop = false;
     const keepEvery = Math.max(1, Math.round(this.totalSteps / FRAMES));
-    let result: SampleResult;
+    const objective = this.objective;
+    const target = objective ? { objective, steps: this.targetSteps, lr: PAPER_OPTIMIZATION.lr } : undefined;
+    this.phase = target ? 'optimise' : 'sample';
+    if (target) this.progress = { done: 0, total: target.steps };
+    let result: RunResult;
     try {
       const run = this.worker.generate(
-        { n: this.n, seed: this.seed, stepsPerLevel: this.stepsPerLevel, keepEvery },
+        { n: this.n, seed: this.seed, stepsPerLevel: this.stepsPerLevel, keepEvery, target },
         {
-          onProgress: (done, total) => {
+          onProgress: (done, total, phase) => {
+            this.phase = phase;
             this.progress = { done, total };
           },
           onFrame: (f, keep) => {
@@ -148,9 +176,12 @@ export class GenerateSession {
     }
     this.runId = 0;
     const manifest = opened.manifest;
+    const outcome = result.target;
+    this.lastTarget = outcome ? { objective: outcome.objective, steps: outcome.steps, ms: outcome.ms } : null;
+    const aim = outcome ? `, target ${describeObjective(outcome.objective, manifest.property?.unit ?? '')}` : '';
     this.results = result.crystals.map((crystal, k) => {
       const summary = summarize(crystal, manifest);
-      const title = `${summary.formula} (${manifest.dataset} CDVAE, seed ${this.seed}, #${k + 1})`;
+      const title = `${summary.formula} (${manifest.dataset} CDVAE, seed ${this.seed}${aim}, #${k + 1})`;
       const structure = crystalToStructure(crystal, title, {
         source: `CDVAE ${manifest.dataset}`,
         seed: this.seed,
@@ -158,9 +189,10 @@ export class GenerateSession {
         stepsPerLevel: this.stepsPerLevel,
         structurallyValid: summary.structurallyValid,
         compositionallyValid: summary.compositionallyValid,
+        ...(outcome ? { target: describeObjective(outcome.objective, manifest.property?.unit ?? ''), gradientSteps: outcome.steps } : {}),
         ...(summary.property ? { [`predicted ${summary.property.name} (${summary.property.unit})`]: Number(summary.property.value.toFixed(4)) } : {}),
       });
-      return { crystal, summary, structure };
+      return { crystal, summary, structure, headBefore: outcome ? outcome.before[k] : null };
     });
     this.timing = { ms: result.ms, modelMs: result.modelMs, graphMs: result.graphMs, steps: result.steps, provider: result.provider };
     this.frame = null;
@@ -206,4 +238,9 @@ export class GenerateSession {
   get hasTrajectory(): boolean {
     return this.trajectory.length > 0 && this.results.length > 0;
   }
+}
+
+/** "lowest", "highest" or "near 0.5 eV/atom", for titles and labels. */
+export function describeObjective(o: Objective, unit: string): string {
+  return o.kind === 'min' ? 'lowest' : o.kind === 'max' ? 'highest' : `near ${o.value} ${unit}`.trim();
 }

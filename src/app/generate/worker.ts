@@ -12,8 +12,9 @@
  */
 /// <reference lib="webworker" />
 import { sampleCrystals, type SampleFrame } from '../../core/generate/langevin';
+import { optimizeLatents } from '../../core/generate/property-head';
 import { type OpenedModel, openGenerativeModel } from './open-model';
-import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, YIELD_INTERVAL_MS } from './protocol';
+import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, type TargetOutcome, YIELD_INTERVAL_MS } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -45,6 +46,8 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
   const abort = running.get(req.id)!;
   try {
     if (!opened) throw new Error('no model is open');
+    const { head } = opened;
+    let target: TargetOutcome | null = null;
     let lastYield = performance.now();
     let lastFrame = -Infinity;
     let lastProgress = -Infinity;
@@ -54,10 +57,25 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
       stepsPerLevel: req.stepsPerLevel,
       signal: abort.signal,
       frameEvery: 1,
+      transformLatent: req.target
+        ? async (z, n) => {
+            const t = req.target!;
+            const t0 = performance.now();
+            const r = await optimizeLatents(head, z, n, t.objective, {
+              steps: t.steps,
+              lr: t.lr,
+              signal: abort.signal,
+              reportEvery: Math.max(1, Math.round(t.steps / 100)),
+              onProgress: (done, total) => post({ kind: 'progress', id: req.id, done, total, phase: 'optimise' }),
+            });
+            target = { ...t, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
+            return r.z;
+          }
+        : undefined,
       onProgress: (done, total) => {
         const now = performance.now();
         if (done === 1 || done === total || now - lastProgress >= 50) {
-          post({ kind: 'progress', id: req.id, done, total });
+          post({ kind: 'progress', id: req.id, done, total, phase: 'sample' });
           lastProgress = now;
         }
       },
@@ -73,7 +91,7 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
         }
       },
     });
-    post({ kind: 'done', id: req.id, result });
+    post({ kind: 'done', id: req.id, result, target });
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError';
     post({ kind: 'error', id: req.id, message: cancelled ? 'Generation cancelled.' : `Generation failed: ${(e as Error).message}`, cancelled });

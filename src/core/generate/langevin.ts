@@ -32,6 +32,14 @@ export interface SampleOptions {
   onFrame?: (frame: SampleFrame) => void | Promise<void>;
   frameEvery?: number;
   signal?: AbortSignal;
+  /**
+   * Changes the latent vectors (n × latent, row-major) after they are drawn
+   * and before they are decoded: the target mode's gradient steps
+   * (property-head.ts). The random stream is the same with or without it, so
+   * a run with a target starts from the same vectors as the plain run of the
+   * same seed.
+   */
+  transformLatent?: (z: Float32Array, n: number) => Promise<Float32Array>;
 }
 
 export interface GeneratedCrystal {
@@ -106,7 +114,9 @@ export async function sampleCrystals(model: ScoreModel, opts: SampleOptions): Pr
   const rng = new Rng(opts.seed);
   const L = m.latent;
   const V = m.vocab.length;
-  const z = rng.normals(n * L);
+  const drawn = rng.normals(n * L);
+  const z = opts.transformLatent ? await opts.transformLatent(drawn, n) : drawn;
+  if (z.length !== n * L) throw new Error(`the latent transform returned ${z.length} numbers, not ${n}×${L}`);
   const h = await model.heads(z, n);
 
   // Initial state per crystal.

@@ -17,7 +17,8 @@ export interface CdvaeManifest {
   type_sigmas: number[];
   defaults: { steps_per_level: number; step_lr: number };
   property: { name: string; column: string; unit: string; source: string } | null;
-  files: { heads: string; score: string };
+  /** `property_head`: the head's weights for the target mode (property-head.ts); older exports lack it. */
+  files: { heads: string; score: string; property_head?: string };
   training: {
     epochs: number;
     hours: number;
