@@ -106,6 +106,17 @@ class ScoreSymmetry(unittest.TestCase):
         torch.testing.assert_close(s1, s0 @ q, atol=1e-4, rtol=1e-4)
         torch.testing.assert_close(t1, t0, atol=1e-4, rtol=1e-4)
 
+    def test_exported_score_is_the_same_function(self):
+        # export.Score splits the edge MLPs' first layer per input block (fewer multiply-adds per edge)
+        from cdvae.export import Score
+        b = self.b
+        src, dst, vec = radius_graph_pbc(b["frac"], b["lattice"], b["num_atoms"], self.model.cfg.cutoff)
+        z = torch.randn(len(self.cs), 8, generator=torch.Generator().manual_seed(2))
+        args = (z[b["crystal"]], b["types"], torch.full((len(b["frac"]),), 0.3), src, dst, vec)
+        with torch.no_grad():
+            for want, got in zip(self.model.score(*args), Score(self.model)(*args)):
+                torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
     def test_translation_and_periodic_image_invariant(self):
         b = self.b
         s0, _ = self.run_score(b["frac"], b["lattice"])
@@ -257,6 +268,25 @@ class Metrics(unittest.TestCase):
         self.assertEqual((r, p), (0.25, 0.25))      # both cutoffs needed
         self.assertEqual(metrics.COV_CUTOFFS["perov_5"], (0.2, 4.0))
         self.assertEqual(metrics.COV_CUTOFFS["mp_20"], (0.4, 10.0))
+
+
+class Optimisation(unittest.TestCase):
+    def test_adam_on_the_latent_moves_the_property_head_each_way(self):
+        from cdvae.optimize import optimize_latents, property_of
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8)).eval()
+        z0 = torch.randn(5, 8, generator=torch.Generator().manual_seed(4))
+        p0 = property_of(model, z0).detach()
+        low = optimize_latents(model, z0, "min", steps=50, lr=1e-2, save_at={0, 49})
+        high = optimize_latents(model, z0, "max", steps=50, lr=1e-2)
+        near = optimize_latents(model, z0, "near", target=float(p0.mean()), steps=50, lr=1e-2)
+        self.assertTrue((property_of(model, low["z"]) < p0).all())
+        self.assertTrue((property_of(model, high["z"]) > p0).all())
+        self.assertLess(float((property_of(model, near["z"]) - p0.mean()).abs().sum()), float((p0 - p0.mean()).abs().sum()))
+        self.assertEqual(sorted(low["saved"]), [0, 49])
+        torch.testing.assert_close(low["trace"][0], p0)
+        with self.assertRaises(ValueError):
+            optimize_latents(model, z0, "lowest", steps=1)
 
 
 class Training(unittest.TestCase):
