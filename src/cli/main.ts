@@ -56,7 +56,8 @@ Commands:
       Langevin dynamics on onnxruntime-web (WASM). Prints CIF (default) or
       JSON with formula, space group, validity and predicted property.
       --target first moves each latent vector by Adam steps (default
-      5,000, step 0.001, as the CDVAE paper) on the model's property head:
+      2,000 at the CDVAE paper's step 0.001; the paper took 5,000) on the
+      model's property head:
       towards its lowest or highest value or near VALUE; NAME is the
       model's property (perov_5: heat_ref, carbon_24: energy_per_atom).
   help

@@ -10,7 +10,7 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
-import { type Objective, optimizeLatents, PAPER_OPTIMIZATION, parsePropertyHead } from '../core/generate/property-head';
+import { DEFAULT_OPTIMIZATION, type Objective, optimizeLatents, parsePropertyHead } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
 
@@ -40,7 +40,7 @@ export interface SampleCliOptions {
   stepsPerLevel?: number;
   /** `--target`, as typed: min, max, a number, or NAME=VALUE with the model's property column as NAME. */
   target?: string;
-  /** Adam steps for the target (default the paper's 5,000). */
+  /** Adam steps for the target (default 2,000: DEFAULT_OPTIMIZATION). */
   targetSteps?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -90,11 +90,11 @@ export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: Samp
     if (!manifest.files.property_head)
       throw new SampleInputError(`model ${manifest.dataset} was exported without its property head; re-export it (models/cdvae/export.py)`);
     const head = parsePropertyHead(JSON.parse(readFileSync(join(dir, manifest.files.property_head), 'utf8')));
-    const steps = o.targetSteps ?? PAPER_OPTIMIZATION.steps;
+    const steps = o.targetSteps ?? DEFAULT_OPTIMIZATION.steps;
     transformLatent = async (z, n) => {
       const t0 = performance.now();
-      const r = await optimizeLatents(head, z, n, objective, { steps, lr: PAPER_OPTIMIZATION.lr });
-      target = { objective, steps, lr: PAPER_OPTIMIZATION.lr, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
+      const r = await optimizeLatents(head, z, n, objective, { steps, lr: DEFAULT_OPTIMIZATION.lr });
+      target = { objective, steps, lr: DEFAULT_OPTIMIZATION.lr, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
       return r.z;
     };
   }

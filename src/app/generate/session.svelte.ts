@@ -6,7 +6,7 @@
  * only shows what it reports.
  */
 import { type GeneratedCrystal, MAX_SAMPLES, MAX_STEPS_PER_LEVEL, type SampleFrame } from '../../core/generate/langevin';
-import { MAX_OPTIMIZATION_STEPS, type Objective, PAPER_OPTIMIZATION } from '../../core/generate/property-head';
+import { DEFAULT_OPTIMIZATION, MAX_OPTIMIZATION_STEPS, type Objective } from '../../core/generate/property-head';
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import { crystalToStructure, type GeneratedSummary, summarize } from '../../core/generate/to-structure';
 import type { Structure } from '../../core/structure';
@@ -35,8 +35,8 @@ export class GenerateSession {
   stepsPerLevel = $state(10);
   targetKind: TargetKind = $state('none');
   targetValue = $state(0);
-  /** Adam steps on the latent vectors; the paper's 5,000 at its step size 1e-3. */
-  targetSteps: number = $state(PAPER_OPTIMIZATION.steps);
+  /** Adam steps on the latent vectors (DEFAULT_OPTIMIZATION says why 2,000 and not the paper's 5,000). */
+  targetSteps: number = $state(DEFAULT_OPTIMIZATION.steps);
   /** Which part of a run the progress bar shows. */
   phase: 'optimise' | 'sample' = $state('sample');
   /** The target of the last finished run, for the labels of its results. */
@@ -145,7 +145,7 @@ export class GenerateSession {
     this.replayStop = false;
     const keepEvery = Math.max(1, Math.round(this.totalSteps / FRAMES));
     const objective = this.objective;
-    const target = objective ? { objective, steps: this.targetSteps, lr: PAPER_OPTIMIZATION.lr } : undefined;
+    const target = objective ? { objective, steps: this.targetSteps, lr: DEFAULT_OPTIMIZATION.lr } : undefined;
     this.phase = target ? 'optimise' : 'sample';
     if (target) this.progress = { done: 0, total: target.steps };
     let result: RunResult;
