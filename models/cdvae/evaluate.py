@@ -234,6 +234,17 @@ def main() -> int:
     return 0
 
 
+def schedule_rows(dataset: str):
+    """Rows of the same checkpoint sampled with another number of Langevin
+    steps per level (results/<dataset>-steps<k>.json, from --no-write runs)."""
+    out = []
+    for name in sorted(os.listdir(RESULTS)):
+        if name.startswith(f"{dataset}-steps") and name.endswith(".json"):
+            r = json.load(open(os.path.join(RESULTS, name)))
+            out.append((r["steps_per_level"], r["row"]))
+    return out
+
+
 def optimization_lines(dataset: str) -> list[str]:
     path = os.path.join(RESULTS, f"{dataset}-optimization.json")
     if not os.path.exists(path):
@@ -280,7 +291,7 @@ def write_markdown() -> None:
              "level); ours use far fewer samples (stated per dataset), so its COV-R is not "
              "directly comparable (recall grows with the number of samples).", ""]
     for name in sorted(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else []:
-        if not name.endswith(".json") or name.endswith("-optimization.json"):
+        if not name.endswith(".json") or "-" in name:     # <dataset>-optimization.json, <dataset>-steps<k>.json
             continue
         r = json.load(open(os.path.join(RESULTS, name)))
         s = r["sampling"]
@@ -300,6 +311,10 @@ def write_markdown() -> None:
             m = r["rows"][key]
             lines.append(f"| {label} | {fmt(m['struct'])} | {fmt(m['comp'])} | {fmt(m['cov_r'])} | "
                          f"{fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+        for k, m in schedule_rows(r["dataset"]):
+            lines.append(f"| this project's CDVAE, {k} Langevin steps per level | {fmt(m['struct'])} | {fmt(m['comp'])} | "
+                         f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
+                         f"{fmt(m['w_elements'], 4)} |")
         if r.get("paper"):
             m = r["paper"]
             lines.append(f"| CDVAE, paper ({PAPER_SAMPLES:,} samples) | {fmt(m['struct'])} | "
