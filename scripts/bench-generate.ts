@@ -15,6 +15,7 @@
  *   npm run bench:generate -- --quick    (50 steps only)
  *   npm run bench:generate -- --ui       (only the responsiveness section below)
  *   npm run bench:generate -- --no-webgpu (skip the browser's WebGPU rows)
+ *   npm run bench:generate -- --steps-per-level 5 (add a workload, e.g. the "fast" preset)
  *
  * Responsiveness (issue 30): during a default run (8 crystals, WASM), how
  * many denoising frames the view shows per second, how many steps the
@@ -33,6 +34,9 @@ import { startPreview } from './preview-server.ts';
 const quick = process.argv.includes('--quick');
 const uiOnly = process.argv.includes('--ui');
 const noWebGpu = process.argv.includes('--no-webgpu');
+const extraAt = process.argv.indexOf('--steps-per-level');
+const extra = extraAt > 0 ? Number(process.argv[extraAt + 1]) : null;
+if (extra !== null && !(Number.isInteger(extra) && extra >= 1 && extra <= 200)) throw new Error('--steps-per-level must be a whole number from 1 to 200');
 const N = 16;
 const SEED = 1;
 
@@ -182,7 +186,7 @@ try {
     await browserRun(page, 'webgpu', 1); // warm-up (session creation, shader compilation), not counted
     rows.push(await browserRun(page, 'webgpu', 1));
   }
-  for (const spl of uiOnly ? [] : quick ? [1] : [1, 10]) {
+  for (const spl of uiOnly ? [] : [...(quick ? [1] : [1, 10]), ...(extra ? [extra] : [])]) {
     // Warm-up run (session creation) is not counted.
     await browserRun(page, 'wasm', 1);
     rows.push(await browserRun(page, 'wasm', spl));
