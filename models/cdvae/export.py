@@ -77,6 +77,30 @@ class Heads(torch.nn.Module):
         return self.model.heads(z)
 
 
+class RowSum(torch.autograd.Function):
+    """``segment_sum(x, index, len(like))``: rows of x added into the rows
+    named by index. Exported as ONNX ScatterND with reduction "add" on an
+    (E, 1) index, which onnxruntime adds a row (a contiguous slice) at a time;
+    the ScatterElements that PyTorch's scatter_add becomes needs the index
+    expanded to every element and was, with that Expand, 27 % of a score
+    step on onnxruntime-web WASM (bench/RESULTS.md)."""
+
+    @staticmethod
+    def forward(ctx, x, index, like):
+        return segment_sum(x, index, like.shape[0])
+
+    @staticmethod
+    def symbolic(g, x, index, like):
+        zero = g.op("Constant", value_t=torch.tensor([0], dtype=torch.int64))
+        one = g.op("Constant", value_t=torch.tensor([1], dtype=torch.int64))
+        two = g.op("Constant", value_t=torch.tensor([2], dtype=torch.int64))
+        rows = g.op("Slice", g.op("Shape", like), zero, one)
+        cols = g.op("Slice", g.op("Shape", x), one, two)
+        shape = g.op("Concat", rows, cols, axis_i=0)
+        zeros = g.op("ConstantOfShape", shape, value_t=torch.tensor([0.0], dtype=torch.float32))
+        return g.op("ScatterND", zeros, g.op("Unsqueeze", index, one), x, reduction_s="add")
+
+
 def edge_mlp(seq: torch.nn.Sequential, h, src, dst, rbf):
     """``seq(cat([h[src], h[dst], rbf]))`` with its first layer split by input
     block: W [h_s, h_d, r] = (h W_s^T)[src] + (h W_d^T)[dst] + r W_r^T. The
@@ -106,14 +130,13 @@ class Score(torch.nn.Module):
         dist = vec.norm(dim=-1)
         rbf, env = net.basis(dist)
         h = net.inp(x)
-        n = h.shape[0]
         for layer in net.layers:
             m = edge_mlp(layer.msg, h, src, dst, rbf) * env[:, None]
-            agg = segment_sum(m, src, n) * layer.scale
+            agg = RowSum.apply(m, src, h) * layer.scale
             h = h + layer.upd(torch.cat([layer.norm(h), agg], -1))
         e = edge_mlp(s.edge_out, h, src, dst, rbf) * env[:, None]
         unit = vec / torch.clamp(dist, min=1e-6)[:, None]
-        return segment_sum(e * unit, src, n), s.type_out(h)
+        return RowSum.apply(e * unit, src, h), s.type_out(h)
 
 
 def export_dir(dataset: str) -> str:
