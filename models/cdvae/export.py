@@ -51,21 +51,13 @@ PROPERTY_INFO = {
     "perov_5": {"name": "heat of formation", "column": "heat_ref", "unit": "eV/atom",
                 "source": "perov_5 (Castelli et al., Energy Environ. Sci. 5, 9034 (2012), via CDVAE)"},
     "carbon_24": {"name": "energy", "column": "energy_per_atom", "unit": "eV/atom",
-                  "source": "carbon_24 (Pickard, AIRSS, via CDVAE)"},
+                  "source": "carbon_24 (C. J. Pickard, AIRSS data for carbon at 10 GPa, Materials Cloud "
+                            "Archive 2020.0026, via CDVAE)"},
     "mp_20_biternary": {"name": "formation energy", "column": "formation_energy_per_atom",
                         "unit": "eV/atom", "source": "Materials Project (CC BY 4.0)"},
+    "mp20_biternary_pilot": {"name": "formation energy", "column": "formation_energy_per_atom",
+                             "unit": "eV/atom", "source": "Materials Project via mp_20 (CC BY 4.0)"},
 }
-
-
-def _scatter_add(g, self, dim, index, src):
-    # PyTorch 1.13's own symbolic refuses when it cannot prove index and src
-    # have equal shapes (they do: model.segment_sum expands index to src).
-    from torch.onnx import symbolic_helper
-    return g.op("ScatterElements", self, index, src,
-                axis_i=symbolic_helper._get_const(dim, "i", "dim"), reduction_s="add")
-
-
-torch.onnx.register_custom_op_symbolic("aten::scatter_add", _scatter_add, OPSET)
 
 
 class Heads(torch.nn.Module):
