@@ -212,6 +212,10 @@ test('carbon_24: the model says what it was trained on and generates carbon only
   for (const f of await page.getByTestId('gen-result').locator('.formula').allTextContents()) expect(f).toMatch(/^C\d*$/);
   // each row carries its validity check (the rates are measured in models/RESULTS.md; one Langevin step per level is too few to expect validity)
   await expect(page.getByTestId('gen-result').locator('.ok, .bad')).toHaveCount(2);
+  // each row says whether a training crystal matches it
+  await expect(page.getByTestId('gen-novelty')).toHaveCount(2);
+  await expect(page.getByTestId('gen-novelty-summary')).toContainText(/\d new \(no training crystal matches\), \d unique in this batch/);
+  await expect(page.getByTestId('gen-new')).toContainText(/^(yes|no)/);
   await expect(page.getByTestId('gen-property')).toContainText('eV/atom');
 });
 

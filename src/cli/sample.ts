@@ -10,6 +10,7 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
+import { isNew, parseKnown, uniqueFlags } from '../core/generate/novelty';
 import { DEFAULT_OPTIMIZATION, type Objective, optimizeLatents, parsePropertyHead } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
@@ -118,6 +119,10 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
   const { result, manifest, target } = await sampleFromCli(o);
   await initSymmetryNode();
   const rows = result.crystals.map((c, k) => ({ c, s: summarize(c, manifest), k }));
+  // "new": no training crystal matches (known.json, written by models/cdvae/novelty.py); older exports lack it
+  const knownPath = join(resolveModelDir(o.model), 'known.json');
+  const known = existsSync(knownPath) ? parseKnown(JSON.parse(readFileSync(knownPath, 'utf8'))) : null;
+  const unique = uniqueFlags(result.crystals);
   if (format === 'cif') {
     const structures = rows.map(({ c, s, k }) => crystalToStructure(c, `${manifest.dataset}_seed${o.seed}_${k}_${s.formula}`));
     return writeStructures(structures, 'cif');
@@ -145,6 +150,8 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         crystals: rows.map(({ c, s, k }) => ({
           ...s,
           ...(target ? { propertyBeforeTarget: target.before[k] } : {}),
+          new: known ? isNew(c, known) : null,
+          unique: unique[k],
           lattice: { abc: c.lengths, angles: c.angles, matrix: c.lattice },
           species: c.numbers,
           frac: c.frac,

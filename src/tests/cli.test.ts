@@ -258,6 +258,9 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
       expect(typeof c.structurallyValid).toBe('boolean');
       expect(c.property.unit).toBe('eV/atom');
       expect(c.frac.length).toBe(c.species.length);
+      // marked against the training crystals (known.json) and the batch
+      expect(typeof c.new).toBe('boolean');
+      expect(typeof c.unique).toBe('boolean');
     }
   });
 
@@ -277,7 +280,23 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     expect(j.target.objective).toEqual({ kind: 'min' });
     expect(j.target.gradientSteps).toBe(300);
     for (const c of j.crystals) expect(c.property.value).toBeLessThan(c.propertyBeforeTarget);
-    const near = await run(['sample', '--model', 'carbon_24', '--n', '2', '--seed', '4', '--steps-per-level', '1', '--target', 'energy_per_atom=-154.3', '--target-steps', '300', '--format', 'json']);
+    const near = await run([
+      'sample',
+      '--model',
+      'carbon_24',
+      '--n',
+      '2',
+      '--seed',
+      '4',
+      '--steps-per-level',
+      '1',
+      '--target',
+      'energy_per_atom=-154.3',
+      '--target-steps',
+      '300',
+      '--format',
+      'json',
+    ]);
     expect(near.err).toBe('');
     const k = JSON.parse(near.out);
     expect(k.model).toBe('carbon_24');

@@ -7,7 +7,7 @@
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
-import type { GenerateReply, GenerateRequest, TargetOutcome, TargetRequest } from './protocol';
+import type { GenerateReply, GenerateRequest, Novelty, TargetOutcome, TargetRequest } from './protocol';
 
 export interface OpenedInfo {
   manifest: CdvaeManifest;
@@ -36,8 +36,8 @@ interface Pending {
   handlers?: RunHandlers;
 }
 
-/** A finished run: the crystals, and what the target mode did if it ran. */
-export type RunResult = SampleResult & { target: TargetOutcome | null };
+/** A finished run: the crystals, what the target mode did if it ran, and which crystals are new and unique. */
+export type RunResult = SampleResult & { target: TargetOutcome | null; novelty: Novelty };
 
 export class GenerateWorker {
   private worker: Worker | null = null;
@@ -75,7 +75,7 @@ export class GenerateWorker {
         return;
       case 'done':
         this.pending.delete(r.id);
-        (p.resolve as (v: RunResult) => void)({ ...r.result, target: r.target });
+        (p.resolve as (v: RunResult) => void)({ ...r.result, target: r.target, novelty: r.novelty });
         return;
       case 'error':
         this.pending.delete(r.id);

@@ -7,17 +7,20 @@ import perovManifestUrl from '../../../models/cdvae/export/perov_5/model.json?ur
 import perovHeadsUrl from '../../../models/cdvae/export/perov_5/heads.onnx?url';
 import perovScoreUrl from '../../../models/cdvae/export/perov_5/score.onnx?url';
 import perovHeadUrl from '../../../models/cdvae/export/perov_5/property_head.json?url';
+import perovKnownUrl from '../../../models/cdvae/export/perov_5/known.json?url';
 import carbonManifestUrl from '../../../models/cdvae/export/carbon_24/model.json?url';
 import carbonHeadsUrl from '../../../models/cdvae/export/carbon_24/heads.onnx?url';
 import carbonScoreUrl from '../../../models/cdvae/export/carbon_24/score.onnx?url';
 import carbonHeadUrl from '../../../models/cdvae/export/carbon_24/property_head.json?url';
+import carbonKnownUrl from '../../../models/cdvae/export/carbon_24/known.json?url';
 import type { Provider } from '../../core/generate/ort-score-model';
 
 export interface GenerativeModelInfo {
   id: string;
   label: string;
   description: string;
-  urls: { manifest: string; heads: string; score: string; propertyHead: string };
+  /** `known`: the training crystals' novelty descriptors (core/generate/novelty.ts). */
+  urls: { manifest: string; heads: string; score: string; propertyHead: string; known: string };
 }
 
 export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
@@ -25,14 +28,14 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     id: 'perov_5',
     label: 'perov_5: cubic perovskites ABX₃',
     description: '5-atom perovskite cells (Castelli et al. 2012, as used by CDVAE), 56 elements',
-    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl, propertyHead: perovHeadUrl },
+    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl, propertyHead: perovHeadUrl, known: perovKnownUrl },
   },
   {
     id: 'carbon_24',
     label: 'carbon_24: carbon allotropes',
     description:
       'Carbon structures of 6–24 atoms found by random structure searching at 10 GPa (Pickard, AIRSS, Materials Cloud 2020, as used by CDVAE); only the structure is generated',
-    urls: { manifest: carbonManifestUrl, heads: carbonHeadsUrl, score: carbonScoreUrl, propertyHead: carbonHeadUrl },
+    urls: { manifest: carbonManifestUrl, heads: carbonHeadsUrl, score: carbonScoreUrl, propertyHead: carbonHeadUrl, known: carbonKnownUrl },
   },
 ];
 

@@ -11,6 +11,7 @@
  */
 import { type CdvaeManifest, parseManifest } from '../../core/generate/manifest';
 import { createOrtScoreModel } from '../../core/generate/ort-score-model';
+import { type KnownSet, parseKnown } from '../../core/generate/novelty';
 import { type PropertyHead, parsePropertyHead } from '../../core/generate/property-head';
 import type { ScoreModel } from '../../core/generate/score-model';
 import { describeAdapter } from '../../gpu/device';
@@ -22,6 +23,8 @@ export interface OpenedModel {
   manifest: CdvaeManifest;
   /** The property head with its gradient, for the target mode. */
   head: PropertyHead;
+  /** The training crystals, to mark generated ones "new". */
+  known: KnownSet;
   /** Why the preferred provider is not the one in use, if it is not. */
   fallback: string | null;
 }
@@ -48,6 +51,9 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
   if (!headRes.ok) throw new Error(`could not load the property head (HTTP ${headRes.status})`);
   const head = parsePropertyHead(await headRes.json());
   if (head.latent !== manifest.latent) throw new Error(`the property head takes ${head.latent} numbers, the model's latent has ${manifest.latent}`);
+  const knownRes = await fetch(info.urls.known);
+  if (!knownRes.ok) throw new Error(`could not load the training crystals' descriptors (HTTP ${knownRes.status})`);
+  const known = parseKnown(await knownRes.json());
   const files = { heads: info.urls.heads, score: info.urls.score };
   let fallback: string | null = null;
   if (preference !== 'wasm') {
@@ -58,7 +64,7 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
       fallback = `The GPU is a software renderer (${software}), where WASM is much faster; choose “WebGPU” to use it anyway.`;
     } else {
       try {
-        return { model: await createOrtScoreModel(await loadOrt('webgpu-bundle'), manifest, files, 'webgpu'), manifest, head, fallback: null };
+        return { model: await createOrtScoreModel(await loadOrt('webgpu-bundle'), manifest, files, 'webgpu'), manifest, head, known, fallback: null };
       } catch (e) {
         fallback = `The WebGPU execution provider failed (${(e as Error).message}). Running on WASM.`;
       }
@@ -66,5 +72,5 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
   }
   const model = await createOrtScoreModel(await loadOrt('wasm'), manifest, files, 'wasm');
   const threads = ortThreads();
-  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, head, fallback };
+  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, head, known, fallback };
 }

@@ -14,6 +14,13 @@ export interface TargetRequest {
   lr: number;
 }
 
+/** Per generated crystal: no training crystal matches it (new); no earlier crystal of the batch matches it (unique). */
+export interface Novelty {
+  isNew: boolean[];
+  unique: boolean[];
+  ms: number;
+}
+
 /** What the target mode did: the head's property of each vector before and after, and the time. */
 export interface TargetOutcome extends TargetRequest {
   before: number[];
@@ -32,7 +39,7 @@ export type GenerateReply =
   | { kind: 'progress'; id: number; done: number; total: number; phase: 'optimise' | 'sample' }
   /** `keep`: a frame of the recorded trajectory (for replay), not only one to show now. */
   | { kind: 'frame'; id: number; frame: SampleFrame; keep: boolean }
-  | { kind: 'done'; id: number; result: SampleResult; target: TargetOutcome | null }
+  | { kind: 'done'; id: number; result: SampleResult; target: TargetOutcome | null; novelty: Novelty }
   | { kind: 'error'; id: number; message: string; cancelled: boolean };
 
 /**

@@ -19,6 +19,10 @@ export interface GeneratedResult {
   structure: Structure;
   /** Target mode: the property head's value at the drawn latent vector, before the gradient steps. */
   headBefore: number | null;
+  /** No training crystal matches it (core/generate/novelty.ts). */
+  isNew: boolean;
+  /** No earlier crystal of this batch matches it. */
+  unique: boolean;
 }
 
 /** What the user asks of the property: nothing (plain sampling), lowest, highest, or near a value. */
@@ -189,10 +193,12 @@ export class GenerateSession {
         stepsPerLevel: this.stepsPerLevel,
         structurallyValid: summary.structurallyValid,
         compositionallyValid: summary.compositionallyValid,
+        new: result.novelty.isNew[k],
+        unique: result.novelty.unique[k],
         ...(outcome ? { target: describeObjective(outcome.objective, manifest.property?.unit ?? ''), gradientSteps: outcome.steps } : {}),
         ...(summary.property ? { [`predicted ${summary.property.name} (${summary.property.unit})`]: Number(summary.property.value.toFixed(4)) } : {}),
       });
-      return { crystal, summary, structure, headBefore: outcome ? outcome.before[k] : null };
+      return { crystal, summary, structure, headBefore: outcome ? outcome.before[k] : null, isNew: result.novelty.isNew[k], unique: result.novelty.unique[k] };
     });
     this.timing = { ms: result.ms, modelMs: result.modelMs, graphMs: result.graphMs, steps: result.steps, provider: result.provider };
     this.frame = null;
