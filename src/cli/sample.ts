@@ -10,7 +10,7 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
-import { isNew, parseKnown, uniqueFlags } from '../core/generate/novelty';
+import { markNovelty, parseKnown } from '../core/generate/novelty';
 import { DEFAULT_OPTIMIZATION, type Objective, optimizeLatents, parsePropertyHead } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
@@ -122,7 +122,7 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
   // "new": no training crystal matches (known.json, written by models/cdvae/novelty.py); older exports lack it
   const knownPath = join(resolveModelDir(o.model), 'known.json');
   const known = existsSync(knownPath) ? parseKnown(JSON.parse(readFileSync(knownPath, 'utf8'))) : null;
-  const unique = uniqueFlags(result.crystals);
+  const novelty = markNovelty(result.crystals, known);
   if (format === 'cif') {
     const structures = rows.map(({ c, s, k }) => crystalToStructure(c, `${manifest.dataset}_seed${o.seed}_${k}_${s.formula}`));
     return writeStructures(structures, 'cif');
@@ -150,8 +150,8 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         crystals: rows.map(({ c, s, k }) => ({
           ...s,
           ...(target ? { propertyBeforeTarget: target.before[k] } : {}),
-          new: known ? isNew(c, known) : null,
-          unique: unique[k],
+          new: novelty.isNew[k],
+          unique: novelty.unique[k],
           lattice: { abc: c.lengths, angles: c.angles, matrix: c.lattice },
           species: c.numbers,
           frac: c.frac,

@@ -13,6 +13,7 @@ import {
   descriptorDistance,
   isNew,
   KNOWN_FORMAT,
+  markNovelty,
   match,
   noveltyFormula,
   NOVELTY_PARAMS,
@@ -176,5 +177,28 @@ describe('parseKnown', () => {
     expect(() => parseKnown({ ...d, known: { C: [[2, ...Array(14).fill(0), 'x']] }, count: 1 })).toThrow(/holds something other than numbers/);
     expect(() => parseKnown({ ...d, count: 5 })).toThrow(/count says 5 crystals, the file holds 3289/);
     expect(KNOWN_FORMAT).toBe('latticelab-known/1');
+  });
+});
+
+describe('markNovelty (what the app and the CLI call)', () => {
+  it('marks a batch against the known set with the threshold of that set', () => {
+    const c = fixture.crystals[0];
+    const k = known('carbon_24');
+    const marks = markNovelty([c, doubled(c)], k);
+    expect(marks.unique).toEqual([true, false]);
+    expect(marks.isNew[0]).toBe(isNew(c, k));
+    // a set whose threshold accepts any two crystals of a formula and primitive size makes distinct ones repeats
+    const d = fixture.crystals.map(descriptor);
+    const pair = d
+      .flatMap((a, i) => d.slice(i + 1).map((b, j) => [i, i + 1 + j] as const))
+      .find(([i, j]) => d[i].formula === d[j].formula && d[i].nprim === d[j].nprim && !match(d[i], d[j]));
+    expect(pair).toBeDefined();
+    const [i, j] = pair!;
+    expect(markNovelty([fixture.crystals[i], fixture.crystals[j]], { ...k, threshold: 1e9 }).unique).toEqual([true, false]);
+    expect(markNovelty([fixture.crystals[i], fixture.crystals[j]], k).unique).toEqual([true, true]);
+  });
+
+  it('leaves "new" open without a known set', () => {
+    expect(markNovelty([fixture.crystals[0]], null).isNew).toEqual([null]);
   });
 });

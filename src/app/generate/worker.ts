@@ -12,7 +12,7 @@
  */
 /// <reference lib="webworker" />
 import { sampleCrystals, type SampleFrame } from '../../core/generate/langevin';
-import { isNew, uniqueFlags } from '../../core/generate/novelty';
+import { markNovelty } from '../../core/generate/novelty';
 import { optimizeLatents } from '../../core/generate/property-head';
 import { type OpenedModel, openGenerativeModel } from './open-model';
 import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, type TargetOutcome, YIELD_INTERVAL_MS } from './protocol';
@@ -93,8 +93,8 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
       },
     });
     const t0 = performance.now();
-    const novelty = { isNew: result.crystals.map((c) => isNew(c, opened!.known)), unique: uniqueFlags(result.crystals), ms: 0 };
-    novelty.ms = performance.now() - t0;
+    const marks = markNovelty(result.crystals, opened.known);
+    const novelty = { isNew: marks.isNew.map((x) => x === true), unique: marks.unique, ms: performance.now() - t0 };
     post({ kind: 'done', id: req.id, result, target, novelty });
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError';

@@ -214,6 +214,19 @@ export function uniqueFlags(crystals: readonly (NoveltyCrystal | NoveltyDescript
   });
 }
 
+/**
+ * Both flags for a batch with the known set's threshold, each crystal's
+ * descriptor computed once. Without a known set (an old export) `isNew` is
+ * null and the batch uses the default threshold.
+ */
+export function markNovelty(crystals: readonly NoveltyCrystal[], known: KnownSet | null): { isNew: (boolean | null)[]; unique: boolean[] } {
+  const ds = crystals.map((c) => descriptor(c));
+  return {
+    isNew: ds.map((d) => (known ? isNew(d, known) : null)),
+    unique: uniqueFlags(ds, known?.threshold ?? DEFAULT_NOVELTY_THRESHOLD),
+  };
+}
+
 const FORMULA = /^(?:[A-Z][a-z]?\d*)+$/;
 
 /** Reads a `latticelab-known/1` document (parsed JSON or its text); throws a readable error on anything else. */
