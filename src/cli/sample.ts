@@ -10,8 +10,8 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
-import { markNovelty, parseKnown } from '../core/generate/novelty';
-import { DEFAULT_OPTIMIZATION, type Objective, optimizeLatents, parsePropertyHead } from '../core/generate/property-head';
+import { type KnownSet, markNovelty, parseKnown } from '../core/generate/novelty';
+import { aimLatents, DEFAULT_OPTIMIZATION, type Objective, parsePropertyHead, type TargetOutcome } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
 import { initSymmetryNode } from '../node/moyo';
 
@@ -72,32 +72,26 @@ export function parseTarget(text: string, manifest: CdvaeManifest): Objective {
   return { kind: 'near', value: x };
 }
 
-export interface TargetReport {
-  objective: Objective;
-  steps: number;
-  lr: number;
-  before: number[];
-  after: number[];
-  ms: number;
+export interface SampleRun {
+  result: SampleResult;
+  manifest: CdvaeManifest;
+  target: TargetOutcome | null;
+  /** The training crystals (known.json, written by models/cdvae/novelty.py); null for an older export without it. */
+  known: KnownSet | null;
 }
 
-export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: SampleResult; manifest: CdvaeManifest; target: TargetReport | null }> {
+export async function sampleFromCli(o: SampleCliOptions): Promise<SampleRun> {
   const dir = resolveModelDir(o.model);
   const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
+  const knownPath = join(dir, 'known.json');
+  const known = existsSync(knownPath) ? parseKnown(readFileSync(knownPath, 'utf8')) : null;
   const objective = o.target === undefined ? null : parseTarget(o.target, manifest);
-  let target: TargetReport | null = null;
-  let transformLatent: ((z: Float32Array, n: number) => Promise<Float32Array>) | undefined;
+  let aim: ReturnType<typeof aimLatents> | null = null;
   if (objective) {
     if (!manifest.files.property_head)
       throw new SampleInputError(`model ${manifest.dataset} was exported without its property head; re-export it (models/cdvae/export.py)`);
     const head = parsePropertyHead(JSON.parse(readFileSync(join(dir, manifest.files.property_head), 'utf8')));
-    const steps = o.targetSteps ?? DEFAULT_OPTIMIZATION.steps;
-    transformLatent = async (z, n) => {
-      const t0 = performance.now();
-      const r = await optimizeLatents(head, z, n, objective, { steps, lr: DEFAULT_OPTIMIZATION.lr });
-      target = { objective, steps, lr: DEFAULT_OPTIMIZATION.lr, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
-      return r.z;
-    };
+    aim = aimLatents(head, { objective, steps: o.targetSteps ?? DEFAULT_OPTIMIZATION.steps, lr: DEFAULT_OPTIMIZATION.lr });
   }
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
@@ -108,25 +102,29 @@ export async function sampleFromCli(o: SampleCliOptions): Promise<{ result: Samp
     'wasm',
   );
   try {
-    const result = await sampleCrystals(model, { n: o.n, seed: o.seed, stepsPerLevel: o.stepsPerLevel, onProgress: o.onProgress, transformLatent });
-    return { result, manifest, target };
+    const result = await sampleCrystals(model, {
+      n: o.n,
+      seed: o.seed,
+      stepsPerLevel: o.stepsPerLevel,
+      onProgress: o.onProgress,
+      transformLatent: aim?.transform,
+    });
+    return { result, manifest, target: aim?.outcome() ?? null, known };
   } finally {
     await model.release?.();
   }
 }
 
 export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'): Promise<string> {
-  const { result, manifest, target } = await sampleFromCli(o);
+  const { result, manifest, target, known } = await sampleFromCli(o);
   await initSymmetryNode();
   const rows = result.crystals.map((c, k) => ({ c, s: summarize(c, manifest), k }));
-  // "new": no training crystal matches (known.json, written by models/cdvae/novelty.py); older exports lack it
-  const knownPath = join(resolveModelDir(o.model), 'known.json');
-  const known = existsSync(knownPath) ? parseKnown(JSON.parse(readFileSync(knownPath, 'utf8'))) : null;
-  const novelty = markNovelty(result.crystals, known);
   if (format === 'cif') {
     const structures = rows.map(({ c, s, k }) => crystalToStructure(c, `${manifest.dataset}_seed${o.seed}_${k}_${s.formula}`));
     return writeStructures(structures, 'cif');
   }
+  // Only the JSON says which crystals are new and unique: the descriptors are not computed for CIF.
+  const novelty = markNovelty(result.crystals, known);
   return (
     JSON.stringify(
       {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type Objective, optimizeLatents, parsePropertyHead, propertyAt } from '../core/generate/property-head';
+import { aimLatents, type Objective, optimizeLatents, parsePropertyHead, propertyAt } from '../core/generate/property-head';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const readJson = (p: string) => JSON.parse(readFileSync(root(p), 'utf8')) as unknown;
@@ -64,6 +64,19 @@ describe('property head input checks', () => {
     await expect(optimizeLatents(head, z, 1, { kind: 'min' }, { steps: 0, lr: 1e-3 })).rejects.toThrow(/gradient steps/);
     await expect(optimizeLatents(head, z, 2, { kind: 'min' }, { steps: 5, lr: 1e-3 })).rejects.toThrow(/latent vectors/);
     await expect(optimizeLatents(head, z, 1, { kind: 'near', value: Number.NaN }, { steps: 5, lr: 1e-3 })).rejects.toThrow(/target value/);
+  });
+
+  it('aimLatents is optimizeLatents as a sampler transform, with its record', async () => {
+    const head = parsePropertyHead(good);
+    const z = Float32Array.from({ length: 2 * head.latent }, (_, i) => Math.sin(i));
+    const aim = aimLatents(head, { objective: { kind: 'max' }, steps: 30, lr: 1e-2 });
+    expect(aim.outcome()).toBeNull();
+    const moved = await aim.transform(z, 2);
+    const direct = await optimizeLatents(head, z, 2, { kind: 'max' }, { steps: 30, lr: 1e-2 });
+    expect(moved).toEqual(direct.z);
+    const o = aim.outcome()!;
+    expect(o).toMatchObject({ objective: { kind: 'max' }, steps: 30, lr: 1e-2, before: Array.from(direct.before), after: Array.from(direct.after) });
+    expect(o.ms).toBeGreaterThanOrEqual(0);
   });
 
   it('stops when cancelled', async () => {

@@ -7,7 +7,8 @@
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
-import type { GenerateReply, GenerateRequest, Novelty, TargetOutcome, TargetRequest } from './protocol';
+import type { TargetOutcome, TargetRequest } from '../../core/generate/property-head';
+import type { GenerateReply, GenerateRequest, Novelty } from './protocol';
 
 export interface OpenedInfo {
   manifest: CdvaeManifest;

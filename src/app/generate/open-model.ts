@@ -43,17 +43,23 @@ async function probeWebGpu(): Promise<{ problem: string | null; software: string
   }
 }
 
+async function fetchJson(url: string, what: string): Promise<unknown> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${what} (HTTP ${res.status})`);
+  return res.json();
+}
+
 export async function openGenerativeModel(info: GenerativeModelInfo, preference: ProviderPreference): Promise<OpenedModel> {
-  const res = await fetch(info.urls.manifest);
-  if (!res.ok) throw new Error(`could not load the model manifest (HTTP ${res.status})`);
-  const manifest = parseManifest(await res.json());
-  const headRes = await fetch(info.urls.propertyHead);
-  if (!headRes.ok) throw new Error(`could not load the property head (HTTP ${headRes.status})`);
-  const head = parsePropertyHead(await headRes.json());
+  // The three small files are independent: fetched at once, each refused with its own name.
+  const [manifestJson, headJson, knownJson] = await Promise.all([
+    fetchJson(info.urls.manifest, 'the model manifest'),
+    fetchJson(info.urls.propertyHead, 'the property head'),
+    fetchJson(info.urls.known, "the training crystals' descriptors"),
+  ]);
+  const manifest = parseManifest(manifestJson);
+  const head = parsePropertyHead(headJson);
   if (head.latent !== manifest.latent) throw new Error(`the property head takes ${head.latent} numbers, the model's latent has ${manifest.latent}`);
-  const knownRes = await fetch(info.urls.known);
-  if (!knownRes.ok) throw new Error(`could not load the training crystals' descriptors (HTTP ${knownRes.status})`);
-  const known = parseKnown(await knownRes.json());
+  const known = parseKnown(knownJson);
   const files = { heads: info.urls.heads, score: info.urls.score };
   let fallback: string | null = null;
   if (preference !== 'wasm') {

@@ -4,27 +4,13 @@
  */
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
-import type { Objective } from '../../core/generate/property-head';
+import type { TargetOutcome, TargetRequest } from '../../core/generate/property-head';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
-
-/** Target mode: gradient steps on the latent vectors before decoding (core/generate/property-head.ts). */
-export interface TargetRequest {
-  objective: Objective;
-  steps: number;
-  lr: number;
-}
 
 /** Per generated crystal: no training crystal matches it (new); no earlier crystal of the batch matches it (unique). */
 export interface Novelty {
   isNew: boolean[];
   unique: boolean[];
-  ms: number;
-}
-
-/** What the target mode did: the head's property of each vector before and after, and the time. */
-export interface TargetOutcome extends TargetRequest {
-  before: number[];
-  after: number[];
   ms: number;
 }
 

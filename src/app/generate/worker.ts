@@ -13,9 +13,9 @@
 /// <reference lib="webworker" />
 import { sampleCrystals, type SampleFrame } from '../../core/generate/langevin';
 import { markNovelty } from '../../core/generate/novelty';
-import { optimizeLatents } from '../../core/generate/property-head';
+import { aimLatents } from '../../core/generate/property-head';
 import { type OpenedModel, openGenerativeModel } from './open-model';
-import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, type TargetOutcome, YIELD_INTERVAL_MS } from './protocol';
+import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, YIELD_INTERVAL_MS } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -47,8 +47,13 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
   const abort = running.get(req.id)!;
   try {
     if (!opened) throw new Error('no model is open');
-    const { head } = opened;
-    let target: TargetOutcome | null = null;
+    const aim =
+      req.target &&
+      aimLatents(opened.head, req.target, {
+        signal: abort.signal,
+        reportEvery: Math.max(1, Math.round(req.target.steps / 100)),
+        onProgress: (done, total) => post({ kind: 'progress', id: req.id, done, total, phase: 'optimise' }),
+      });
     let lastYield = performance.now();
     let lastFrame = -Infinity;
     let lastProgress = -Infinity;
@@ -58,21 +63,7 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
       stepsPerLevel: req.stepsPerLevel,
       signal: abort.signal,
       frameEvery: 1,
-      transformLatent: req.target
-        ? async (z, n) => {
-            const t = req.target!;
-            const t0 = performance.now();
-            const r = await optimizeLatents(head, z, n, t.objective, {
-              steps: t.steps,
-              lr: t.lr,
-              signal: abort.signal,
-              reportEvery: Math.max(1, Math.round(t.steps / 100)),
-              onProgress: (done, total) => post({ kind: 'progress', id: req.id, done, total, phase: 'optimise' }),
-            });
-            target = { ...t, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
-            return r.z;
-          }
-        : undefined,
+      transformLatent: aim?.transform,
       onProgress: (done, total) => {
         const now = performance.now();
         if (done === 1 || done === total || now - lastProgress >= 50) {
@@ -95,7 +86,7 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
     const t0 = performance.now();
     const marks = markNovelty(result.crystals, opened.known);
     const novelty = { isNew: marks.isNew.map((x) => x === true), unique: marks.unique, ms: performance.now() - t0 };
-    post({ kind: 'done', id: req.id, result, target, novelty });
+    post({ kind: 'done', id: req.id, result, target: aim?.outcome() ?? null, novelty });
   } catch (e) {
     const cancelled = (e as Error).name === 'AbortError';
     post({ kind: 'error', id: req.id, message: cancelled ? 'Generation cancelled.' : `Generation failed: ${(e as Error).message}`, cancelled });

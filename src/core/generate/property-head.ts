@@ -206,3 +206,39 @@ export async function optimizeLatents(head: PropertyHead, z0: Float32Array, n: n
   for (let b = 0; b < n; b++) after[b] = propertyAt(head, z.subarray(b * L, b * L + L));
   return { z: Float32Array.from(z), before, after };
 }
+
+/** Target mode as asked: what to aim for, how many Adam steps, their size. */
+export interface TargetRequest {
+  objective: Objective;
+  steps: number;
+  lr: number;
+}
+
+/** What the target mode did: the head's property of each vector before and after, and the time. */
+export interface TargetOutcome extends TargetRequest {
+  before: number[];
+  after: number[];
+  ms: number;
+}
+
+/**
+ * A `transformLatent` for sampleCrystals (langevin.ts) that aims the drawn
+ * vectors at the target, and the record of what it did once it has run:
+ * what the app's worker and the CLI both pass to the sampler.
+ */
+export function aimLatents(
+  head: PropertyHead,
+  request: TargetRequest,
+  opts: Pick<OptimizeOptions, 'onProgress' | 'reportEvery' | 'signal'> = {},
+): { transform: (z: Float32Array, n: number) => Promise<Float32Array>; outcome: () => TargetOutcome | null } {
+  let outcome: TargetOutcome | null = null;
+  return {
+    async transform(z, n) {
+      const t0 = performance.now();
+      const r = await optimizeLatents(head, z, n, request.objective, { ...opts, steps: request.steps, lr: request.lr });
+      outcome = { ...request, before: Array.from(r.before), after: Array.from(r.after), ms: performance.now() - t0 };
+      return r.z;
+    },
+    outcome: () => outcome,
+  };
+}
