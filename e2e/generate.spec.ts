@@ -219,6 +219,30 @@ test('carbon_24: the model says what it was trained on and generates carbon only
   await expect(page.getByTestId('gen-property')).toContainText('eV/atom');
 });
 
+test('mp20_biternary_pilot: the model says what it was trained on, generates compounds of its elements and aims at a formation energy', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openGenerate(page);
+  await page.getByTestId('gen-model').selectOption('mp20_biternary_pilot');
+  await expect(page.getByTestId('gen-model-about')).toContainText('Materials Project crystals of 1–20 atoms');
+  await page.getByTestId('gen-provider').selectOption('wasm');
+  await page.getByTestId('gen-target').selectOption('max');
+  await page.getByTestId('gen-target-steps').fill('500');
+  await generate(page, 2, 1, 4);
+  await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 150_000 });
+  await expect(page.getByTestId('gen-error')).toHaveCount(0);
+  // formulas of element symbols only (no "?" for an index outside the vocabulary)
+  for (const f of await page.getByTestId('gen-result').locator('.formula').allTextContents()) expect(f).toMatch(/^([A-Z][a-z]?\d*)+$/);
+  await expect(page.getByTestId('gen-result').locator('.ok, .bad')).toHaveCount(2);
+  await expect(page.getByTestId('gen-novelty')).toHaveCount(2);
+  await expect(page.getByTestId('gen-property')).toContainText('eV/atom');
+  await expect(page.getByText('Predicted formation energy')).toBeVisible();
+  // "highest" raised the head for both crystals
+  for (const text of await page.getByTestId('gen-result-property').allTextContents()) {
+    const [before, after] = text.split('→').map(Number);
+    expect(after).toBeGreaterThan(before);
+  }
+});
+
 test('target mode: "lowest" moves the property head down for every crystal, with its progress', async ({ page }) => {
   test.setTimeout(180_000);
   await openGenerate(page);

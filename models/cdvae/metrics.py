@@ -192,10 +192,51 @@ def compositional_valid(numbers) -> bool:
     if all(s in metals for s in syms):
         return True
     enegs = [eneg[s] for s in syms]
-    for states in itertools.product(*(ox[s] for s in syms)):
+    return _neutral_and_pauling(tuple(tuple(ox[s]) for s in syms), tuple(count), tuple(enegs))
+
+
+def _neutral_and_pauling(states: tuple, count: tuple, enegs: tuple) -> bool:
+    """Whether some choice of oxidation states (one per element) is charge
+    neutral for ``count`` and passes ``pauling_ok``: CDVAE tries every
+    combination (``itertools.product``), which a poorly trained model's
+    10-element compositions turn into 10^7-10^8 tries each. The same answer
+    by a depth-first search that extends a partial choice only while the
+    remaining elements can still cancel its charge and, when every
+    electronegativity is known (then ``pauling_ok`` is exactly "every pair
+    passes"), while every pair so far passes. ``src/core/generate/validity.ts``
+    is the same search; ``_neutral_and_pauling_brute`` is CDVAE's loop, kept
+    for the test that compares them."""
+    k = len(states)
+    reach = [set() for _ in range(k)] + [{0}]       # charges elements i.. can sum to
+    for i in range(k - 1, -1, -1):
+        reach[i] = {q * count[i] + r for q in states[i] for r in reach[i + 1]}
+    known = all(e is not None for e in enegs)
+    chosen = [0] * k
+
+    def pair_ok(o1, e1, o2, e2):
+        return not ((o1 > 0 and o2 < 0 and not e1 < e2) or (o1 < 0 and o2 > 0 and not e2 < e1))
+
+    def search(i: int, charge: int) -> bool:
+        if i == k:
+            return known or pauling_ok(chosen, enegs)
+        for q in states[i]:
+            if -(charge + q * count[i]) not in reach[i + 1]:
+                continue
+            if known and not all(pair_ok(chosen[j], enegs[j], q, enegs[i]) for j in range(i)):
+                continue
+            chosen[i] = q
+            if search(i + 1, charge + q * count[i]):
+                return True
+        return False
+
+    return search(0, 0)
+
+
+def _neutral_and_pauling_brute(states: tuple, count: tuple, enegs: tuple) -> bool:
+    for combo in itertools.product(*states):
         # smact.neutral_ratios(states, stoichs=[(c,) for c in count]): the one
         # ratio `count`, kept if neutral and its gcd is 1 (always, reduced)
-        if sum(q * c for q, c in zip(states, count)) == 0 and pauling_ok(states, enegs):
+        if sum(q * c for q, c in zip(combo, count)) == 0 and pauling_ok(combo, enegs):
             return True
     return False
 

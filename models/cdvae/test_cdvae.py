@@ -173,6 +173,29 @@ class Metrics(unittest.TestCase):
         self.assertFalse(metrics.pauling_ok((1, 3, -1), (0.93, None, 3.16)))
         self.assertFalse(v([2, 8]))                     # He has no oxidation states
 
+    def test_pruned_validity_search_equals_cdvae_brute_force(self):
+        # random compositions of 2-5 elements (where CDVAE's itertools.product
+        # is still quick) and counts 1-4, with and without missing
+        # electronegativities: the depth-first search gives CDVAE's answer
+        symbol, ox, eneg, _ = metrics.smact_tables()
+        rng = np.random.default_rng(7)
+        zs_all = [z for z in range(1, 95) if symbol.get(z) in ox and ox[symbol[z]]]
+        answers = []
+        for _ in range(600):
+            zs = sorted(rng.choice(zs_all, rng.integers(2, 6), replace=False).tolist())
+            syms = [symbol[z] for z in zs]
+            count = tuple(int(c) for c in rng.integers(1, 5, len(zs)))
+            args = (tuple(tuple(ox[s]) for s in syms), count, tuple(eneg[s] for s in syms))
+            answers.append(metrics._neutral_and_pauling_brute(*args))
+            self.assertEqual(metrics._neutral_and_pauling(*args), answers[-1], (syms, count))
+        self.assertTrue(0.1 < np.mean(answers) < 0.9, np.mean(answers))  # both answers occur
+
+    def test_validity_of_a_12_element_composition_is_quick(self):
+        import time
+        t = time.perf_counter()
+        metrics.compositional_valid([3, 8, 9, 12, 15, 16, 17, 26, 29, 34, 35, 53] * 2 + [8])
+        self.assertLess(time.perf_counter() - t, 5.0)  # CDVAE's loop: ~10^8 combinations
+
     def test_typescript_tables_and_fixture_are_up_to_date(self):
         # src/core/generate/element-chemistry.ts and fixtures/smact_validity.json
         # (which src/tests/smact-validity.test.ts holds the browser's check to)

@@ -110,7 +110,7 @@ class Known(unittest.TestCase):
         return data.splits(crystals)["train"], known
 
     def test_training_crystals_are_not_new(self):
-        for dataset in ("perov_5", "carbon_24"):
+        for dataset in ("perov_5", "carbon_24", "mp20_biternary_pilot"):
             train, known = self._training(dataset)
             self.assertEqual(known["count"], len(train))
             self.assertEqual({k: v for k, v in known["descriptor"].items() if k != "quantum"}, nv.PARAMS)

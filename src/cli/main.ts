@@ -49,7 +49,7 @@ Commands:
       (degrees, default range 0,90), intensity (strongest = 100), d (Å)
       and hkl families with multiplicities. Slabs and molecules are
       refused with the reason on stderr (exit code 1).
-  sample [--model perov_5|carbon_24|DIR] [--n N] [--seed S] [--steps-per-level K]
+  sample [--model perov_5|carbon_24|mp20_biternary_pilot|DIR] [--n N] [--seed S] [--steps-per-level K]
          [--target min|max|VALUE|NAME=VALUE] [--target-steps K] [--format cif|json] [-o OUT]
       Generate N crystals (default 8, seed 1) with a CDVAE trained by the
       project (default model perov_5; see models/cdvae), by annealed
@@ -59,7 +59,8 @@ Commands:
       2,000 at the CDVAE paper's step 0.001; the paper took 5,000) on the
       model's property head:
       towards its lowest or highest value or near VALUE; NAME is the
-      model's property (perov_5: heat_ref, carbon_24: energy_per_atom).
+      model's property (perov_5: heat_ref, carbon_24: energy_per_atom,
+      mp20_biternary_pilot: formation_energy_per_atom).
   help
       Show this message.
 `;

@@ -18,7 +18,7 @@ import { compositionalValidity, structuralValidity } from '../core/generate/vali
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 /** Every model the app ships (src/app/generate/models.ts) has its parity fixtures. */
-const MODELS = ['perov_5', 'carbon_24'] as const;
+const MODELS = ['perov_5', 'carbon_24', 'mp20_biternary_pilot'] as const;
 type ModelId = (typeof MODELS)[number];
 
 interface Case {
@@ -142,6 +142,16 @@ describe('CDVAE sampler', () => {
       expect(x.numbers.length).toBeGreaterThan(0);
       expect(x.numbers.length).toBeLessThanOrEqual(carbon.max_atoms);
       expect(new Set(x.numbers)).toEqual(new Set([6]));
+    }
+  }, 60_000);
+
+  it('samples mp20_biternary_pilot: 1–20 atoms, every element in its vocabulary', async () => {
+    const mp = manifestOf('mp20_biternary_pilot');
+    const { crystals } = await sampleCrystals(models.get('mp20_biternary_pilot')!, { n: 3, seed: 5, stepsPerLevel: 1 });
+    for (const x of crystals) {
+      expect(x.numbers.length).toBeGreaterThan(0);
+      expect(x.numbers.length).toBeLessThanOrEqual(mp.max_atoms);
+      for (const z of x.numbers) expect(mp.vocab).toContain(z);
     }
   }, 60_000);
 

@@ -306,6 +306,35 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     }
   });
 
+  it('samples the Materials Project model and aims it at a formation energy by name', async () => {
+    const r = await run([
+      'sample',
+      '--model',
+      'mp20_biternary_pilot',
+      '--n',
+      '2',
+      '--seed',
+      '2',
+      '--steps-per-level',
+      '1',
+      '--target',
+      'formation_energy_per_atom=-2',
+      '--target-steps',
+      '300',
+      '--format',
+      'json',
+    ]);
+    expect(r.err).toBe('');
+    const j = JSON.parse(r.out);
+    expect(j.model).toBe('mp20_biternary_pilot');
+    expect(j.target.objective).toEqual({ kind: 'near', value: -2 });
+    for (const c of j.crystals) {
+      expect(c.species.length).toBeGreaterThan(0);
+      expect(c.species.length).toBeLessThanOrEqual(20);
+      expect(Math.abs(c.property.value + 2)).toBeLessThan(Math.abs(c.propertyBeforeTarget + 2));
+    }
+  });
+
   it('refuses a target the model does not predict, with the one it does', async () => {
     const gap = await run(['sample', '--n', '1', '--target', 'gap=1.5']);
     expect(gap.code).toBe(1);

@@ -129,6 +129,10 @@ describe('novelty against the training sets', () => {
     const rs = fixture.crystals.find((c) => c.name.startsWith('rock salt'))!;
     expect(isNew(rs, known('perov_5'))).toBe(true);
     expect(isNew(rs, known('carbon_24'))).toBe(true);
+    // NaCl is in the Materials Project training split as rock salt (2 atoms in the primitive cell), not as CsCl
+    const cscl = fixture.crystals.find((c) => c.name.startsWith('CsCl'))!;
+    expect(isNew(rs, known('mp20_biternary_pilot'))).toBe(false);
+    expect(isNew(cscl, known('mp20_biternary_pilot'))).toBe(true);
   });
 
   it('marks a supercell of a crystal as not unique', () => {
@@ -142,10 +146,11 @@ describe('novelty against the training sets', () => {
     expect(uniqueFlags([base, sc])).toEqual([true, false]);
   });
 
-  it('reads both exported known sets', () => {
+  it('reads every exported known set', () => {
     for (const [dataset, count] of [
       ['perov_5', 6021],
       ['carbon_24', 3289],
+      ['mp20_biternary_pilot', 12554],
     ] as const) {
       const k = known(dataset);
       expect(k.dataset).toBe(dataset);

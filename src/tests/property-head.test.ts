@@ -18,7 +18,7 @@ interface Fixture {
   adam: { steps: number; lr: number; target: number; runs: Record<'min' | 'max' | 'near', { z: number[][]; trace: number[][] }> };
 }
 
-describe.each(['perov_5', 'carbon_24'])('CDVAE property head %s', (id) => {
+describe.each(['perov_5', 'carbon_24', 'mp20_biternary_pilot'])('CDVAE property head %s', (id) => {
   const head = parsePropertyHead(readJson(`models/cdvae/export/${id}/property_head.json`));
   const fx = (readJson(`models/cdvae/fixtures/${id}.json`) as { property_head: Fixture }).property_head;
   const scale = Math.max(1, ...fx.property.map(Math.abs));

@@ -13,6 +13,11 @@ import carbonHeadsUrl from '../../../models/cdvae/export/carbon_24/heads.onnx?ur
 import carbonScoreUrl from '../../../models/cdvae/export/carbon_24/score.onnx?url';
 import carbonHeadUrl from '../../../models/cdvae/export/carbon_24/property_head.json?url';
 import carbonKnownUrl from '../../../models/cdvae/export/carbon_24/known.json?url';
+import mpManifestUrl from '../../../models/cdvae/export/mp20_biternary_pilot/model.json?url';
+import mpHeadsUrl from '../../../models/cdvae/export/mp20_biternary_pilot/heads.onnx?url';
+import mpScoreUrl from '../../../models/cdvae/export/mp20_biternary_pilot/score.onnx?url';
+import mpHeadUrl from '../../../models/cdvae/export/mp20_biternary_pilot/property_head.json?url';
+import mpKnownUrl from '../../../models/cdvae/export/mp20_biternary_pilot/known.json?url';
 import type { Provider } from '../../core/generate/ort-score-model';
 
 export interface GenerativeModelInfo {
@@ -36,6 +41,13 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     description:
       'Carbon structures of 6–24 atoms found by random structure searching at 10 GPa (Pickard, AIRSS, Materials Cloud 2020, as used by CDVAE); only the structure is generated',
     urls: { manifest: carbonManifestUrl, heads: carbonHeadsUrl, score: carbonScoreUrl, propertyHead: carbonHeadUrl, known: carbonKnownUrl },
+  },
+  {
+    id: 'mp20_biternary_pilot',
+    label: 'mp20_biternary_pilot: Materials Project compounds',
+    description:
+      'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training: expect many invalid compositions',
+    urls: { manifest: mpManifestUrl, heads: mpHeadsUrl, score: mpScoreUrl, propertyHead: mpHeadUrl, known: mpKnownUrl },
   },
 ];
 
