@@ -135,7 +135,14 @@ test('generation runs in a worker: the page answers, the animation moves, progre
   // for up to 9 s and showed 9 frames in 22 s); `npm run bench:generate` measures the figures.
   expect(during.stillRunning).toBe(true);
   expect(during.worstLagMs).toBeLessThan(1000);
-  expect(during.frames).toBeGreaterThanOrEqual(10);
+  // About 12 frames a second on a hardware renderer; 4 where WebGL rasterises on the CPU, as here on SwiftShader,
+  // because there every repaint takes CPU from the sampler (generate/protocol.ts SOFTWARE_PACE).
+  const software = await page.evaluate(() => {
+    const gl = document.createElement('canvas').getContext('webgl');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(String(gl?.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
+  });
+  expect(during.frames).toBeGreaterThanOrEqual(software ? 6 : 10);
 
   // Cancel: the run stops and says so at once (the goal is 200 ms; measured by the benchmark).
   const cancelMs = await page.evaluate(async () => {

@@ -8,7 +8,7 @@ import type { CdvaeManifest } from '../../core/generate/manifest';
 import type { SampleFrame, SampleResult } from '../../core/generate/langevin';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
 import type { TargetOutcome, TargetRequest } from '../../core/generate/property-head';
-import type { GenerateReply, GenerateRequest, Novelty } from './protocol';
+import type { GenerateReply, GenerateRequest, Novelty, Pace } from './protocol';
 
 export interface OpenedInfo {
   manifest: CdvaeManifest;
@@ -20,7 +20,7 @@ export interface OpenedInfo {
 
 export interface RunHandlers {
   onProgress: (done: number, total: number, phase: 'optimise' | 'sample') => void;
-  onFrame: (frame: SampleFrame, keep: boolean) => void;
+  onFrame: (frame: SampleFrame, keep: boolean, show: boolean) => void;
 }
 
 /** A run that was cancelled rejects with this (name 'AbortError', as an aborted fetch does). */
@@ -68,7 +68,7 @@ export class GenerateWorker {
         p.handlers?.onProgress(r.done, r.total, r.phase);
         return;
       case 'frame':
-        p.handlers?.onFrame(r.frame, r.keep);
+        p.handlers?.onFrame(r.frame, r.keep, r.show);
         return;
       case 'opened':
         this.pending.delete(r.id);
@@ -95,9 +95,9 @@ export class GenerateWorker {
     return this.request({ kind: 'open', id: this.nextId++, model: { ...model, urls: { ...model.urls } }, preference });
   }
 
-  /** Samples in the worker; `keepEvery`: every how many steps a frame is kept for the replay. */
+  /** Samples in the worker; `keepEvery`: every how many steps a frame is kept for the replay; `pace`: how often to report frames and progress. */
   generate(
-    opts: { n: number; seed: number; stepsPerLevel: number; keepEvery: number; target?: TargetRequest },
+    opts: { n: number; seed: number; stepsPerLevel: number; keepEvery: number; pace: Pace; target?: TargetRequest },
     handlers: RunHandlers,
   ): { id: number; result: Promise<RunResult> } {
     const id = this.nextId++;

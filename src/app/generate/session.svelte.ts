@@ -10,7 +10,9 @@ import { DEFAULT_OPTIMIZATION, MAX_OPTIMIZATION_STEPS, type Objective } from '..
 import type { CdvaeManifest } from '../../core/generate/manifest';
 import { crystalToStructure, type GeneratedSummary, summarize } from '../../core/generate/to-structure';
 import type { Structure } from '../../core/structure';
+import { softwareWebgl } from '../webgl';
 import { GenerateWorker, type OpenedInfo, type RunResult } from './client';
+import { HARDWARE_PACE, type Pace, SOFTWARE_PACE } from './protocol';
 import { GENERATIVE_MODELS, type ProviderPreference } from './models';
 
 export interface GeneratedResult {
@@ -60,6 +62,13 @@ export class GenerateSession {
   frameLabel: string | null = $state(null);
 
   private readonly worker = new GenerateWorker();
+  private pacing: Pace | null = null;
+
+  /** How often the worker reports frames and progress: less often where WebGL rasterises on the CPU (protocol.ts). Asked once, at the first run. */
+  private get pace(): Pace {
+    this.pacing ??= softwareWebgl() ? SOFTWARE_PACE : HARDWARE_PACE;
+    return this.pacing;
+  }
   private runId = 0;
   private trajectory: SampleFrame[] = [];
   private openedKey = '';
@@ -155,16 +164,16 @@ export class GenerateSession {
     let result: RunResult;
     try {
       const run = this.worker.generate(
-        { n: this.n, seed: this.seed, stepsPerLevel: this.stepsPerLevel, keepEvery, target },
+        { n: this.n, seed: this.seed, stepsPerLevel: this.stepsPerLevel, keepEvery, pace: this.pace, target },
         {
           onProgress: (done, total, phase) => {
             this.phase = phase;
             this.progress = { done, total };
           },
-          onFrame: (f, keep) => {
+          onFrame: (f, keep, show) => {
             if (keep) this.trajectory.push(f);
-            // The worker sends at most ~12 frames a second; the view draws the latest once per frame.
-            this.showFrame(f, 0);
+            // The worker marks at most ~12 frames a second to show (4 on a software renderer); the view draws the latest once per frame.
+            if (show) this.showFrame(f, 0);
           },
         },
       );

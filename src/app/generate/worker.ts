@@ -4,8 +4,9 @@
  * page stays interactive while crystals condense (on the main thread a run
  * froze it for up to 9 s and the animation showed 9 frames in 22 s).
  *
- * It posts progress from the first step, a frame to show at most every
- * FRAME_INTERVAL_MS, the frames of the replay trajectory, and the result.
+ * It posts progress from the first step, a frame to show and the progress at
+ * most as often as the request's pace asks (protocol.ts), the frames of the
+ * replay trajectory, and the result.
  * onnxruntime's WASM session runs synchronously inside each await, so the
  * sampler would never let a cancel message in; the worker yields to its
  * event loop every YIELD_INTERVAL_MS, which bounds the cancel latency.
@@ -15,7 +16,7 @@ import { sampleCrystals, type SampleFrame } from '../../core/generate/langevin';
 import { markNovelty } from '../../core/generate/novelty';
 import { aimLatents } from '../../core/generate/property-head';
 import { type OpenedModel, openGenerativeModel } from './open-model';
-import { FRAME_INTERVAL_MS, type GenerateReply, type GenerateRequest, YIELD_INTERVAL_MS } from './protocol';
+import { type GenerateReply, type GenerateRequest, YIELD_INTERVAL_MS } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -66,7 +67,7 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
       transformLatent: aim?.transform,
       onProgress: (done, total) => {
         const now = performance.now();
-        if (done === 1 || done === total || now - lastProgress >= 50) {
+        if (done === 1 || done === total || now - lastProgress >= req.pace.progressMs) {
           post({ kind: 'progress', id: req.id, done, total, phase: 'sample' });
           lastProgress = now;
         }
@@ -74,8 +75,8 @@ async function generate(req: Extract<GenerateRequest, { kind: 'generate' }>): Pr
       onFrame: async (frame: SampleFrame) => {
         const now = performance.now();
         const keep = frame.step % req.keepEvery === 0 || frame.step === frame.total;
-        const show = now - lastFrame >= FRAME_INTERVAL_MS;
-        if (keep || show) post({ kind: 'frame', id: req.id, frame, keep });
+        const show = now - lastFrame >= req.pace.frameMs;
+        if (keep || show) post({ kind: 'frame', id: req.id, frame, keep, show });
         if (show) lastFrame = now;
         if (now - lastYield >= YIELD_INTERVAL_MS) {
           await tick(); // lets a cancel message in
