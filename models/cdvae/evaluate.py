@@ -55,10 +55,16 @@ PAPER = {
 }
 
 
+def paper_key(dataset: str) -> str:
+    """The paper's dataset for ours: the Materials Project sets (mp_20_biternary,
+    mp20_biternary_pilot) are subsets of mp_20's pool, so they take its cutoffs
+    and stand beside its row (not the same crystals: see the cdvae README)."""
+    return "mp_20" if dataset.startswith(("mp_20", "mp20")) else dataset
+
+
 def cutoffs(dataset: str) -> tuple[float, float]:
-    """The paper's COV cutoffs (structure, composition); mp_20 subsets use mp_20's."""
-    key = "mp_20" if dataset.startswith("mp_20") else dataset
-    return metrics.COV_CUTOFFS[key]
+    """The paper's COV cutoffs (structure, composition)."""
+    return metrics.COV_CUTOFFS[paper_key(dataset)]
 
 
 def _fingerprints(c: dict):
@@ -148,10 +154,10 @@ def add_property_distance(dataset, rows, gen_crystals, gen, other, reference):
     predicted by the independently trained model (property_model.py), as
     compute_metrics.py does with its own property models. Skipped (None)
     when that model has not been trained."""
-    from cdvae.property_model import Judge, checkpoint_path as judge_path
-    if not os.path.exists(judge_path(dataset)):
+    from cdvae.property_model import judge_for
+    judge = judge_for(dataset)
+    if judge is None:
         return None
-    judge = Judge.load(dataset)
     ref_p = judge.predict(as_dicts(reference))
     valid = np.flatnonzero(gen["struct"] & gen["comp"] & gen["fp_ok"])
     if len(valid) > W_SAMPLES:
@@ -223,7 +229,7 @@ def main() -> int:
         "metrics": "CDVAE's own (compute_metrics.py): SMACT validity, CrystalNN 'ops' and magpie "
                    "fingerprints, the paper's COV cutoffs",
         "fingerprint_ms_per_site": 1000 * fp_s_per_site,
-        "thresholds": {"struct": t_s, "comp": t_c}, "rows": rows, "paper": PAPER.get(args.dataset),
+        "thresholds": {"struct": t_s, "comp": t_c}, "rows": rows, "paper": PAPER.get(paper_key(args.dataset)),
         "judge_test_mae": judge_mae,
         "note": args.note,
     }
@@ -317,14 +323,18 @@ def write_markdown() -> None:
                          f"{fmt(m['w_elements'], 4)} |")
         if r.get("paper"):
             m = r["paper"]
-            lines.append(f"| CDVAE, paper ({PAPER_SAMPLES:,} samples) | {fmt(m['struct'])} | "
+            which = "" if paper_key(r["dataset"]) == r["dataset"] else f", {paper_key(r['dataset'])}: other crystals"
+            lines.append(f"| CDVAE, paper ({PAPER_SAMPLES:,} samples{which}) | {fmt(m['struct'])} | "
                          f"{fmt(m['comp'])} | {fmt(m['cov_r'])} | {fmt(m['cov_p'])} | "
                          f"{fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
         lines.append("")
         if r.get("judge_test_mae") is not None:
+            from cdvae.property_model import ENSEMBLE_JUDGED
+            judge = ("the app's crystal-property MEGNet ensemble (models/properties; its formation energy output), "
+                     "test MAE {:.3f} on the test crystals it was not trained on" if r["dataset"] in ENSEMBLE_JUDGED
+                     else "the independent MEGNet of `property_model.py` (test MAE {:.3f})").format(r["judge_test_mae"])
             lines += [f"W property: the property ({r['dataset']}'s own column) of valid samples and test crystals as predicted by "
-                      f"the independent MEGNet of `property_model.py` (test MAE {r['judge_test_mae']:.3f}), as the paper uses its own "
-                      "property models.", ""]
+                      f"{judge}, as the paper uses its own property models.", ""]
         lines += optimization_lines(r["dataset"])
     update_section("cdvae", "\n".join(lines))
 

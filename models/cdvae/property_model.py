@@ -98,6 +98,60 @@ class Judge:
         return np.concatenate(out) if out else np.zeros(0)
 
 
+class EnsembleJudge:
+    """The judge of the Materials Project model: the app's own crystal-property
+    MEGNet ensemble (``models/properties``, issue 29), whose first output is
+    the formation energy per atom of MP, the property this CDVAE learns,
+    rather than a second MEGNet trained here. Its members were trained on
+    their own split of a superset of these crystals (``properties.data
+    .split_of``), so its ``test_mae`` is measured on the CDVAE test crystals
+    that are also in its test split: the others were in its training data."""
+
+    def __init__(self, dataset: str):
+        from properties.export import load_members
+        from properties.graphs import STATE_IN
+        self.models, self.mean, self.std, cks = load_members()
+        self.cutoff = float(cks[0]["shape"]["cutoff"])
+        self.state_in = STATE_IN
+        from properties.data import split_of as properties_split
+        test = [c for c in data.splits(data.load(dataset, verbose=False))["test"]
+                if properties_split(c.id) == "test" and np.isfinite(c.prop)]
+        pred = self.predict([{"lengths": c.lengths, "angles": c.angles, "frac": c.frac, "numbers": c.numbers}
+                             for c in test])
+        self.test_mae = float(np.mean(np.abs(pred - np.array([c.prop for c in test]))))
+        self.test_count = len(test)
+
+    @torch.no_grad()
+    def predict(self, crystals: list[dict], batch: int = 128) -> np.ndarray:
+        out = []
+        for k in range(0, len(crystals), batch):
+            gs = []
+            for c in crystals[k:k + batch]:
+                src, dst, dist = neighbor_edges(lattice_matrix(c["lengths"], c["angles"]),
+                                                np.asarray(c["frac"], dtype=float), self.cutoff)
+                gs.append({"z": np.asarray(c["numbers"], dtype=np.int64), "src": src, "dst": dst, "dist": dist})
+            b = collate(gs)
+            b["state"] = torch.zeros(len(gs), self.state_in)
+            each = [m(b["nodes"], b["src"], b["dst"], b["dist"], b["state"], b["node_graph"], b["edge_graph"])[:, 0]
+                    .numpy() * self.std[0] + self.mean[0] for m in self.models]
+            out.append(np.mean(each, axis=0))
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+#: Datasets judged by the app's property ensemble when no judge was trained here.
+ENSEMBLE_JUDGED = {"mp20_biternary_pilot"}
+
+
+def judge_for(dataset: str):
+    """The dataset's judge (a trained ``Judge``, else the property ensemble
+    where it predicts the same property), or None."""
+    if os.path.exists(checkpoint_path(dataset)):
+        return Judge.load(dataset)
+    if dataset in ENSEMBLE_JUDGED:
+        return EnsembleJudge(dataset)
+    return None
+
+
 def _graphs(crystals: list[data.Crystal]) -> list[dict]:
     return [graph_of(c.lengths, c.angles, c.frac, c.numbers) for c in crystals]
 
