@@ -312,6 +312,23 @@ class Optimisation(unittest.TestCase):
             optimize_latents(model, z0, "lowest", steps=1)
 
 
+class EnsembleJudge(unittest.TestCase):
+    def test_the_mp_model_is_judged_by_the_property_ensemble(self):
+        # the judge of W property for the Materials Project model (property_model.judge_for)
+        from cdvae.property_model import judge_for
+        try:
+            judge = judge_for("mp20_biternary_pilot")
+        except (FileNotFoundError, SystemExit) as e:   # no ../shared data or no property checkpoints
+            self.skipTest(str(e))
+        self.assertGreater(judge.test_count, 100)
+        self.assertLess(judge.test_mae, 0.15)            # eV/atom; predicting the mean is ~0.87
+        rock_salt = {"lengths": [3.99] * 3, "angles": [60.0] * 3, "frac": [[0, 0, 0], [0.5, 0.5, 0.5]], "numbers": [11, 17]}
+        p = judge.predict([rock_salt, rock_salt])
+        self.assertEqual(p.shape, (2,))
+        self.assertEqual(p[0], p[1])
+        self.assertTrue(-2.6 < p[0] < -1.6, p)           # NaCl (Materials Project mp-22862): about -2.1 eV/atom
+
+
 class Training(unittest.TestCase):
     def test_a_few_steps_reduce_the_loss(self):
         torch.manual_seed(0)
