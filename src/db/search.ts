@@ -60,29 +60,45 @@ export type SortKey = 'name' | 'formula' | 'numSites' | 'spaceGroupNumber' | 'cr
 /** Records without a prediction sort after those with one, in either direction. */
 const UNPREDICTED = Number.POSITIVE_INFINITY;
 
+/**
+ * String orders, made once: `localeCompare` with options builds a collator on
+ * every call (~5 µs each in V8), and "Predict all" re-sorts a 2,000-record
+ * dataset after each batch of 16, which took 14 s of the page's time that
+ * way. `PLAIN.compare` is what `localeCompare` without options does.
+ */
+const NUMERIC = new Intl.Collator(undefined, { numeric: true });
+const PLAIN = new Intl.Collator();
+
+/** The sort key of a record, read once (the records are reactive proxies in the app, where every read costs). */
+function sortKey(r: Summary, key: SortKey): string | number {
+  switch (key) {
+    case 'name':
+      return r.name;
+    case 'formula':
+      return r.reducedFormula;
+    case 'numSites':
+      return r.numSites;
+    case 'spaceGroupNumber':
+      return r.spaceGroupNumber ?? 0;
+    case 'createdAt':
+      return r.createdAt;
+    case 'eform':
+    case 'gap':
+    case 'ehull':
+      return r.predicted?.[key] ?? UNPREDICTED;
+  }
+}
+
 export function sortRecords<T extends Summary>(list: T[], key: SortKey, descending = false): T[] {
-  const cmp = (a: T, b: T): number => {
-    switch (key) {
-      case 'name':
-        return a.name.localeCompare(b.name, undefined, { numeric: true });
-      case 'formula':
-        return a.reducedFormula.localeCompare(b.reducedFormula);
-      case 'numSites':
-        return a.numSites - b.numSites;
-      case 'spaceGroupNumber':
-        return (a.spaceGroupNumber ?? 0) - (b.spaceGroupNumber ?? 0);
-      case 'createdAt':
-        return a.createdAt - b.createdAt;
-      case 'eform':
-      case 'gap':
-      case 'ehull': {
-        const x = a.predicted?.[key] ?? UNPREDICTED;
-        const y = b.predicted?.[key] ?? UNPREDICTED;
-        return x === y ? 0 : x < y ? -1 : 1;
-      }
-    }
-  };
-  const sorted = [...list].sort((a, b) => cmp(a, b) || a.name.localeCompare(b.name));
+  const rows = list.map((record) => ({ record, key: sortKey(record, key), name: record.name }));
+  const byKey =
+    key === 'name'
+      ? (a: string, b: string) => NUMERIC.compare(a, b)
+      : key === 'formula'
+        ? (a: string, b: string) => PLAIN.compare(a, b)
+        : (a: number, b: number) => (a === b ? 0 : a < b ? -1 : 1);
+  const cmp = byKey as (a: string | number, b: string | number) => number;
+  const sorted = rows.sort((a, b) => cmp(a.key, b.key) || PLAIN.compare(a.name, b.name)).map((row) => row.record);
   if (!descending) return sorted;
   // Reversed, but structures without a prediction stay at the end.
   const isPredictedKey = key === 'eform' || key === 'gap' || key === 'ehull';

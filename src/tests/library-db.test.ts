@@ -123,4 +123,15 @@ describe('search and sort', () => {
     expect(asc).toEqual([...asc].sort((a, b) => a - b));
     expect(sortRecords(recs, 'numSites', true)[0].numSites).toBe(Math.max(...asc));
   });
+
+  it('sorts names numerically and formulas as localeCompare does, ties by name', () => {
+    const names = ['c10', 'c2', 'C1', 'c1', 'b', 'Ä', 'a', 'c100', 'c20', 'frame 3', 'frame 12'];
+    const formulas = ['NaCl', 'MgO', 'NaCl', 'Si', 'MgO', 'ZnS', 'GaAs', 'Si', 'NaCl', 'Cu', 'Cu'];
+    const many = names.map((name, i) => ({ ...recs[0], name, reducedFormula: formulas[i] }));
+    const byName = [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    expect(sortRecords(many, 'name').map((r) => r.name)).toEqual(byName);
+    expect(sortRecords(many, 'name', true).map((r) => r.name)).toEqual([...byName].reverse());
+    const byFormula = [...many].sort((a, b) => a.reducedFormula.localeCompare(b.reducedFormula) || a.name.localeCompare(b.name)).map((r) => r.name);
+    expect(sortRecords(many, 'formula').map((r) => r.name)).toEqual(byFormula);
+  });
 });

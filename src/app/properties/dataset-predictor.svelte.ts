@@ -20,6 +20,13 @@ import { BACKEND_SHORT } from './protocol';
 export const DATASET_BATCH = 16;
 /** Larger cells are skipped: one graph of 5,000 sites already takes seconds on the CPU. */
 export const MAX_SITES = 5000;
+/**
+ * The list shows saved predictions at most this often. Each refresh
+ * re-filters, re-sorts and re-lays out the whole dataset's list; done after
+ * every batch of 16 it was most of the page's work: 2,000 structures took
+ * 26 s, of which the model ~5 s (bench/RESULTS.md, "Predict all").
+ */
+export const LIST_REFRESH_MS = 500;
 
 export const MODEL_NAME = (manifest as { name: string }).name;
 
@@ -67,6 +74,15 @@ export class DatasetPredictor {
     let saved = 0;
     let saving: Promise<void> = Promise.resolve();
     let storageError: string | null = null;
+    // Saved records not yet in the list, and when the list last took some (LIST_REFRESH_MS).
+    const unshown = new Map<string, StructureRecord>();
+    let shownAt = performance.now();
+    const showSaved = (force: boolean) => {
+      if (!unshown.size || (!force && performance.now() - shownAt < LIST_REFRESH_MS)) return;
+      if (this.app.datasetId === datasetId) this.app.records = this.app.records.map((r) => unshown.get(r.id) ?? r);
+      unshown.clear();
+      shownAt = performance.now();
+    };
     const { id, result } = propertyWorker.predict(
       todo.map((t) => t.structure),
       {
@@ -77,15 +93,13 @@ export class DatasetPredictor {
           // Records in app.records are reactive proxies, which IndexedDB cannot clone: store plain copies.
           const updated = predictions.map((pr, k) => withPrediction($state.snapshot(todo[at + k].record) as StructureRecord, summarise(pr, MODEL_NAME, now)));
           this.progress = { done: p.done, total: p.total };
-          // Saves in order, one transaction per batch; the list shows them as they land.
+          // Saves in order, one transaction per batch; the list shows them as they land, at most every LIST_REFRESH_MS.
           saving = saving.then(async () => {
             if (storageError) return;
             try {
               saved += await library.updateStructures(updated);
-              if (this.app.datasetId === datasetId) {
-                const byId = new Map(updated.map((r) => [r.id, r]));
-                this.app.records = this.app.records.map((r) => byId.get(r.id) ?? r);
-              }
+              for (const r of updated) unshown.set(r.id, r);
+              showSaved(false);
             } catch (e) {
               storageError = describeStorageError(e, 'save the predictions').message;
               this.cancel();
@@ -98,6 +112,7 @@ export class DatasetPredictor {
     try {
       const r = await result;
       await saving;
+      showSaved(true);
       this.last = { backend: r.backend, why: r.why, msPerStructure: r.msPerStructure, cancelled: r.cancelled, count: saved, skipped };
       if (storageError) this.app.notify('error', `${storageError} ${saved} prediction${saved === 1 ? ' was' : 's were'} saved before that.`);
       else
@@ -107,6 +122,7 @@ export class DatasetPredictor {
         );
     } catch (e) {
       await saving;
+      showSaved(true);
       this.app.notify('error', `Prediction stopped: ${(e as Error).message}. ${saved} prediction${saved === 1 ? ' was' : 's were'} saved.`);
     } finally {
       this.progress = null;
