@@ -46,7 +46,7 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     id: 'mp20_biternary_pilot',
     label: 'mp20_biternary_pilot: Materials Project compounds',
     description:
-      'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training: expect many invalid compositions',
+      'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training (86 epochs on one CPU core): many samples mix more elements than real compounds do, and each row says whether it passes the validity checks',
     urls: { manifest: mpManifestUrl, heads: mpHeadsUrl, score: mpScoreUrl, propertyHead: mpHeadUrl, known: mpKnownUrl },
   },
 ];
