@@ -47,12 +47,12 @@ def lattice_matrix(lengths, angles) -> np.ndarray:
     return Lattice.from_parameters(*lengths, *angles).matrix
 
 
-def graph_of(lengths, angles, frac, numbers) -> dict:
-    src, dst, dist = neighbor_edges(lattice_matrix(lengths, angles), np.asarray(frac, dtype=float), CUTOFF)
+def graph_of(lengths, angles, frac, numbers, cutoff: float = CUTOFF) -> dict:
+    src, dst, dist = neighbor_edges(lattice_matrix(lengths, angles), np.asarray(frac, dtype=float), cutoff)
     return {"z": np.asarray(numbers, dtype=np.int64), "src": src, "dst": dst, "dist": dist}
 
 
-def collate(graphs: list[dict]) -> dict:
+def collate(graphs: list[dict], state_in: int = 1) -> dict:
     n = [len(g["z"]) for g in graphs]
     e = [len(g["src"]) for g in graphs]
     shift = np.repeat(np.concatenate([[0], np.cumsum(n)[:-1]]), e)
@@ -65,7 +65,7 @@ def collate(graphs: list[dict]) -> dict:
         "src": torch.from_numpy(np.concatenate([g["src"] for g in graphs]) + shift).long(),
         "dst": torch.from_numpy(np.concatenate([g["dst"] for g in graphs]) + shift).long(),
         "dist": torch.from_numpy(np.concatenate([g["dist"] for g in graphs])).float(),
-        "state": torch.zeros(len(graphs), 1),
+        "state": torch.zeros(len(graphs), state_in),
         "node_graph": torch.repeat_interleave(torch.arange(len(graphs)), torch.tensor(n)),
         "edge_graph": torch.repeat_interleave(torch.arange(len(graphs)), torch.tensor(e)),
     }
@@ -110,6 +110,8 @@ class EnsembleJudge:
     def __init__(self, dataset: str):
         from properties.export import load_members
         from properties.graphs import STATE_IN
+        from properties.train import forward      # imported here: that module pins thread counts at import
+        self.forward = forward
         self.models, self.mean, self.std, cks = load_members()
         self.cutoff = float(cks[0]["shape"]["cutoff"])
         self.state_in = STATE_IN
@@ -125,15 +127,9 @@ class EnsembleJudge:
     def predict(self, crystals: list[dict], batch: int = 128) -> np.ndarray:
         out = []
         for k in range(0, len(crystals), batch):
-            gs = []
-            for c in crystals[k:k + batch]:
-                src, dst, dist = neighbor_edges(lattice_matrix(c["lengths"], c["angles"]),
-                                                np.asarray(c["frac"], dtype=float), self.cutoff)
-                gs.append({"z": np.asarray(c["numbers"], dtype=np.int64), "src": src, "dst": dst, "dist": dist})
-            b = collate(gs)
-            b["state"] = torch.zeros(len(gs), self.state_in)
-            each = [m(b["nodes"], b["src"], b["dst"], b["dist"], b["state"], b["node_graph"], b["edge_graph"])[:, 0]
-                    .numpy() * self.std[0] + self.mean[0] for m in self.models]
+            b = collate([graph_of(c["lengths"], c["angles"], c["frac"], c["numbers"], self.cutoff)
+                         for c in crystals[k:k + batch]], self.state_in)
+            each = [self.forward(m, b)[:, 0].numpy() * self.std[0] + self.mean[0] for m in self.models]
             out.append(np.mean(each, axis=0))
         return np.concatenate(out) if out else np.zeros(0)
 

@@ -36,7 +36,8 @@ export function formula(species: readonly string[], occupancy?: readonly number[
     .join('');
 }
 
-function gcd(a: number, b: number): number {
+/** Greatest common divisor of two whole numbers (formulas, generated crystals' compositions). */
+export function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 

@@ -91,13 +91,9 @@ function sortKey(r: Summary, key: SortKey): string | number {
 
 export function sortRecords<T extends Summary>(list: T[], key: SortKey, descending = false): T[] {
   const rows = list.map((record) => ({ record, key: sortKey(record, key), name: record.name }));
-  const byKey =
-    key === 'name'
-      ? (a: string, b: string) => NUMERIC.compare(a, b)
-      : key === 'formula'
-        ? (a: string, b: string) => PLAIN.compare(a, b)
-        : (a: number, b: number) => (a === b ? 0 : a < b ? -1 : 1);
-  const cmp = byKey as (a: string | number, b: string | number) => number;
+  const text = key === 'name' ? NUMERIC : PLAIN;
+  const cmp = (a: string | number, b: string | number): number =>
+    typeof a === 'string' ? text.compare(a, b as string) : a === b ? 0 : a < (b as number) ? -1 : 1;
   const sorted = rows.sort((a, b) => cmp(a.key, b.key) || PLAIN.compare(a.name, b.name)).map((row) => row.record);
   if (!descending) return sorted;
   // Reversed, but structures without a prediction stay at the end.

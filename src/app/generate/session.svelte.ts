@@ -62,12 +62,9 @@ export class GenerateSession {
   frameLabel: string | null = $state(null);
 
   private readonly worker = new GenerateWorker();
-  private pacing: Pace | null = null;
-
-  /** How often the worker reports frames and progress: less often where WebGL rasterises on the CPU (protocol.ts). Asked once, at the first run. */
+  /** How often the worker reports frames and progress: less often where WebGL rasterises on the CPU (protocol.ts). */
   private get pace(): Pace {
-    this.pacing ??= softwareWebgl() ? SOFTWARE_PACE : HARDWARE_PACE;
-    return this.pacing;
+    return softwareWebgl() ? SOFTWARE_PACE : HARDWARE_PACE;
   }
   private runId = 0;
   private trajectory: SampleFrame[] = [];

@@ -16,6 +16,7 @@
  * earlier crystal of its batch matches it.
  */
 import { elementByZ } from '../elements';
+import { gcd } from '../formula';
 import { det, type Mat3, type Vec3 } from '../math3';
 import { neighborListCpu } from '../neighbors/cpu';
 
@@ -53,10 +54,6 @@ export interface KnownSet {
 }
 
 const { r_max: R_MAX, bin: BIN, sigma: SIGMA, reach: REACH, prim_tol: PRIM_TOL, bins: BINS } = NOVELTY_PARAMS;
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 /** Elements in increasing Z, counts divided by their gcd, count 1 omitted: 'O3TiSr' (as novelty.py). */
 export function noveltyFormula(numbers: readonly number[]): string {

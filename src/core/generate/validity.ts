@@ -13,6 +13,7 @@
  *   exact reduced counts and pass SMACT's Pauling test (`eneg_states_test`)
  *   as CDVAE calls it (see `paulingOk`).
  */
+import { gcd } from '../formula';
 import { Lattice } from '../lattice';
 import { type Mat3, type Vec3, det } from '../math3';
 import { minimumImageFrac } from '../structure';
@@ -44,8 +45,6 @@ export function structuralValidity(lattice: Mat3, frac: readonly Vec3[]): Struct
 }
 
 const CHEMISTRY = new Map(ELEMENT_CHEMISTRY.map(([z, states, x, metal]) => [z, { states, x, metal }]));
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
  * SMACT's `eneg_states_test` as CDVAE calls it (metrics.py `pauling_ok`): the
