@@ -41,6 +41,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "data", "spin-check.jsonl")
 DEFAULT_DATA = os.path.join(HERE, "data", "dft.jsonl")
 
+#: The density mixer of ``--retry-failed``: GPAW's default for periodic
+#: spin-polarised runs is Pulay mixing of the spin difference with beta 0.05,
+#: 5 old densities, weight 50 (gpaw/mixer.py, ``get_mixer_from_keywords``).
+#: The failed hBN runs hold a moment of 1 uB from the first iterations while
+#: their energy swings by 0.1-0.3 eV and the density residual stalls near
+#: 10^-2.5: occupations of near-degenerate defect levels sloshing, which
+#: smaller steps over a longer history damp (GPAW's advice for difficult
+#: systems, "Convergence Issues").  Only the path to the fixed point changes,
+#: not the fixed point, so a converged retry is the same label as a first run
+#: that converged.
+RETRY_MIXER = {"beta": 0.02, "history": 8, "weight": 100.0}
+RETRY_MAXITER = 200
+
 #: Atoms within this distance (Å) of a defect site start with a moment; 3.2 Å
 #: reaches the first neighbours of a site in every host (B-N 1.45, P-P 2.2,
 #: Ga-Se 2.5, In-Se 2.7 Å) and not much further.
@@ -74,6 +87,16 @@ def pick(records: list[dict], per_host: int,
     return chosen
 
 
+def retry_candidates(records: list[dict], done: list[dict]) -> list[dict]:
+    """Records whose latest recomputation failed and that were not yet
+    retried with RETRY_MIXER (so a stopped retry run resumes), cheapest
+    first."""
+    latest = {r["id"]: r for r in done}
+    failed = {i for i, r in latest.items()
+              if "error" in r and r["settings"].get("mixer") != RETRY_MIXER}
+    return sorted((r for r in records if r["id"] in failed), key=lambda r: r["wall_time_s"])
+
+
 def initial_moments(cfg, atoms) -> np.ndarray:
     """One Bohr magneton in all, spread over the atoms next to the defect
     sites (positions of the pristine supercell; nothing is relaxed, so they
@@ -95,7 +118,8 @@ def initial_moments(cfg, atoms) -> np.ndarray:
     return m
 
 
-def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
+def check(rec: dict, log_dir: str, maxiter: int | None = None,
+          mixer: dict | None = None) -> dict:
     from defects.generate import settings_with, single_point, SinglePointError
     from defects.sample import sample_config
 
@@ -110,6 +134,8 @@ def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
     overrides = {"spinpol": True}
     if maxiter is not None:
         overrides["maxiter"] = maxiter
+    if mixer is not None:
+        overrides["mixer"] = mixer
     settings = settings_with(overrides)
     out = {"id": rec["id"], "host": rec["host"],
            "n_electrons": rec["n_electrons"],
@@ -120,7 +146,7 @@ def check(rec: dict, log_dir: str, maxiter: int | None = None) -> dict:
            "settings": settings}
     try:
         res = single_point(atoms, settings,
-                           os.path.join(log_dir, f"spin-{rec['id']}.txt"))
+                           os.path.join(log_dir, f"spin-{rec['id']}{'-retry' if mixer else ''}.txt"))
     except SinglePointError as exc:
         out.update({"error": str(exc), "wall_time_s": round(exc.wall, 2)})
         return out
@@ -210,6 +236,10 @@ def main(argv=None) -> int:
     p.add_argument("--maxiter", type=int, default=100,
                    help="SCF iteration cap; a run that hits it is recorded "
                         "as not converged (the labels allow 300)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="recompute the records whose check did not converge, with "
+                        f"the gentler mixer {RETRY_MIXER} and up to {RETRY_MAXITER} "
+                        "iterations (a later line for the same id wins)")
     p.add_argument("--log-dir", default=os.path.join(
         tempfile.gettempdir(), "lattice-defects-logs"))
     p.add_argument("--report", action="store_true")
@@ -232,7 +262,13 @@ def main(argv=None) -> int:
             write_results_md(args.out)
         return report(args.out)
     done = list(read_jsonl(args.out))
-    todo = pick(list(load_dataset(args.data).values()), args.per_host, done)
+    records = list(load_dataset(args.data).values())
+    if args.retry_failed:
+        todo = retry_candidates(records, done)
+        maxiter, mixer = RETRY_MAXITER, RETRY_MIXER
+    else:
+        todo = pick(records, args.per_host, done)
+        maxiter, mixer = args.maxiter, None
     if args.hosts:
         hosts = set(args.hosts.split(","))
         todo = [r for r in todo if r["host"] in hosts]
@@ -240,7 +276,7 @@ def main(argv=None) -> int:
     for rec in todo:
         print(f"{rec['id']} {' '.join(d['label'] for d in rec['defects'])} ...",
               flush=True)
-        out = check(rec, args.log_dir, args.maxiter)
+        out = check(rec, args.log_dir, maxiter, mixer)
         append_jsonl(args.out, out)
         if "error" in out:
             print(f"  failed: {out['error']}", flush=True)

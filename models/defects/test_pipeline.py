@@ -889,6 +889,23 @@ class TestSpinCheck(unittest.TestCase):
         done.append({"id": "hBN-4", "host": "hBN", "polarised": {}})
         self.assertEqual(spin_check.pick(recs, 2, done), [])
 
+    def test_retry_takes_failed_checks_once_with_the_gentler_mixer(self):
+        from defects import spin_check
+        recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": 255, "wall_time_s": w}
+                for i, w in enumerate([50, 10, 30])]
+        first = {"maxiter": 100, "spinpol": True}
+        done = [{"id": "hBN-0", "error": "no convergence", "settings": first},
+                {"id": "hBN-1", "polarised": {}, "settings": first},
+                {"id": "hBN-2", "error": "no convergence", "settings": first}]
+        # Cheapest first; a converged check is never retried.
+        self.assertEqual([r["id"] for r in spin_check.retry_candidates(recs, done)], ["hBN-2", "hBN-0"])
+        # A retry that failed as well is not tried again (a stopped run resumes
+        # with the rest); one that converged replaces the failure.
+        retry = dict(first, mixer=spin_check.RETRY_MIXER, maxiter=spin_check.RETRY_MAXITER)
+        done.append({"id": "hBN-2", "error": "no convergence", "settings": retry})
+        done.append({"id": "hBN-0", "polarised": {}, "settings": retry})
+        self.assertEqual(spin_check.retry_candidates(recs, done), [])
+
     def test_results_section_lists_converged_and_failed_checks(self):
         from defects import spin_check
         from defects.store import append_jsonl
