@@ -117,6 +117,9 @@ class Score(torch.nn.Module):
         self.score: ScoreNet = model.score
 
     def forward(self, z_atom, types, log_sigma, src, dst, vec):
+        if not isinstance(self.score, ScoreNet):
+            # PaiNNScoreNet exports as it is (no split first layer yet)
+            return self.score(z_atom, types, log_sigma, src, dst, vec)
         s, net = self.score, self.score.net
         x = torch.cat([s.embed(types), z_atom, log_sigma[:, None]], -1)
         dist = vec.norm(dim=-1)

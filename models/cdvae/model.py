@@ -59,6 +59,11 @@ class Config:
     type_sigma_begin: float = 5.0
     type_sigma_end: float = 0.01
     num_noise_levels: int = 50
+    # "radial": ScoreNet below (invariant messages, score = sum of scalars x
+    # unit vectors); "painn": the same plus equivariant vector features that
+    # carry bond angles (PaiNNScoreNet).  Checkpoints from before this field
+    # load as "radial".
+    score_net: str = "radial"
     # loss weights: CDVAE conf/model/vae.yaml
     cost_natom: float = 1.0
     cost_lattice: float = 10.0
@@ -243,6 +248,81 @@ class ScoreNet(nn.Module):
         return score, self.type_out(h)
 
 
+class PaiNNLayer(nn.Module):
+    """One message and update block of PaiNN (Schütt, Unke, Gastegger,
+    "Equivariant message passing for the prediction of tensorial properties
+    and molecular spectra", ICML 2021, eqs. 7-9): per atom, scalars s (N,F)
+    and vectors v (N,3,F).  Messages from neighbour j to atom i over the edge
+    i -> j with unit vector u_ij:
+        (x_s, x_vv, x_vs) = phi(s_j) * W(rbf(d_ij)) * env(d_ij)
+        ds_i = sum_j x_s,   dv_i = sum_j x_vv v_j + x_vs u_ij
+    then an update mixing s with the norms and inner products of v:
+        (a_vv, a_sv, a_ss) = a([s, |V v|]);  v += a_vv U v;
+        s += a_sv <U v, V v> + a_ss.
+    Vectors enter only through linear maps, norms and inner products, so the
+    block is rotation-equivariant, and v carries the directions of the
+    bonds, which the radial network cannot: its carbon score network moved
+    atoms noised by 0.1 Å further from the real structure (models/RESULTS.md)."""
+
+    def __init__(self, hidden: int, rbf: int, scale: float):
+        super().__init__()
+        F_ = hidden
+        self.phi = mlp([F_, F_, 3 * F_])
+        self.filt = nn.Linear(rbf, 3 * F_)
+        self.U = nn.Linear(F_, F_, bias=False)
+        self.V = nn.Linear(F_, F_, bias=False)
+        self.a = mlp([2 * F_, F_, 3 * F_])
+        self.scale = scale
+        self.F = F_
+
+    def forward(self, s, v, src, dst, rbf, env, unit):
+        N, F_ = s.shape[0], self.F
+        x = self.phi(s)[dst] * self.filt(rbf) * env[:, None]
+        xs, xvv, xvs = x[:, :F_], x[:, F_:2 * F_], x[:, 2 * F_:]
+        dv = v[dst] * xvv[:, None, :] + unit[:, :, None] * xvs[:, None, :]       # (E,3,F)
+        s = s + segment_sum(xs, src, N) * self.scale
+        v = v + segment_sum(dv.reshape(-1, 3 * F_), src, N).reshape(N, 3, F_) * self.scale
+        Uv, Vv = self.U(v), self.V(v)
+        # the small constant keeps the gradient of the norm finite at v = 0 (the first block)
+        a = self.a(torch.cat([s, torch.sqrt((Vv * Vv).sum(1) + 1e-8)], -1))
+        avv, asv, ass = a[:, :F_], a[:, F_:2 * F_], a[:, 2 * F_:]
+        return s + asv * (Uv * Vv).sum(1) + ass, v + avv[:, None, :] * Uv
+
+
+class PaiNNScoreNet(nn.Module):
+    """ScoreNet's inputs and outputs with PaiNN blocks: the coordinate score
+    is the radial term of ScoreNet (sum over edges of scalars x unit
+    vectors) plus a linear read-out of each atom's vector features."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        V = len(cfg.vocab)
+        self.embed = nn.Embedding(V, cfg.hidden)
+        self.basis = RadialBasis(cfg.rbf, cfg.cutoff)
+        self.inp = mlp([cfg.hidden + cfg.latent + 1, cfg.hidden, cfg.hidden])
+        self.layers = nn.ModuleList(
+            PaiNNLayer(cfg.hidden, cfg.rbf, cfg.msg_scale) for _ in range(cfg.dec_layers))
+        self.edge_out = mlp([2 * cfg.hidden + cfg.rbf, cfg.hidden, 1])
+        self.vec_out = nn.Linear(cfg.hidden, 1, bias=False)
+        self.type_out = mlp([cfg.hidden, cfg.hidden, V])
+        self.hidden = cfg.hidden
+
+    def forward(self, z_atom, types, log_sigma, src, dst, vec):
+        dist = vec.norm(dim=-1)
+        rbf, env = self.basis(dist)
+        unit = vec / torch.clamp(dist, min=1e-6)[:, None]
+        s = self.inp(torch.cat([self.embed(types), z_atom, log_sigma[:, None]], -1))
+        v = torch.zeros(s.shape[0], 3, self.hidden, dtype=s.dtype)
+        for layer in self.layers:
+            s, v = layer(s, v, src, dst, rbf, env, unit)
+        e = self.edge_out(torch.cat([s[src], s[dst], rbf], -1)) * env[:, None]
+        score = segment_sum(e * unit, src, s.shape[0]) + self.vec_out(v)[:, :, 0]
+        return score, self.type_out(s)
+
+
+SCORE_NETS = {"radial": ScoreNet, "painn": PaiNNScoreNet}
+
+
 class CDVAE(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -257,7 +337,9 @@ class CDVAE(nn.Module):
         self.fc_lattice = mlp([cfg.latent, cfg.hidden, cfg.hidden, 6])
         self.fc_composition = mlp([cfg.latent, cfg.hidden, cfg.hidden, V])
         self.fc_property = mlp([cfg.latent, cfg.hidden, cfg.hidden, 1])
-        self.score = ScoreNet(cfg)
+        if cfg.score_net not in SCORE_NETS:
+            raise ValueError(f"unknown score network {cfg.score_net!r} (known: {', '.join(SCORE_NETS)})")
+        self.score = SCORE_NETS[cfg.score_net](cfg)
         self.register_buffer("sigmas", geometric(cfg.sigma_begin, cfg.sigma_end, cfg.num_noise_levels))
         self.register_buffer("type_sigmas", geometric(cfg.type_sigma_begin, cfg.type_sigma_end, cfg.num_noise_levels))
         self.register_buffer("lat_mean", torch.tensor(cfg.lattice_mean, dtype=torch.float32))

@@ -97,6 +97,9 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, default=None, help="use only this many crystals (smoke tests)")
     p.add_argument("--checkpoint", default=None, help="path (default checkpoints/<dataset>.pt)")
+    p.add_argument("--score-net", choices=("radial", "painn"), default="radial",
+                   help="score network of a new model (model.py: ScoreNet or PaiNNScoreNet); "
+                        "a resumed model keeps its own")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -114,7 +117,7 @@ def main() -> int:
         opt.load_state_dict(ck["optimizer"])
         print(f"resuming {path} at epoch {ck['epoch']} (best val {ck['best_val']:.4f})", flush=True)
     else:
-        cfg = make_config(args.dataset, sp["train"])
+        cfg = make_config(args.dataset, sp["train"], score_net=args.score_net)
         model = CDVAE(cfg)
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         ck = {"epoch": 0, "best_val": math.inf, "best_state": None, "history": [],

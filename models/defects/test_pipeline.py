@@ -889,7 +889,7 @@ class TestSpinCheck(unittest.TestCase):
         done.append({"id": "hBN-4", "host": "hBN", "polarised": {}})
         self.assertEqual(spin_check.pick(recs, 2, done), [])
 
-    def test_retry_takes_failed_checks_once_with_the_gentler_mixer(self):
+    def test_retry_takes_failed_checks_once_with_the_retry_settings(self):
         from defects import spin_check
         recs = [{"id": f"hBN-{i}", "host": "hBN", "n_electrons": 255, "wall_time_s": w}
                 for i, w in enumerate([50, 10, 30])]
@@ -901,7 +901,11 @@ class TestSpinCheck(unittest.TestCase):
         self.assertEqual([r["id"] for r in spin_check.retry_candidates(recs, done)], ["hBN-2", "hBN-0"])
         # A retry that failed as well is not tried again (a stopped run resumes
         # with the rest); one that converged replaces the failure.
-        retry = dict(first, mixer=spin_check.RETRY_MIXER, maxiter=spin_check.RETRY_MAXITER)
+        # A retry with an earlier version of the overrides does not count.
+        older = dict(first, mixer=spin_check.RETRY_OVERRIDES["mixer"], maxiter=200)
+        done.append({"id": "hBN-2", "error": "no convergence", "settings": older})
+        self.assertEqual([r["id"] for r in spin_check.retry_candidates(recs, done)], ["hBN-2", "hBN-0"])
+        retry = dict(first, maxiter=spin_check.RETRY_MAXITER, **spin_check.RETRY_OVERRIDES)
         done.append({"id": "hBN-2", "error": "no convergence", "settings": retry})
         done.append({"id": "hBN-0", "polarised": {}, "settings": retry})
         self.assertEqual(spin_check.retry_candidates(recs, done), [])
