@@ -18,7 +18,9 @@ What is smaller or simpler, so that it trains on two CPU cores in hours:
   network (Gaussian radial basis with a cosine envelope, SiLU MLPs), not
   DimeNet++ / GemNet-dQ; the coordinate score is E(3)-equivariant by
   construction: a sum over edges of learned invariant scalars times the edge's
-  unit vector;
+  unit vector. ``score_net="painn"`` gives the score network PaiNN's
+  equivariant vector features as well (PaiNNScoreNet), which carry bond
+  angles: the radial one could not learn carbon_24 (cdvae/README.md);
 * the score network also sees log(sigma) (the paper's does not);
 * during training the score network gets the true lattice (the paper's
   "teacher forcing"); at sampling time it gets the lattice predicted from z;

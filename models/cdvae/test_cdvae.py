@@ -155,6 +155,23 @@ class PaiNNScoreSymmetry(ScoreSymmetry):
             CDVAE(Config(vocab=[6], score_net="gemnet"))
 
 
+class DenoiseCheck(unittest.TestCase):
+    def test_nearest_neighbour_distances_and_errors(self):
+        from cdvae.denoise_check import denoise_errors, nearest_neighbour
+        # rock salt's conventional cell: every atom's nearest neighbour is a / 2 away
+        a = 5.0
+        frac = torch.tensor([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5],
+                             [0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0.5, 0.5, 0.5]], dtype=torch.float32)
+        lattice = torch.eye(3)[None] * a
+        nn_ = nearest_neighbour(frac, lattice, torch.tensor([8]))
+        torch.testing.assert_close(nn_, torch.full((8,), a / 2))
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8)).eval()
+        rows = denoise_errors(model, toy_crystals(2, 5), [0.1, 0.3], steps_per_level=1, step_lr=1e-4)
+        self.assertEqual([round(r[0], 3) for r in rows], [round(float(model.sigmas[model.sigmas <= s][0]), 3) for s in (0.1, 0.3)])
+        self.assertTrue(all(r[1] > 0 and math.isfinite(r[2]) for r in rows))
+
+
 class Sampling(unittest.TestCase):
     def test_composition_counts(self):
         self.assertEqual(composition_counts(torch.tensor([0.2, 0.2, 0.6]), 5), [1, 1, 3])
