@@ -184,6 +184,7 @@ def main() -> int:
                    help="split to compare with: tune sampling settings against val, report against test")
     p.add_argument("--note", default="", help="how the sampling settings were chosen (goes into the table)")
     p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--checkpoint", default=None, help="default checkpoints/<dataset>.pt")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -198,7 +199,7 @@ def main() -> int:
                    cache_path(args.dataset, args.reference, sp[args.reference]))
     val = describe(as_dicts(sp[other]), other, cache_path(args.dataset, other, sp[other]))
 
-    ck = torch.load(checkpoint_path(args.dataset))
+    ck = torch.load(args.checkpoint or checkpoint_path(args.dataset))
     model = model_from_checkpoint(ck)
     t0 = time.perf_counter()
     gen_crystals = sample(model, args.n, args.seed, args.steps_per_level, args.step_lr)
@@ -221,7 +222,8 @@ def main() -> int:
         "dataset": args.dataset, "date": _dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{args.threads} thread(s)",
-        "epochs": ck["epoch"], "train_hours": ck["train_seconds"] / 3600, "best_val": ck["best_val"],
+        "epochs": ck["epoch"], "score_net": ck["config"].get("score_net", "radial"),
+        "train_hours": ck["train_seconds"] / 3600, "best_val": ck["best_val"],
         "sizes": ck["sizes"], "split_rule": data.SPLIT_RULE,
         "sampling": {"n": args.n, "seed": args.seed, "steps_per_level": args.steps_per_level,
                      "levels": model.cfg.num_noise_levels, "step_lr": args.step_lr,
@@ -302,7 +304,8 @@ def write_markdown() -> None:
         r = json.load(open(os.path.join(RESULTS, name)))
         s = r["sampling"]
         lines += [f"### {r['dataset']}", "",
-                  f"{r['date']}, {r['machine']}. **{s['n']} samples** (the paper: {PAPER_SAMPLES:,}). Model: {r['epochs']} epochs "
+                  f"{r['date']}, {r['machine']}. **{s['n']} samples** (the paper: {PAPER_SAMPLES:,}). Model: "
+                  f"{r.get('score_net', 'radial')} score network, {r['epochs']} epochs "
                   f"({r['train_hours']:.2f} h of training), best validation loss "
                   f"{r['best_val']:.3f}; split {r['sizes']}. Sampling: {s['n']} crystals, seed "
                   f"{s['seed']}, {s['levels']} noise levels x {s['steps_per_level']} steps, "

@@ -118,8 +118,8 @@ class Score(torch.nn.Module):
 
     def forward(self, z_atom, types, log_sigma, src, dst, vec):
         if not isinstance(self.score, ScoreNet):
-            # PaiNNScoreNet exports as it is (no split first layer yet)
-            return self.score(z_atom, types, log_sigma, src, dst, vec)
+            # PaiNNScoreNet: its own forward, rows summed by ScatterND
+            return self.score(z_atom, types, log_sigma, src, dst, vec, rowsum=RowSum.apply)
         s, net = self.score, self.score.net
         x = torch.cat([s.embed(types), z_atom, log_sigma[:, None]], -1)
         dist = vec.norm(dim=-1)
@@ -159,8 +159,8 @@ def step_inputs(model: CDVAE, crystals, sigma_index: int, seed: int) -> dict:
             "num_atoms": b["num_atoms"], "sigma": sigma}
 
 
-def export(dataset: str) -> dict:
-    ck = torch.load(checkpoint_path(dataset))
+def export(dataset: str, checkpoint: str | None = None) -> dict:
+    ck = torch.load(checkpoint or checkpoint_path(dataset))
     model = model_from_checkpoint(ck)
     out = export_dir(dataset)
     os.makedirs(out, exist_ok=True)
@@ -192,7 +192,7 @@ def export(dataset: str) -> dict:
                      "Material Generation, ICLR 2022 (arXiv:2110.06197); compact variant, "
                      "see models/cdvae/model.py",
         "vocab": cfg.vocab, "max_atoms": cfg.max_atoms, "latent": cfg.latent,
-        "cutoff": cfg.cutoff, "sigmas": model.sigmas.tolist(),
+        "cutoff": cfg.cutoff, "score_net": cfg.score_net, "sigmas": model.sigmas.tolist(),
         "type_sigmas": model.type_sigmas.tolist(),
         "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
         "property": PROPERTY_INFO.get(dataset),
@@ -275,9 +275,10 @@ def write_fixtures(model: CDVAE, dataset: str, test) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="perov_5")
+    p.add_argument("--checkpoint", default=None, help="default checkpoints/<dataset>.pt")
     args = p.parse_args()
     torch.set_num_threads(1)
-    m = export(args.dataset)
+    m = export(args.dataset, args.checkpoint)
     print(f"exported {args.dataset}: epochs {m['training']['epochs']}, -> {export_dir(args.dataset)}")
     return 0
 

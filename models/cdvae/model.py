@@ -184,6 +184,12 @@ def segment_sum(x: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
         0, index[:, None].expand_as(x), x)
 
 
+def rows_like(x: torch.Tensor, index: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """segment_sum into as many rows as ``like`` has: the signature export.py's
+    RowSum (ONNX ScatterND) shares, so a forward can take either."""
+    return segment_sum(x, index, like.shape[0])
+
+
 class RadialBasis(nn.Module):
     def __init__(self, n: int, cutoff: float):
         super().__init__()
@@ -277,13 +283,13 @@ class PaiNNLayer(nn.Module):
         self.scale = scale
         self.F = F_
 
-    def forward(self, s, v, src, dst, rbf, env, unit):
-        N, F_ = s.shape[0], self.F
+    def forward(self, s, v, src, dst, rbf, env, unit, rowsum=rows_like):
+        F_ = self.F
         x = self.phi(s)[dst] * self.filt(rbf) * env[:, None]
         xs, xvv, xvs = x[:, :F_], x[:, F_:2 * F_], x[:, 2 * F_:]
         dv = v[dst] * xvv[:, None, :] + unit[:, :, None] * xvs[:, None, :]       # (E,3,F)
-        s = s + segment_sum(xs, src, N) * self.scale
-        v = v + segment_sum(dv.reshape(-1, 3 * F_), src, N).reshape(N, 3, F_) * self.scale
+        s = s + rowsum(xs, src, s) * self.scale
+        v = v + rowsum(dv.reshape(-1, 3 * F_), src, s).reshape(-1, 3, F_) * self.scale
         Uv, Vv = self.U(v), self.V(v)
         # the small constant keeps the gradient of the norm finite at v = 0 (the first block)
         a = self.a(torch.cat([s, torch.sqrt((Vv * Vv).sum(1) + 1e-8)], -1))
@@ -309,16 +315,19 @@ class PaiNNScoreNet(nn.Module):
         self.type_out = mlp([cfg.hidden, cfg.hidden, V])
         self.hidden = cfg.hidden
 
-    def forward(self, z_atom, types, log_sigma, src, dst, vec):
+    def forward(self, z_atom, types, log_sigma, src, dst, vec, rowsum=rows_like):
+        """``rowsum``: how rows are summed per atom (export.py passes its
+        ONNX-friendly RowSum; the function is the same)."""
         dist = vec.norm(dim=-1)
         rbf, env = self.basis(dist)
         unit = vec / torch.clamp(dist, min=1e-6)[:, None]
         s = self.inp(torch.cat([self.embed(types), z_atom, log_sigma[:, None]], -1))
-        v = torch.zeros(s.shape[0], 3, self.hidden, dtype=s.dtype)
+        # zeros shaped from s (not from s.shape), so the ONNX graph keeps N dynamic
+        v = torch.zeros_like(s)[:, None, :].expand(-1, 3, -1)
         for layer in self.layers:
-            s, v = layer(s, v, src, dst, rbf, env, unit)
+            s, v = layer(s, v, src, dst, rbf, env, unit, rowsum)
         e = self.edge_out(torch.cat([s[src], s[dst], rbf], -1)) * env[:, None]
-        score = segment_sum(e * unit, src, s.shape[0]) + self.vec_out(v)[:, :, 0]
+        score = rowsum(e * unit, src, s) + self.vec_out(v)[:, :, 0]
         return score, self.type_out(s)
 
 

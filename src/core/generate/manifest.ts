@@ -12,6 +12,8 @@ export interface CdvaeManifest {
   latent: number;
   /** Å: the score network sees every periodic neighbour closer than this. */
   cutoff: number;
+  /** The score network's architecture (models/cdvae/model.py); exports before it was recorded are "radial". */
+  score_net?: 'radial' | 'painn';
   /** Coordinate noise levels, Å, largest first. */
   sigmas: number[];
   type_sigmas: number[];
