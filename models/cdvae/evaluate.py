@@ -223,6 +223,7 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{args.threads} thread(s)",
         "epochs": ck["epoch"], "score_net": ck["config"].get("score_net", "radial"),
+        "warm_start": ck.get("warm_start"),
         "train_hours": ck["train_seconds"] / 3600, "best_val": ck["best_val"],
         "sizes": ck["sizes"], "split_rule": data.SPLIT_RULE,
         "sampling": {"n": args.n, "seed": args.seed, "steps_per_level": args.steps_per_level,
@@ -306,7 +307,11 @@ def write_markdown() -> None:
         lines += [f"### {r['dataset']}", "",
                   f"{r['date']}, {r['machine']}. **{s['n']} samples** (the paper: {PAPER_SAMPLES:,}). Model: "
                   f"{r.get('score_net', 'radial')} score network, {r['epochs']} epochs "
-                  f"({r['train_hours']:.2f} h of training), best validation loss "
+                  + (f"after a warm start (encoder and heads from the {r['warm_start']['base']['score_net']} "
+                     f"model at {r['warm_start']['base']['epochs']} epochs, score network from "
+                     f"{r['warm_start']['score']['epochs']} epochs of its own training) "
+                     if r.get("warm_start") else "")
+                  + f"({r['train_hours']:.2f} h of training), best validation loss "
                   f"{r['best_val']:.3f}; split {r['sizes']}. Sampling: {s['n']} crystals, seed "
                   f"{s['seed']}, {s['levels']} noise levels x {s['steps_per_level']} steps, "
                   f"step_lr {s['step_lr']:g}, {s['seconds']:.0f} s. Coverage cutoffs (the paper's): structure "

@@ -172,6 +172,31 @@ class DenoiseCheck(unittest.TestCase):
         self.assertTrue(all(r[1] > 0 and math.isfinite(r[2]) for r in rows))
 
 
+class WarmStart(unittest.TestCase):
+    def test_encoder_and_heads_from_one_checkpoint_score_network_from_the_other(self):
+        from cdvae.warm_start import combine
+
+        def ck(score_net, seed, sizes=None):
+            torch.manual_seed(seed)
+            cfg = Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8, score_net=score_net)
+            m = CDVAE(cfg)
+            return {"epoch": 5, "train_seconds": 10.0, "split_rule": "r", "sizes": sizes or {"train": 8},
+                    "dataset": "toy", "config": cfg.to_dict(), "best_state": m.state_dict()}
+
+        base, score = ck("radial", 1), ck("painn", 2)
+        out = combine(base, score, 1e-3)
+        m = CDVAE(Config(**out["config"]))
+        m.load_state_dict(out["model"])
+        self.assertEqual(out["config"]["score_net"], "painn")
+        for k, v in m.state_dict().items():
+            want = score["best_state"][k] if k.startswith("score.") else base["best_state"][k]
+            torch.testing.assert_close(v, want, msg=k)
+        self.assertEqual(out["train_seconds"], 20.0)
+        self.assertEqual(out["epoch"], 0)
+        with self.assertRaises(SystemExit):
+            combine(base, ck("painn", 3, {"train": 9}), 1e-3)
+
+
 class Sampling(unittest.TestCase):
     def test_composition_counts(self):
         self.assertEqual(composition_counts(torch.tensor([0.2, 0.2, 0.6]), 5), [1, 1, 3])
