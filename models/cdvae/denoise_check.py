@@ -7,8 +7,8 @@ tells a weak score network from weak sampling settings.
 For ``--n`` validation crystals: z from the encoder (its mean), the true
 lattice and atom types; Cartesian noise of one of the model's levels sigma
 is added to the true positions, and annealed Langevin dynamics runs from
-that level to the last, exactly as sampling does (``sample.langevin``'s
-step rule, ``--steps-per-level`` steps of ``--step-lr``).  Printed per
+that level to the last by sampling's own ``sample.langevin`` (types held at
+the true ones; ``--steps-per-level`` steps of ``--step-lr``).  Printed per
 starting sigma: the mean relative error of each atom's nearest-neighbour
 distance against the true structure, after noising and after denoising.
 A score network that has learned the structure brings the error down; one
@@ -28,7 +28,7 @@ import torch
 
 from cdvae import data
 from cdvae.model import cart_to_frac, collate, frac_to_cart, radius_graph_pbc
-from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
+from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, langevin
 from cdvae.train import checkpoint_path, model_from_checkpoint
 
 NN_RADIUS = 4.0   # Å: every crystal in these datasets has a neighbour closer than this
@@ -51,7 +51,6 @@ def denoise_errors(model, crystals, start_sigmas, steps_per_level: int, step_lr:
     g = torch.Generator().manual_seed(seed)
     src, dst, vec = radius_graph_pbc(b["frac"], b["lattice"], b["num_atoms"], cfg.cutoff)
     mu, _ = model.encode(b["types"], src, dst, vec, b["crystal"], len(crystals))
-    z_atom = mu[b["crystal"]]
     true = nearest_neighbour(b["frac"], b["lattice"], b["num_atoms"])
     sigmas = model.sigmas.tolist()
     err = lambda f: float(((nearest_neighbour(f, b["lattice"], b["num_atoms"]) - true).abs() / true).mean())
@@ -62,15 +61,10 @@ def denoise_errors(model, crystals, start_sigmas, steps_per_level: int, step_lr:
         cart = cart + sigmas[k0] * torch.randn(cart.shape, generator=g)
         frac = torch.remainder(cart_to_frac(cart, b["lattice"], b["crystal"]), 1.0)
         noised = err(frac)
-        for sigma in sigmas[k0:]:
-            step = step_lr * (sigma / sigmas[-1]) ** 2
-            log_sigma = torch.full((len(frac),), math.log(sigma))
-            for _ in range(steps_per_level):
-                s_, d_, v_ = radius_graph_pbc(frac, b["lattice"], b["num_atoms"], cfg.cutoff)
-                score, _ = model.score(z_atom, b["types"], log_sigma, s_, d_, v_)
-                cart = frac_to_cart(frac, b["lattice"], b["crystal"])
-                cart = cart + step * score / sigma + math.sqrt(2 * step) * torch.randn(cart.shape, generator=g)
-                frac = torch.remainder(cart_to_frac(cart, b["lattice"], b["crystal"]), 1.0)
+        state = {"lattice": b["lattice"], "crystal": b["crystal"], "num_atoms": b["num_atoms"],
+                 "frac": frac, "types": b["types"], "z": mu}
+        frac = langevin(model, state, g, steps_per_level, step_lr,
+                        first_level=k0, update_types=False)["frac"]
         out.append((sigmas[k0], noised, err(frac)))
     return out
 

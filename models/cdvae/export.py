@@ -39,7 +39,7 @@ import sys
 import torch
 
 from cdvae import data
-from cdvae.model import CDVAE, ScoreNet, collate, radius_graph_pbc, segment_sum
+from cdvae.model import CDVAE, PaiNNScoreNet, ScoreNet, collate, radius_graph_pbc, segment_sum
 from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
 from cdvae.train import checkpoint_path, model_from_checkpoint
@@ -110,11 +110,12 @@ def edge_mlp(seq: torch.nn.Sequential, h, src, dst, rbf):
 
 
 class Score(torch.nn.Module):
-    """ScoreNet.forward (model.py), computed with edge_mlp."""
+    """The model's score network for ONNX, the same function: ScoreNet.forward
+    (model.py) computed with edge_mlp, or PaiNNScoreNet with RowSum."""
 
     def __init__(self, model: CDVAE):
         super().__init__()
-        self.score: ScoreNet = model.score
+        self.score: ScoreNet | PaiNNScoreNet = model.score
 
     def forward(self, z_atom, types, log_sigma, src, dst, vec):
         if not isinstance(self.score, ScoreNet):

@@ -270,7 +270,7 @@ class PaiNNLayer(nn.Module):
     Vectors enter only through linear maps, norms and inner products, so the
     block is rotation-equivariant, and v carries the directions of the
     bonds, which the radial network cannot: its carbon score network moved
-    atoms noised by 0.1 Å further from the real structure (models/RESULTS.md)."""
+    atoms noised by 0.1 Å further from the real structure (cdvae/README.md)."""
 
     def __init__(self, hidden: int, rbf: int, scale: float):
         super().__init__()

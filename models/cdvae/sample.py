@@ -62,7 +62,11 @@ def initial_state(model: CDVAE, z: torch.Tensor, g: torch.Generator) -> dict:
 @torch.no_grad()
 def langevin(model: CDVAE, state: dict, g: torch.Generator,
              steps_per_level: int = DEFAULT_STEPS_PER_LEVEL,
-             step_lr: float = DEFAULT_STEP_LR, trajectory_every: int = 0) -> dict:
+             step_lr: float = DEFAULT_STEP_LR, trajectory_every: int = 0,
+             first_level: int = 0, update_types: bool = True) -> dict:
+    """``first_level`` > 0 starts at that noise level (denoise_check.py starts
+    from noised real crystals); ``update_types=False`` keeps the state's types
+    instead of taking the score network's argmax."""
     cfg = model.cfg
     lattice, crystal, num_atoms = state["lattice"], state["crystal"], state["num_atoms"]
     frac, types = state["frac"].clone(), state["types"].clone()
@@ -70,7 +74,7 @@ def langevin(model: CDVAE, state: dict, g: torch.Generator,
     sigma_last = float(model.sigmas[-1])
     traj = []
     step_count = 0
-    for sigma in model.sigmas.tolist():
+    for sigma in model.sigmas.tolist()[first_level:]:
         step = step_lr * (sigma / sigma_last) ** 2
         log_sigma = torch.full((len(frac),), math.log(sigma))
         for _ in range(steps_per_level):
@@ -79,7 +83,8 @@ def langevin(model: CDVAE, state: dict, g: torch.Generator,
             cart = frac_to_cart(frac, lattice, crystal)
             cart = cart + step * score / sigma + math.sqrt(2 * step) * torch.randn(cart.shape, generator=g)
             frac = torch.remainder(cart_to_frac(cart, lattice, crystal), 1.0)
-            types = logits.argmax(-1)
+            if update_types:
+                types = logits.argmax(-1)
             step_count += 1
             if trajectory_every and step_count % trajectory_every == 0:
                 traj.append((frac.clone(), types.clone()))
