@@ -85,9 +85,12 @@ class Geometry(unittest.TestCase):
 
 
 class ScoreSymmetry(unittest.TestCase):
+    score_net = "radial"
+
     def setUp(self):
         torch.manual_seed(0)
-        self.model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8)).eval()
+        self.model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8,
+                                  score_net=self.score_net)).eval()
         self.cs = toy_crystals(3, 2)
         self.b = collate(self.cs, self.model.z_to_index)
 
@@ -129,12 +132,7 @@ class PaiNNScoreSymmetry(ScoreSymmetry):
     """The same symmetry and export tests for the PaiNN score network, whose
     vector features must rotate with the crystal."""
 
-    def setUp(self):
-        torch.manual_seed(0)
-        self.model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8,
-                                  score_net="painn")).eval()
-        self.cs = toy_crystals(3, 2)
-        self.b = collate(self.cs, self.model.z_to_index)
+    score_net = "painn"
 
     def test_vector_features_reach_the_score(self):
         # Without the vector read-out the score changes: the test above is not
