@@ -18,6 +18,8 @@ Writes ``export/<dataset>/``:
   property), so that the app can take its gradient for the target mode
   (optimize.py; the TypeScript forward and gradient are checked against
   PyTorch's autograd by the fixtures).
+* ``score_weights.bin`` (radial score networks): the score network's
+  weights for the app's WASM SIMD kernels (score_weights.py).
 * ``model.json``: the manifest (format ``latticelab-cdvae/1``): vocabulary,
   noise schedule, cutoff, sampling defaults, property, training summary.
 
@@ -38,7 +40,7 @@ import sys
 
 import torch
 
-from cdvae import data
+from cdvae import data, score_weights
 from cdvae.model import CDVAE, PaiNNScoreNet, ScoreNet, collate, radius_graph_pbc, segment_sum
 from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
@@ -185,6 +187,12 @@ def export(dataset: str, checkpoint: str | None = None) -> dict:
 
     with open(os.path.join(out, "property_head.json"), "w") as fh:
         json.dump(property_head(model), fh)
+    files = {"heads": "heads.onnx", "score": "score.onnx", "property_head": "property_head.json"}
+    if isinstance(model.score, ScoreNet):
+        score_weights.write(model, out)
+        files["score_weights"] = score_weights.FILE
+    elif os.path.exists(os.path.join(out, score_weights.FILE)):
+        os.remove(os.path.join(out, score_weights.FILE))  # a radial model's, now stale
 
     cfg = model.cfg
     manifest = {
@@ -197,7 +205,7 @@ def export(dataset: str, checkpoint: str | None = None) -> dict:
         "type_sigmas": model.type_sigmas.tolist(),
         "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
         "property": PROPERTY_INFO.get(dataset),
-        "files": {"heads": "heads.onnx", "score": "score.onnx", "property_head": "property_head.json"},
+        "files": files,
         "training": {"epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
                      "best_val_loss": ck["best_val"], "sizes": ck["sizes"],
                      "split_rule": data.SPLIT_RULE, "date": _dt.date.today().isoformat()},

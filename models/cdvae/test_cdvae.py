@@ -195,6 +195,37 @@ class WarmStart(unittest.TestCase):
             combine(base, ck("painn", 3, {"train": 9}), 1e-3)
 
 
+class ScoreWeights(unittest.TestCase):
+    """score_weights.py: the file the app's WASM SIMD kernels read (their
+    forward is checked against PyTorch in src/tests/wasm-score.test.ts)."""
+
+    def test_round_trip_layout_and_refusal(self):
+        import tempfile
+
+        from cdvae import score_weights
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8)).eval()
+        with tempfile.TemporaryDirectory() as d:
+            path = score_weights.write(model, d)
+            with open(path, "rb") as fh:
+                raw = fh.read()
+            header, t = score_weights.read(path)
+        self.assertEqual(raw[:4], b"LLSW")
+        self.assertEqual((8 + int.from_bytes(raw[4:8], "little")) % 4, 0)  # data 4-byte aligned
+        self.assertEqual(header["format"], score_weights.FORMAT)
+        self.assertEqual((header["hidden"], header["rbf"], header["layers"], header["vocab_size"]), (16, 32, 4, 3))
+        _, want = score_weights.tensors(model)
+        self.assertEqual(list(t), list(want))
+        for k in want:
+            torch.testing.assert_close(t[k], want[k].contiguous(), msg=k)
+        # stored (in, out): the split first layer of layer 0 rebuilds nn.Linear's weight
+        w = model.score.net.layers[0].msg[0].weight
+        torch.testing.assert_close(torch.cat([t["layer0.msg0.ws"], t["layer0.msg0.wd"], t["layer0.msg0.wr"]]).t(), w.detach())
+        painn = CDVAE(Config(vocab=[8], max_atoms=6, hidden=16, latent=8, score_net="painn"))
+        with self.assertRaises(ValueError):
+            score_weights.tensors(painn)
+
+
 class Sampling(unittest.TestCase):
     def test_composition_counts(self):
         self.assertEqual(composition_counts(torch.tensor([0.2, 0.2, 0.6]), 5), [1, 1, 3])

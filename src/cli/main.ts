@@ -50,10 +50,14 @@ Commands:
       and hkl families with multiplicities. Slabs and molecules are
       refused with the reason on stderr (exit code 1).
   sample [--model perov_5|carbon_24|mp20_biternary_pilot|DIR] [--n N] [--seed S] [--steps-per-level K]
-         [--target min|max|VALUE|NAME=VALUE] [--target-steps K] [--format cif|json] [-o OUT]
+         [--target min|max|VALUE|NAME=VALUE] [--target-steps K] [--score auto|wasm-simd|onnx]
+         [--format cif|json] [-o OUT]
       Generate N crystals (default 8, seed 1) with a CDVAE trained by the
       project (default model perov_5; see models/cdvae), by annealed
-      Langevin dynamics on onnxruntime-web (WASM). Prints CIF (default) or
+      Langevin dynamics. The score network runs on the project's WASM SIMD
+      kernels where the model has their weights (--score auto, default;
+      perov_5 and mp20_biternary_pilot), else on onnxruntime-web (WASM),
+      which runs the heads. Prints CIF (default) or
       JSON with formula, space group, validity and predicted property.
       --target first moves each latent vector by Adam steps (default
       2,000 at the CDVAE paper's step 0.001; the paper took 5,000) on the
@@ -328,6 +332,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         const outFile = takeOption(args, '-o', '--output');
         const target = takeOption(args, '--target');
         const targetStepsText = takeOption(args, '--target-steps');
+        const score = takeOption(args, '--score') ?? 'auto';
         if (args.length) throw new UsageError(`sample takes no positional arguments (got ${args.join(' ')})`);
         if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError('--n must be a whole number from 1 to 256');
         if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
@@ -336,13 +341,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           throw new UsageError('--steps-per-level must be a whole number from 1 to 200');
         }
         if (format !== 'cif' && format !== 'json') throw new UsageError('--format must be cif or json');
+        if (score !== 'auto' && score !== 'wasm-simd' && score !== 'onnx') throw new UsageError('--score must be auto, wasm-simd or onnx');
         const targetSteps = targetStepsText === undefined ? undefined : Number(targetStepsText);
         if (targetSteps !== undefined && !(Number.isInteger(targetSteps) && targetSteps >= 1 && targetSteps <= 20000)) {
           throw new UsageError('--target-steps must be a whole number from 1 to 20000');
         }
         if (targetSteps !== undefined && target === undefined) throw new UsageError('--target-steps needs --target');
         const { sampleOutput } = await import('./sample');
-        const output = await sampleOutput({ model, n, seed, stepsPerLevel, target, targetSteps }, format);
+        const output = await sampleOutput({ model, n, seed, stepsPerLevel, target, targetSteps, score }, format);
         if (outFile) writeFileSync(outFile, output);
         else io.out(output);
         return 0;

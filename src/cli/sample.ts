@@ -1,7 +1,9 @@
 /**
  * `latticelab sample`: crystals from an exported CDVAE, sampled in Node with
- * the same sampler as the app (src/core/generate/langevin.ts) on
- * onnxruntime-web's WASM provider.
+ * the same sampler as the app (src/core/generate/langevin.ts): the score
+ * network on the project's WASM SIMD kernels where the model was exported
+ * with them (core/generate/wasm-score/), else on onnxruntime-web's WASM
+ * provider, which also runs the heads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { writeStructures } from '../core/formats/index';
 import { type SampleResult, sampleCrystals } from '../core/generate/langevin';
 import { type CdvaeManifest, parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
+import { hasWasmScore, withWasmScore } from '../core/generate/wasm-score/model';
 import { type KnownSet, markNovelty, parseKnown } from '../core/generate/novelty';
 import { aimLatents, DEFAULT_OPTIMIZATION, type Objective, parsePropertyHead, type TargetOutcome } from '../core/generate/property-head';
 import { crystalToStructure, summarize } from '../core/generate/to-structure';
@@ -43,6 +46,8 @@ export interface SampleCliOptions {
   target?: string;
   /** Adam steps for the target (default 2,000: DEFAULT_OPTIMIZATION). */
   targetSteps?: number;
+  /** Where the score network runs: 'auto' (the WASM SIMD kernels where the model has their weights), or one of the two. */
+  score?: 'auto' | 'wasm-simd' | 'onnx';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -95,12 +100,14 @@ export async function sampleFromCli(o: SampleCliOptions): Promise<SampleRun> {
   }
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
-  const model = await createOrtScoreModel(
-    ort,
-    manifest,
-    { heads: readFileSync(join(dir, manifest.files.heads)), score: readFileSync(join(dir, manifest.files.score)) },
-    'wasm',
-  );
+  const kernels = o.score === 'wasm-simd' || ((o.score ?? 'auto') === 'auto' && hasWasmScore(manifest));
+  if (kernels && !hasWasmScore(manifest)) {
+    throw new SampleInputError(`model ${manifest.dataset} has no score weights for the WASM SIMD kernels (models/cdvae/score_weights.py); use --score onnx`);
+  }
+  const heads = readFileSync(join(dir, manifest.files.heads));
+  const model = kernels
+    ? await withWasmScore(await createOrtScoreModel(ort, manifest, { heads }, 'wasm'), readFileSync(join(dir, manifest.files.score_weights!)))
+    : await createOrtScoreModel(ort, manifest, { heads, score: readFileSync(join(dir, manifest.files.score)) }, 'wasm');
   try {
     const result = await sampleCrystals(model, {
       n: o.n,

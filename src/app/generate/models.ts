@@ -8,6 +8,7 @@ import perovHeadsUrl from '../../../models/cdvae/export/perov_5/heads.onnx?url';
 import perovScoreUrl from '../../../models/cdvae/export/perov_5/score.onnx?url';
 import perovHeadUrl from '../../../models/cdvae/export/perov_5/property_head.json?url';
 import perovKnownUrl from '../../../models/cdvae/export/perov_5/known.json?url';
+import perovWeightsUrl from '../../../models/cdvae/export/perov_5/score_weights.bin?url';
 import carbonManifestUrl from '../../../models/cdvae/export/carbon_24/model.json?url';
 import carbonHeadsUrl from '../../../models/cdvae/export/carbon_24/heads.onnx?url';
 import carbonScoreUrl from '../../../models/cdvae/export/carbon_24/score.onnx?url';
@@ -18,14 +19,18 @@ import mpHeadsUrl from '../../../models/cdvae/export/mp20_biternary_pilot/heads.
 import mpScoreUrl from '../../../models/cdvae/export/mp20_biternary_pilot/score.onnx?url';
 import mpHeadUrl from '../../../models/cdvae/export/mp20_biternary_pilot/property_head.json?url';
 import mpKnownUrl from '../../../models/cdvae/export/mp20_biternary_pilot/known.json?url';
+import mpWeightsUrl from '../../../models/cdvae/export/mp20_biternary_pilot/score_weights.bin?url';
 import type { Provider } from '../../core/generate/ort-score-model';
 
 export interface GenerativeModelInfo {
   id: string;
   label: string;
   description: string;
-  /** `known`: the training crystals' novelty descriptors (core/generate/novelty.ts). */
-  urls: { manifest: string; heads: string; score: string; propertyHead: string; known: string };
+  /**
+   * `known`: the training crystals' novelty descriptors (core/generate/novelty.ts).
+   * `scoreWeights`: the score network for the WASM SIMD kernels (core/generate/wasm-score/), where exported.
+   */
+  urls: { manifest: string; heads: string; score: string; propertyHead: string; known: string; scoreWeights?: string };
 }
 
 export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
@@ -33,7 +38,14 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     id: 'perov_5',
     label: 'perov_5: cubic perovskites ABX₃',
     description: '5-atom perovskite cells (Castelli et al. 2012, as used by CDVAE), 56 elements',
-    urls: { manifest: perovManifestUrl, heads: perovHeadsUrl, score: perovScoreUrl, propertyHead: perovHeadUrl, known: perovKnownUrl },
+    urls: {
+      manifest: perovManifestUrl,
+      heads: perovHeadsUrl,
+      score: perovScoreUrl,
+      propertyHead: perovHeadUrl,
+      known: perovKnownUrl,
+      scoreWeights: perovWeightsUrl,
+    },
   },
   {
     id: 'carbon_24',
@@ -47,7 +59,7 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     label: 'mp20_biternary_pilot: Materials Project compounds',
     description:
       'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training (86 epochs on one CPU core): many samples mix more elements than real compounds do, and each row says whether it passes the validity checks',
-    urls: { manifest: mpManifestUrl, heads: mpHeadsUrl, score: mpScoreUrl, propertyHead: mpHeadUrl, known: mpKnownUrl },
+    urls: { manifest: mpManifestUrl, heads: mpHeadsUrl, score: mpScoreUrl, propertyHead: mpHeadUrl, known: mpKnownUrl, scoreWeights: mpWeightsUrl },
   },
 ];
 

@@ -8,12 +8,18 @@
  * a failing WebGPU session falls back to WASM. The caller is told which
  * provider runs and why. Each provider gets its own runtime build
  * (app/ort-runtime.ts): WebGPU the WebGPU bundle, WASM the plain build.
+ * On WASM, a model exported with its score weights runs its score network
+ * on the project's WASM SIMD kernels (core/generate/wasm-score/, about
+ * twice onnxruntime-web's speed on the same step: bench/RESULTS.md) and
+ * only its heads on onnxruntime; if the kernels cannot start (an engine
+ * without WebAssembly SIMD), onnxruntime runs both and the caller is told.
  */
 import { type CdvaeManifest, parseManifest } from '../../core/generate/manifest';
 import { createOrtScoreModel } from '../../core/generate/ort-score-model';
 import { type KnownSet, parseKnown } from '../../core/generate/novelty';
 import { type PropertyHead, parsePropertyHead } from '../../core/generate/property-head';
 import type { ScoreModel } from '../../core/generate/score-model';
+import { hasWasmScore, withWasmScore } from '../../core/generate/wasm-score/model';
 import { describeAdapter } from '../../gpu/device';
 import { loadOrt, ortThreads } from '../ort-runtime';
 import type { GenerativeModelInfo, ProviderPreference } from './models';
@@ -49,6 +55,32 @@ async function fetchJson(url: string, what: string): Promise<unknown> {
   return res.json();
 }
 
+async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${what} (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** The WASM path: the score network on the WASM SIMD kernels where the model has them, else all on onnxruntime. */
+async function openOnWasm(info: GenerativeModelInfo, manifest: CdvaeManifest): Promise<{ model: ScoreModel; problem: string | null }> {
+  const ort = await loadOrt('wasm');
+  const weightsUrl = info.urls.scoreWeights;
+  if (weightsUrl && hasWasmScore(manifest)) {
+    const [heads, bytes] = await Promise.all([
+      createOrtScoreModel(ort, manifest, { heads: info.urls.heads }, 'wasm'),
+      fetchBytes(weightsUrl, 'the score weights'),
+    ]);
+    try {
+      return { model: await withWasmScore(heads, bytes), problem: null };
+    } catch (e) {
+      await heads.release?.();
+      const problem = `The WASM SIMD score kernels did not start (${(e as Error).message}); onnxruntime-web runs the score network.`;
+      return { model: await createOrtScoreModel(ort, manifest, { heads: info.urls.heads, score: info.urls.score }, 'wasm'), problem };
+    }
+  }
+  return { model: await createOrtScoreModel(ort, manifest, { heads: info.urls.heads, score: info.urls.score }, 'wasm'), problem: null };
+}
+
 export async function openGenerativeModel(info: GenerativeModelInfo, preference: ProviderPreference): Promise<OpenedModel> {
   // The three small files are independent: fetched at once, each refused with its own name.
   const [manifestJson, headJson, knownJson] = await Promise.all([
@@ -76,7 +108,8 @@ export async function openGenerativeModel(info: GenerativeModelInfo, preference:
       }
     }
   }
-  const model = await createOrtScoreModel(await loadOrt('wasm'), manifest, files, 'wasm');
+  const { model, problem } = await openOnWasm(info, manifest);
   const threads = ortThreads();
-  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, head, known, fallback };
+  const why = [fallback, problem].filter(Boolean).join(' ') || null;
+  return { model: { ...model, provider: `${model.provider}, ${threads} thread${threads > 1 ? 's' : ''}` }, manifest, head, known, fallback: why };
 }

@@ -19,8 +19,11 @@ export interface CdvaeManifest {
   type_sigmas: number[];
   defaults: { steps_per_level: number; step_lr: number };
   property: { name: string; column: string; unit: string; source: string } | null;
-  /** `property_head`: the head's weights for the target mode (property-head.ts); older exports lack it. */
-  files: { heads: string; score: string; property_head?: string };
+  /**
+   * `property_head`: the head's weights for the target mode (property-head.ts); older exports lack it.
+   * `score_weights`: the radial score network's weights for the WASM SIMD kernels (wasm-score/), written by models/cdvae/score_weights.py.
+   */
+  files: { heads: string; score: string; property_head?: string; score_weights?: string };
   training: {
     epochs: number;
     hours: number;

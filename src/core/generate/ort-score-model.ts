@@ -18,16 +18,26 @@ export const PROVIDER_LABEL: Record<Provider, string> = {
   wasm: 'onnxruntime-web, WASM execution provider',
 };
 
-export async function createOrtScoreModel(ort: Ort, manifest: CdvaeManifest, files: { heads: Source; score: Source }, provider: Provider): Promise<ScoreModel> {
+/** Without `files.score` only the heads are opened (the score network then runs elsewhere: wasm-score/). */
+export async function createOrtScoreModel(
+  ort: Ort,
+  manifest: CdvaeManifest,
+  files: { heads: Source; score?: Source },
+  provider: Provider,
+): Promise<ScoreModel> {
   const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const };
   // The branches look alike but call different overloads (URL vs bytes) of create().
   const open = (s: Source) => (typeof s === 'string' ? ort.InferenceSession.create(s, options) : ort.InferenceSession.create(s, options));
   // One after the other: the WebGPU EP refuses to create two sessions at once.
   const heads = await open(files.heads);
-  const score = await open(files.score).catch(async (e: unknown) => {
-    await heads.release();
-    throw e;
-  });
+  const scoreFile = files.score;
+  const score =
+    scoreFile === undefined
+      ? null
+      : await open(scoreFile).catch(async (e: unknown) => {
+          await heads.release();
+          throw e;
+        });
   const V = manifest.vocab.length;
   const f32 = (t: OrtModule.Tensor) => t.data as Float32Array;
 
@@ -44,6 +54,7 @@ export async function createOrtScoreModel(ort: Ort, manifest: CdvaeManifest, fil
       };
     },
     async score(x: ScoreInput): Promise<ScoreOutput> {
+      if (!score) throw new Error('this model was opened for its heads only');
       const N = x.types.length;
       const E = x.src.length;
       const out = await score.run({
@@ -59,7 +70,7 @@ export async function createOrtScoreModel(ort: Ort, manifest: CdvaeManifest, fil
       return { score: f32(out.score), typeLogits };
     },
     async release() {
-      await Promise.all([heads.release(), score.release()]);
+      await Promise.all([heads.release(), score?.release()]);
     },
   };
 }
