@@ -2,9 +2,12 @@
  * Crystal-generation benchmark (`npm run bench:generate`, after `vite build`):
  * time to generate 16 crystals with the shipped perov_5 CDVAE
  *  - in the browser (the app's Generate view, Chromium), on onnxruntime-web's
- *    WebGPU and WASM execution providers: total wall time as the user sees it
- *    (including drawing the denoising frames) and the time inside the model;
- *  - in Node, the CLI's path (onnxruntime-web WASM, one thread);
+ *    WebGPU execution provider and on the app's WASM path (the score network
+ *    on the project's WASM SIMD kernels, the heads on onnxruntime-web WASM):
+ *    total wall time as the user sees it (including drawing the denoising
+ *    frames) and the time inside the model;
+ *  - in Node, the CLI's path, one thread: the score network on the project's
+ *    WASM SIMD kernels (the default) and on onnxruntime-web WASM;
  *  - in PyTorch on the CPU (models/cdvae/sample.py, one thread), the reference.
  * Two workloads: 1 Langevin step per noise level (50 steps) everywhere, and
  * the default 10 per level (500 steps) where it finishes in minutes (on a
@@ -69,7 +72,7 @@ async function browserRun(page: Page, provider: 'webgpu' | 'wasm', stepsPerLevel
   if (!m) throw new Error(`cannot read the timing: ${text}`);
   const threads = used.match(/(\d+) threads?/)?.[0];
   return {
-    where: `browser, onnxruntime-web ${provider === 'webgpu' ? 'WebGPU' : 'WASM'}${threads ? ` (${threads})` : ''}`,
+    where: `browser, ${provider === 'webgpu' ? 'onnxruntime-web WebGPU' : used.includes('WASM SIMD kernels') ? 'WASM SIMD kernels' : 'onnxruntime-web WASM'}${threads ? ` (${threads})` : ''}`,
     steps: Number(m[1]),
     totalS: Number(m[2]),
     modelS: Number(m[3]),
@@ -88,9 +91,11 @@ function pytorchRun(stepsPerLevel: number): Row {
   return { where: 'PyTorch 1.13 CPU (1 thread)', steps: 50 * stepsPerLevel, totalS: j.seconds, modelS: null };
 }
 
-async function nodeRun(stepsPerLevel: number): Promise<Row> {
-  const { result } = await sampleFromCli({ model: 'perov_5', n: N, seed: SEED, stepsPerLevel });
-  return { where: 'Node CLI, onnxruntime-web WASM (1 thread)', steps: result.steps, totalS: result.ms / 1000, modelS: result.modelMs / 1000 };
+/** The CLI's path: the score network on the WASM SIMD kernels (the default) or on onnxruntime-web, the heads on onnxruntime-web. */
+async function nodeRun(stepsPerLevel: number, score: 'wasm-simd' | 'onnx'): Promise<Row> {
+  const { result } = await sampleFromCli({ model: 'perov_5', n: N, seed: SEED, stepsPerLevel, score });
+  const where = score === 'onnx' ? 'Node CLI, onnxruntime-web WASM (1 thread)' : 'Node CLI, WASM SIMD kernels (1 thread)';
+  return { where, steps: result.steps, totalS: result.ms / 1000, modelS: result.modelMs / 1000 };
 }
 
 interface UiRow {
@@ -190,8 +195,10 @@ try {
     // Warm-up run (session creation) is not counted.
     await browserRun(page, 'wasm', 1);
     rows.push(await browserRun(page, 'wasm', spl));
-    await nodeRun(1);
-    rows.push(await nodeRun(spl));
+    await nodeRun(1, 'wasm-simd');
+    rows.push(await nodeRun(spl, 'wasm-simd'));
+    await nodeRun(1, 'onnx');
+    rows.push(await nodeRun(spl, 'onnx'));
     rows.push(pytorchRun(spl));
   }
 } finally {
