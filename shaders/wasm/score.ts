@@ -80,6 +80,8 @@ function siluv(x: v128): v128 {
   return f32x4.div(x, f32x4.add(v128.load(K, 192), expv(f32x4.neg(x))));
 }
 
+// SiLU over n floats. The forward fuses SiLU into `linear` and `edgeFirst`;
+// this is the tests' way to check siluv over its whole range.
 export function silu(x: usize, n: i32, out: usize): void {
   let i = 0;
   // four vectors per iteration: V8 then builds each constant once for four

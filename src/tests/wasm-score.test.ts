@@ -16,7 +16,7 @@ import { createOrtScoreModel } from '../core/generate/ort-score-model';
 import { Rng } from '../core/generate/rng';
 import type { ScoreInput, ScoreModel } from '../core/generate/score-model';
 import { structuralValidity } from '../core/generate/validity';
-import { createWasmScore, type WasmScore } from '../core/generate/wasm-score/forward';
+import { createWasmScore, gaussianWindow, type WasmScore } from '../core/generate/wasm-score/forward';
 import { instantiateScoreKernels, MODE, type ScoreKernels } from '../core/generate/wasm-score/kernels';
 import { hasWasmScore, withWasmScore } from '../core/generate/wasm-score/model';
 import { parseScoreWeights } from '../core/generate/wasm-score/weights';
@@ -134,7 +134,7 @@ describe('the kernels, against plain arithmetic', () => {
     const { header: h } = parseScoreWeights(weightBytes('perov_5'));
     const R = h.rbf;
     const step = h.cutoff / (R - 1);
-    const KW = Math.min(R, Math.floor((9 * h.rbf_width * (R - 1)) / h.cutoff) + 2); // as forward.ts
+    const KW = gaussianWindow(h);
     // lengths on every centre, halfway between, near 0, at and past the cutoff
     const ds: number[] = [0, 1e-7, h.cutoff, h.cutoff + 0.3, 6];
     for (let k = 0; k < R; k++) ds.push(k * step, (k + 0.5) * step, k * step + 4.5 * h.rbf_width);

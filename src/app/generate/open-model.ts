@@ -49,21 +49,19 @@ async function probeWebGpu(): Promise<{ problem: string | null; software: string
   }
 }
 
-async function fetchJson(url: string, what: string): Promise<unknown> {
+async function fetchOk(url: string, what: string): Promise<Response> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`could not load ${what} (HTTP ${res.status})`);
-  return res.json();
+  return res;
 }
 
-async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load ${what} (HTTP ${res.status})`);
-  return new Uint8Array(await res.arrayBuffer());
-}
+const fetchJson = async (url: string, what: string): Promise<unknown> => (await fetchOk(url, what)).json();
+const fetchBytes = async (url: string, what: string) => new Uint8Array(await (await fetchOk(url, what)).arrayBuffer());
 
 /** The WASM path: the score network on the WASM SIMD kernels where the model has them, else all on onnxruntime. */
 async function openOnWasm(info: GenerativeModelInfo, manifest: CdvaeManifest): Promise<{ model: ScoreModel; problem: string | null }> {
   const ort = await loadOrt('wasm');
+  const allOnOrt = () => createOrtScoreModel(ort, manifest, { heads: info.urls.heads, score: info.urls.score }, 'wasm');
   const weightsUrl = info.urls.scoreWeights;
   if (weightsUrl && hasWasmScore(manifest)) {
     const [heads, bytes] = await Promise.all([
@@ -75,10 +73,10 @@ async function openOnWasm(info: GenerativeModelInfo, manifest: CdvaeManifest): P
     } catch (e) {
       await heads.release?.();
       const problem = `The WASM SIMD score kernels did not start (${(e as Error).message}); onnxruntime-web runs the score network.`;
-      return { model: await createOrtScoreModel(ort, manifest, { heads: info.urls.heads, score: info.urls.score }, 'wasm'), problem };
+      return { model: await allOnOrt(), problem };
     }
   }
-  return { model: await createOrtScoreModel(ort, manifest, { heads: info.urls.heads, score: info.urls.score }, 'wasm'), problem: null };
+  return { model: await allOnOrt(), problem: null };
 }
 
 export async function openGenerativeModel(info: GenerativeModelInfo, preference: ProviderPreference): Promise<OpenedModel> {

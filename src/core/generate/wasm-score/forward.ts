@@ -15,7 +15,7 @@
  */
 import type { ScoreInput, ScoreOutput } from '../score-model';
 import { MODE, type ScoreKernels } from './kernels';
-import type { ScoreWeights } from './weights';
+import type { ScoreWeights, ScoreWeightsHeader } from './weights';
 
 const WASM_PAGE = 65536;
 const ALIGN = 16;
@@ -55,9 +55,15 @@ function align(x: number): number {
   return Math.ceil(x / ALIGN) * ALIGN;
 }
 
-export interface WasmScore {
-  (input: ScoreInput): ScoreOutput;
-  readonly vocabSize: number;
+export type WasmScore = (input: ScoreInput) => ScoreOutput;
+
+/**
+ * How many Gaussians the kernel `radial` keeps per edge: every centre within
+ * 4.5 widths of the length, the centres being cutoff / (R - 1) apart, plus
+ * one for rounding.
+ */
+export function gaussianWindow(h: Pick<ScoreWeightsHeader, 'rbf' | 'rbf_width' | 'cutoff'>): number {
+  return Math.min(h.rbf, Math.floor((9 * h.rbf_width * (h.rbf - 1)) / h.cutoff) + 2);
 }
 
 interface LayerPtrs {
@@ -86,9 +92,7 @@ export function createWasmScore(kernels: ScoreKernels, weights: ScoreWeights): W
   if (H % 16 !== 0) throw new Error(`score weights: hidden ${H} must be a multiple of 16`);
   // type logits padded to a multiple of 8 columns for `linear`
   const VP = Math.ceil(V / 8) * 8;
-  // The Gaussian window (kernel `radial`): every centre within 4.5 widths
-  // of d, the centres being cutoff / (R - 1) apart, plus one for rounding.
-  const KW = Math.min(R, Math.floor((9 * hd.rbf_width * (R - 1)) / hd.cutoff) + 2);
+  const KW = gaussianWindow(hd);
   const arena = new Arena(kernels, kernels.heapBase());
 
   const put = (data: Float32Array): number => {
@@ -214,5 +218,5 @@ export function createWasmScore(kernels: ScoreKernels, weights: ScoreWeights): W
     for (let i = 0; i < N; i++) typeLogits.set(padded.subarray(i * VP, i * VP + V), i * V);
     return { score, typeLogits };
   };
-  return Object.assign(forward, { vocabSize: V });
+  return forward;
 }
