@@ -175,7 +175,7 @@ test('the WASM provider can be chosen, seeds are reproducible, bad input is refu
   await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 120_000 });
   await expect(page.getByTestId('gen-provider-used')).toContainText('WASM execution provider');
   // perov_5 ships its score weights: the score network runs on the project's WASM SIMD kernels
-  await expect(page.getByTestId('gen-provider-used')).toContainText('score network on hand-written WASM SIMD kernels');
+  await expect(page.getByTestId('gen-provider-used')).toContainText('hand-written WASM SIMD kernels for the score network');
   await expect(page.getByTestId('gen-fallback')).toHaveCount(0);
   const first = await page.getByTestId('gen-results').textContent();
   await generate(page, 2, 1, 42);

@@ -321,7 +321,7 @@ describe('refusals', () => {
 
 it('samples perov_5 on the kernels: deterministic for a seed, valid crystals, the provider named', async () => {
   const model = await withWasmScore(ort.get('perov_5')!, weightBytes('perov_5'));
-  expect(model.provider).toMatch(/^score network on hand-written WASM SIMD kernels, heads on onnxruntime-web/);
+  expect(model.provider).toMatch(/^hand-written WASM SIMD kernels for the score network, heads on onnxruntime-web/);
   const a = await sampleCrystals(model, { n: 4, seed: 9, stepsPerLevel: 1 });
   const b = await sampleCrystals(model, { n: 4, seed: 9, stepsPerLevel: 1 });
   expect(a.crystals.map((c) => c.frac)).toEqual(b.crystals.map((c) => c.frac));

@@ -9,7 +9,7 @@ import { createWasmScore } from './forward';
 import { instantiateScoreKernels } from './kernels';
 import { parseScoreWeights } from './weights';
 
-export const WASM_SCORE_LABEL = 'score network on hand-written WASM SIMD kernels';
+export const WASM_SCORE_LABEL = 'hand-written WASM SIMD kernels for the score network';
 
 /** Whether the model was exported with the weights the kernels read (radial score networks only). */
 export function hasWasmScore(manifest: CdvaeManifest): boolean {
