@@ -120,6 +120,35 @@ def cache_path(dataset: str, split: str, crystals: list[data.Crystal]) -> str:
     return os.path.join(data.CACHE, f"fp-{dataset}-{split}-{h.hexdigest()[:12]}.npz")
 
 
+def read_app_samples(paths: list[str]) -> tuple[list[dict], dict]:
+    """Crystals sampled by the app's own sampler (``latticelab sample
+    --format json``: src/core/generate/langevin.ts, the score network on the
+    WASM SIMD kernels or onnxruntime-web) as evaluate's crystal dicts, and
+    what produced them. Refuses files from different models, schedules or
+    providers, and repeated seeds (repeated crystals would inflate nothing
+    but would not be 10,000 independent samples)."""
+    crystals: list[dict] = []
+    meta: dict = {}
+    seeds: list[int] = []
+    seconds = 0.0
+    for path in paths:
+        with open(path) as fh:
+            d = json.load(fh)
+        this = {"model": d["model"], "steps": d["steps"], "provider": d["provider"]}
+        if meta and this != meta:
+            raise SystemExit(f"{path}: {this} differs from the other sample files' {meta}")
+        meta = this
+        if d["seed"] in seeds:
+            raise SystemExit(f"{path}: seed {d['seed']} appears twice")
+        seeds.append(d["seed"])
+        seconds += d["ms"] / 1000
+        for c in d["crystals"]:
+            crystals.append({"lengths": [float(x) for x in c["lattice"]["abc"]],
+                             "angles": [float(x) for x in c["lattice"]["angles"]],
+                             "frac": c["frac"], "numbers": [int(z) for z in c["species"]]})
+    return crystals, {**meta, "seeds": seeds, "seconds": seconds, "files": len(paths)}
+
+
 def as_dicts(crystals: list[data.Crystal]) -> list[dict]:
     return [{"lengths": c.lengths.tolist(), "angles": c.angles.tolist(), "frac": c.frac.tolist(),
              "numbers": c.numbers.tolist()} for c in crystals]
@@ -185,6 +214,10 @@ def main() -> int:
     p.add_argument("--note", default="", help="how the sampling settings were chosen (goes into the table)")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--checkpoint", default=None, help="default checkpoints/<dataset>.pt")
+    p.add_argument("--samples", nargs="+", default=None, metavar="JSON",
+                   help="score crystals from the app's sampler (latticelab sample --format json, "
+                        "one file per seed) instead of sampling with PyTorch; written as its own "
+                        "row (results/<dataset>-app.json)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -199,6 +232,8 @@ def main() -> int:
                    cache_path(args.dataset, args.reference, sp[args.reference]))
     val = describe(as_dicts(sp[other]), other, cache_path(args.dataset, other, sp[other]))
 
+    if args.samples:
+        return evaluate_app_samples(args, sp, ref, val, other, t_s, t_c)
     ck = torch.load(args.checkpoint or checkpoint_path(args.dataset))
     model = model_from_checkpoint(ck)
     t0 = time.perf_counter()
@@ -241,6 +276,60 @@ def main() -> int:
         json.dump(result, fh, indent=1)
     write_markdown()
     return 0
+
+
+def evaluate_app_samples(args, sp, ref, val, other, t_s, t_c) -> int:
+    """``--samples``: the same metrics on crystals from the app's sampler,
+    written to results/<dataset>-app.json (a row of its own beside the
+    PyTorch-sampled one)."""
+    gen_crystals, meta = read_app_samples(args.samples)
+    if meta["model"] != args.dataset:
+        raise SystemExit(f"the samples are from model {meta['model']}, not {args.dataset}")
+    print(f"{len(gen_crystals)} crystals from {meta['files']} file(s) of the app's sampler "
+          f"({meta['provider']}; {meta['seconds']:.0f} s of sampling)", flush=True)
+    gen = describe(gen_crystals, "generated")
+    row = scores(gen, ref, t_s, t_c)
+    add_property_distance(args.dataset, {"model": row, "val_crystals": {}}, gen_crystals, gen,
+                          sp[other], sp[args.reference])
+    print(json.dumps({a: (round(b, 4) if isinstance(b, float) else b) for a, b in row.items()}))
+    if args.no_write:
+        return 0
+    if args.reference != "test":
+        raise SystemExit("results are written only against the test split")
+    out = {"dataset": args.dataset, "date": _dt.date.today().isoformat(),
+           "machine": f"{platform.machine()}, {os.cpu_count()} cores, Node {meta_node_version()}",
+           "sampler": meta, "fingerprint_seconds": gen["fp_seconds"], "row": row}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{args.dataset}-app.json"), "w") as fh:
+        json.dump(out, fh, indent=1)
+    write_markdown()
+    return 0
+
+
+def meta_node_version() -> str:
+    import subprocess
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def app_row_lines(dataset: str) -> tuple[list[str], list[str]] | list:
+    """The row of results/<dataset>-app.json (``--samples``), if any, and
+    the sentence under the table that says what sampled it."""
+    path = os.path.join(RESULTS, f"{dataset}-app.json")
+    if not os.path.exists(path):
+        return []
+    r = json.load(open(path))
+    m, s = r["row"], r["sampler"]
+    return [f"| this project's CDVAE, {m['n']:,} samples from the app's sampler | {fmt(m['struct'])} | {fmt(m['comp'])} | "
+            f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
+            f"{fmt(m['w_elements'], 4)} |"], \
+           [f"The row \"from the app's sampler\" ({r['date']}, {r['machine']}): {m['n']:,} crystals from "
+            f"`latticelab sample --format json` (the app's own sampler, src/core/generate/langevin.ts, "
+            f"{s['steps']} Langevin steps; {s['provider']}), {s['files']} runs with seeds "
+            f"{min(s['seeds'])}–{max(s['seeds'])}, {s['seconds'] / 60:.0f} min of sampling in all; "
+            f"scored by `evaluate.py --samples` with the same code and test split as the rows above.", ""]
 
 
 def schedule_rows(dataset: str):
@@ -329,6 +418,8 @@ def write_markdown() -> None:
             lines.append(f"| this project's CDVAE, {k} Langevin steps per level | {fmt(m['struct'])} | {fmt(m['comp'])} | "
                          f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
                          f"{fmt(m['w_elements'], 4)} |")
+        app_row, app_note = app_row_lines(r["dataset"]) or ([], [])
+        lines += app_row
         if r.get("paper"):
             m = r["paper"]
             which = "" if paper_key(r["dataset"]) == r["dataset"] else f", {paper_key(r['dataset'])}: other crystals"
@@ -343,6 +434,7 @@ def write_markdown() -> None:
                      else "the independent MEGNet of `property_model.py` (test MAE {:.3f})").format(r["judge_test_mae"])
             lines += [f"W property: the property ({r['dataset']}'s own column) of valid samples and test crystals as predicted by "
                       f"{judge}, as the paper uses its own property models.", ""]
+        lines += app_note
         lines += optimization_lines(r["dataset"])
     update_section("cdvae", "\n".join(lines))
 

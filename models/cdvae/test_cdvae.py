@@ -394,6 +394,46 @@ class Metrics(unittest.TestCase):
         self.assertEqual(metrics.COV_CUTOFFS["mp_20"], (0.4, 10.0))
 
 
+class AppSamples(unittest.TestCase):
+    """evaluate.py --samples: crystals from `latticelab sample --format json`."""
+
+    @staticmethod
+    def _file(d, seed, provider="kernels", model="perov_5"):
+        import json
+        import os
+        path = os.path.join(d, f"{seed}.json")
+        crystal = {"formula": "SrTiO3", "lattice": {"abc": [3.9, 3.9, 3.9], "angles": [90, 90, 90]},
+                   "species": [38, 22, 8, 8, 8],
+                   "frac": [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]}
+        with open(path, "w") as fh:
+            json.dump({"model": model, "seed": seed, "n": 2, "steps": 500, "provider": provider,
+                       "ms": 1500.0, "crystals": [crystal, crystal]}, fh)
+        return path
+
+    def test_reads_the_cli_json_as_crystal_dicts(self):
+        import tempfile
+        from cdvae.evaluate import read_app_samples
+        with tempfile.TemporaryDirectory() as d:
+            crystals, meta = read_app_samples([self._file(d, 1), self._file(d, 2)])
+        self.assertEqual(len(crystals), 4)
+        self.assertEqual(meta["seeds"], [1, 2])
+        self.assertAlmostEqual(meta["seconds"], 3.0)
+        s = metrics.structure(crystals[0]["lengths"], crystals[0]["angles"], crystals[0]["frac"], crystals[0]["numbers"])
+        self.assertEqual(s.composition.reduced_formula, "SrTiO3")
+        self.assertAlmostEqual(s.volume, 3.9 ** 3, places=6)
+
+    def test_refuses_mixed_runs_and_repeated_seeds(self):
+        import tempfile
+        from cdvae.evaluate import read_app_samples
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(SystemExit, "seed 1 appears twice"):
+                read_app_samples([self._file(d, 1), self._file(d, 1)])
+            with self.assertRaisesRegex(SystemExit, "differs"):
+                read_app_samples([self._file(d, 1), self._file(d, 2, provider="onnx")])
+            with self.assertRaisesRegex(SystemExit, "differs"):
+                read_app_samples([self._file(d, 1), self._file(d, 3, model="carbon_24")])
+
+
 class Optimisation(unittest.TestCase):
     def test_adam_on_the_latent_moves_the_property_head_each_way(self):
         from cdvae.optimize import optimize_latents, property_of

@@ -963,5 +963,118 @@ class TestSpinCheck(unittest.TestCase):
         self.assertEqual(counts, {12})
 
 
+class TestRelax(unittest.TestCase):
+    """relax.py's order, record and report, on a Lennard-Jones stand-in for
+    GPAW (the GPAW run itself is exercised by running the script)."""
+
+    @staticmethod
+    def _rec(i, host, labels, wall, **kw):
+        return {"id": f"{host}-{i:06d}", "host": host, "n_defects": len(labels),
+                "defects": [{"label": x} for x in labels], "wall_time_s": wall, **kw}
+
+    def test_order_is_singles_first_round_robin_over_kinds_cheapest_first(self):
+        from defects.relax import relax_order
+        recs = [self._rec(0, "hBN", ["V_N", "V_B"], 5), self._rec(1, "hBN", ["V_N"], 9),
+                self._rec(2, "hBN", ["V_N"], 3), self._rec(3, "MoS2", ["V_S"], 7),
+                self._rec(4, "hBN", ["C_B"], 8), self._rec(5, "hBN", ["V_B", "V_N"], 1),
+                self._rec(6, "MoS2", ["V_S"], 1, error="scf"),
+                self._rec(7, "hBN", ["C_B", "C_N"], 2)]
+        ids = [r["id"] for r in relax_order(recs, done_ids={"hBN-000004"})]
+        # Singles: one of each (host, kind) stratum, hosts interleaved, each
+        # stratum cheapest first, before the second of any; then pairs;
+        # failed labels and done ids never.
+        self.assertEqual(ids, ["MoS2-000003", "hBN-000002", "hBN-000001",
+                               "hBN-000007", "hBN-000005", "hBN-000000"])
+        recs += [self._rec(8, "MoS2", ["V_Mo"], 1), self._rec(9, "BP", ["V_P"], 4)]
+        ids = [r["id"] for r in relax_order(recs, done_ids={"hBN-000004"})]
+        self.assertEqual(ids[:5], ["BP-000009", "MoS2-000008", "hBN-000002",
+                                   "MoS2-000003", "hBN-000001"])
+
+    def _lj_rec(self):
+        """A real sampled configuration (the pinned MoS2 draw 0) under a
+        Lennard-Jones potential with the GPAW-only methods stubbed."""
+        from defects.records import base_record
+        cfg = sample_config("MoS2", 0)
+        atoms = cfg.atoms()
+        rec = base_record(cfg, atoms)
+        calc = self._lj()
+        a = atoms.copy()
+        a.calc = calc
+        rec.update({"energy": a.get_potential_energy(), "formation_energy_per_site": 3.0,
+                    "homo": -5.0, "lumo": -4.0, "gap": 1.0,
+                    "settings": {"code": "test"}, "wall_time_s": 1.0})
+        return rec
+
+    @staticmethod
+    def _lj():
+        from ase.calculators.lj import LennardJones
+
+        class LJ(LennardJones):
+            def get_homo_lumo(self):
+                return -5.5, -4.0
+
+            def get_fermi_level(self):
+                return -4.7
+        # sigma near the Mo-S bond (2.4 Å / 2^(1/6)), so the ideal host is
+        # close to, but not at, a minimum and the vacancy's neighbours move.
+        return LJ(sigma=2.2, epsilon=0.1, rc=6.0)
+
+    def test_relax_record_lowers_the_energy_and_keeps_the_label_link(self):
+        from defects.relax import relax_record
+        rec = self._lj_rec()
+        with tempfile.TemporaryDirectory() as d:
+            out = relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=lambda txt: self._lj())
+        self.assertNotIn("error", out)
+        self.assertTrue(out["converged"])
+        self.assertLess(out["max_force"], 0.05)
+        self.assertLess(out["relaxation_energy"], -1e-3)
+        self.assertAlmostEqual(out["first_minus_label"], 0.0, places=9)
+        self.assertAlmostEqual(out["relaxed_formation_energy_per_site"],
+                               3.0 + out["relaxation_energy"] / rec["n_defects"], places=12)
+        self.assertEqual(out["relaxed_levels"]["gap"], 1.5)
+        self.assertEqual(len(out["structure"]["species"]), len(rec["species"]))
+        self.assertGreater(out["max_displacement"], 0.0)
+        # A step cap that stops it early is recorded as not converged.
+        with tempfile.TemporaryDirectory() as d:
+            short = relax_record(rec, d, fmax=1e-4, max_steps=2, calc_factory=lambda txt: self._lj())
+        self.assertFalse(short["converged"])
+        self.assertEqual(short["steps"], 2)
+
+    def test_relax_record_refuses_a_record_the_sampler_no_longer_makes(self):
+        from defects.relax import relax_record
+        rec = dict(self._lj_rec(), config_hash="0" * 16)
+        with tempfile.TemporaryDirectory() as d, self.assertRaises(ValueError):
+            relax_record(rec, d, calc_factory=lambda txt: self._lj())
+
+    def test_calculator_failure_is_recorded(self):
+        from defects.relax import relax_record
+
+        def broken(txt):
+            raise RuntimeError("KohnShamConvergenceError: Did not converge!")
+        with tempfile.TemporaryDirectory() as d:
+            out = relax_record(self._lj_rec(), d, calc_factory=broken)
+        self.assertIn("Did not converge", out["error"])
+
+    def test_report_groups_converged_runs_and_lists_the_rest(self):
+        from defects.relax import report_lines
+
+        def row(i, host, labels, de, conv=True, gap=(1.0, 1.2)):
+            return {"id": f"{host}-{i}", "host": host, "n_defects": len(labels),
+                    "defects": labels, "converged": conv, "relaxation_energy": de,
+                    "first_minus_label": 0.001, "max_displacement": 0.2, "steps": 150,
+                    "max_force": 0.3,
+                    "unrelaxed_levels": {"gap": gap[0]}, "relaxed_levels": {"gap": gap[1]}}
+        rows = [row(1, "MoS2", ["V_S"], -0.1), row(2, "MoS2", ["V_S"], -0.3),
+                row(3, "hBN", ["V_N", "C_B"], -0.4), row(4, "hBN", ["V_B"], -1.0, conv=False),
+                {"id": "hBN-5", "host": "hBN", "n_defects": 1, "defects": ["V_N"], "error": "X: no!"}]
+        text = "\n".join(report_lines(rows))
+        self.assertIn("5 relaxations: 3 converged", text)
+        self.assertIn("| V_S | MoS2 | 2 | -0.200 (-0.300 … -0.100) | 0.20 | +0.200 |", text)
+        # per site: -0.4 over two defects
+        self.assertIn("| C_B V_N | hBN | 1 | -0.200 (-0.200 … -0.200) |", text)
+        self.assertIn("* hBN-4 (V_B): not converged in 150 steps", text)
+        self.assertIn("* hBN-5 (V_N): X: no", text)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -9,7 +9,7 @@ import re
 
 # models/RESULTS.md: one folder up from this package.
 RESULTS_MD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "RESULTS.md")
-ORDER = ("defects", "defects-spin", "cdvae", "cdvae-novelty", "properties")
+ORDER = ("defects", "defects-spin", "defects-relax", "cdvae", "cdvae-novelty", "properties")
 HEADER = ("# Model results\n\nEach section is written by its pipeline's script; "
           "rerun the script to refresh it.\n")
 
