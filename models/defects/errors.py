@@ -81,6 +81,32 @@ def worst(test, mean_pred, spread, target: str, n: int) -> list[dict]:
     return sorted(rows, key=lambda r: -abs(r["err"]))[:n]
 
 
+def odd_electrons(rec: dict) -> bool:
+    return int(round(rec["n_electrons"])) % 2 == 1
+
+
+def by_host_parity(test: list[dict], pred: np.ndarray, label: np.ndarray) -> list[dict]:
+    """Per host (test order): MAE, max error, the MAE and count of the even-
+    and of the odd-electron structures, and the labels' mean absolute
+    deviation (what predicting the host's mean would score, on test)."""
+    rows = []
+    for h in dict.fromkeys(d["host"] for d in test):
+        sel = np.array([d["host"] == h for d in test]) & np.isfinite(label)
+        odd = np.array([odd_electrons(d["rec"]) for d in test])
+        err = np.abs(pred - label)
+
+        def part(mask):
+            return (float(err[mask].mean()), int(mask.sum())) if mask.any() else None
+        rows.append({"host": h, "n": int(sel.sum()), "mae": float(err[sel].mean()),
+                     "max": float(err[sel].max()), "even": part(sel & ~odd), "odd": part(sel & odd),
+                     "spread": float(np.abs(label[sel] - label[sel].mean()).mean())})
+    return rows
+
+
+def fmt_mae(part) -> str:
+    return "   -   (0)" if part is None else f"{part[0]:.3f} ({part[1]})"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DATASET)
@@ -121,12 +147,12 @@ def main(argv=None) -> int:
     m, s = each.mean(0), each.std(0)
     y = np.stack([d["y"] for d in test])
     i = TARGETS.index(args.target)
-    print(f"\n{args.target}, exported ensemble, test MAE by host:")
-    for h in dict.fromkeys(d["host"] for d in test):
-        sel = np.array([d["host"] == h for d in test])
-        err = np.abs(m[sel, i] - y[sel, i])
-        err = err[np.isfinite(err)]
-        print(f"  {h:<5} n={len(err):>3}  MAE {err.mean():.3f}  max {err.max():.3f}")
+    print(f"\n{args.target}, exported ensemble, test MAE by host; split by electron "
+          "count (odd: a half-filled level in the spin-restricted labels); spread = "
+          "the labels' mean absolute deviation from their mean:")
+    for r in by_host_parity(test, m[:, i], y[:, i]):
+        print(f"  {r['host']:<5} n={r['n']:>3}  MAE {r['mae']:.3f}  max {r['max']:.3f}  "
+              f"even {fmt_mae(r['even'])}  odd {fmt_mae(r['odd'])}  label spread {r['spread']:.3f}")
     print(f"\nThe {args.worst} largest errors on {args.target} (eV):")
     print(f"  {'id':<12} {'cell':<5} {'defects':<28} {'label':>7} {'pred':>7} {'err':>7} {'spread':>7}")
     for r in worst(test, m, s, args.target, args.worst):
