@@ -110,10 +110,45 @@ def retry_candidates(records: list[dict], done: list[dict]) -> list[dict]:
     return sorted((r for r in records if r["id"] in failed), key=lambda r: r["wall_time_s"])
 
 
-def initial_moments(cfg, atoms) -> np.ndarray:
-    """One Bohr magneton in all, spread over the atoms next to the defect
-    sites (positions of the pristine supercell; nothing is relaxed, so they
-    are also the defect cell's)."""
+#: Hosts whose even-electron records get a random spin check (issue 28:
+#: hBN, GaSe, InSe and BP were computed spin-polarised in 2DMD; MoS2 and WSe2
+#: defects never change the electron count by an odd number).
+EVEN_HOSTS = ("BP", "GaSe", "InSe", "hBN")
+#: μB: the start of an even-electron check, a triplet (two odd defects, e.g.
+#: V_N V_N in hBN, leave two unpaired electrons that may align). The moment
+#: is free, so the SCF falls back to a singlet where that is lower.
+EVEN_START_MOMENT = 2.0
+#: Salt of the even sample's order (sha1 of salt + id): stable as the
+#: dataset grows, unrelated to the sampler's own seeds.
+EVEN_SALT = "lattice-lab-even-spin-v1"
+
+
+def pick_even(records: list[dict], per_host: int, done: list[dict] | None = None,
+              hosts=EVEN_HOSTS) -> list[dict]:
+    """A random sample of even-electron records of each host in ``hosts``,
+    until it has ``per_host`` even checks in ``done`` (failed ones count).
+    Random, not cheapest first: the sample must say how common magnetic
+    even-electron defects are, and cost correlates with the defect kind."""
+    import hashlib
+    done = done or []
+    tried = {r["id"] for r in done}
+    have: dict[str, int] = defaultdict(int)
+    for r in done:
+        if int(round(r["n_electrons"])) % 2 == 0:
+            have[r["host"]] += 1
+    chosen = []
+    for host in sorted(set(hosts)):
+        pool = [r for r in records if r["host"] == host and "error" not in r
+                and int(round(r["n_electrons"])) % 2 == 0 and r["id"] not in tried]
+        pool.sort(key=lambda r: hashlib.sha1((EVEN_SALT + r["id"]).encode()).hexdigest())
+        chosen += pool[:max(0, per_host - have[host])]
+    return chosen
+
+
+def initial_moments(cfg, atoms, total: float = 1.0) -> np.ndarray:
+    """``total`` Bohr magnetons (default one), spread over the atoms next to
+    the defect sites (positions of the pristine supercell; nothing is
+    relaxed, so they are also the defect cell's)."""
     pristine = cfg.pristine()
     sites = pristine.get_positions()[[d.site for d in cfg.defects]]
     pos = atoms.get_positions()
@@ -125,10 +160,15 @@ def initial_moments(cfg, atoms) -> np.ndarray:
         frac[:, :2] -= np.round(frac[:, :2])
         near |= np.linalg.norm(frac @ atoms.cell.array, axis=1) < NEAR_DEFECT
     m = np.zeros(len(atoms))
-    m[near] = 1.0 / max(1, near.sum())
+    m[near] = total / max(1, near.sum())
     if not near.any():
-        m[:] = 1.0 / len(atoms)
+        m[:] = total / len(atoms)
     return m
+
+
+def start_moment(rec: dict) -> float:
+    """1 μB for an odd electron count (a doublet), EVEN_START_MOMENT for an even one."""
+    return 1.0 if int(round(rec["n_electrons"])) % 2 else EVEN_START_MOMENT
 
 
 def check(rec: dict, log_dir: str, maxiter: int | None = None,
@@ -140,7 +180,7 @@ def check(rec: dict, log_dir: str, maxiter: int | None = None,
     if cfg.id != rec["id"] or cfg.config_hash() != rec["config_hash"]:
         raise ValueError(f"{rec['id']}: the sampler no longer reproduces it")
     atoms = cfg.atoms()
-    atoms.set_initial_magnetic_moments(initial_moments(cfg, atoms))
+    atoms.set_initial_magnetic_moments(initial_moments(cfg, atoms, start_moment(rec)))
     # Only the spin and the iteration cap differ from the label's settings;
     # the cap bounds the cost of the runs that charge-slosh (GaSe needed
     # over an hour to fail at 300 iterations).
@@ -155,7 +195,7 @@ def check(rec: dict, log_dir: str, maxiter: int | None = None,
            "defects": [d["label"] for d in rec["defects"]],
            "restricted": {k: rec[k] for k in ("energy", "homo", "lumo", "gap",
                                                "formation_energy_per_site")},
-           "settings": settings}
+           "settings": settings, "initial_moment": start_moment(rec)}
     try:
         res = single_point(atoms, settings,
                            os.path.join(log_dir, f"spin-{rec['id']}{'-retry' if retry else ''}.txt"))
@@ -215,17 +255,21 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
     import datetime
     from mlcore.results_md import RESULTS_MD, update_section
 
-    lines = ["## Spin polarisation of odd-electron defect labels", "",
+    lines = ["## Spin polarisation of the defect labels", "",
              f"Written by `models/defects/spin_check.py --report --write-results` "
              f"on {datetime.date.today()} from `{os.path.relpath(path, os.path.dirname(os.path.dirname(HERE)))}`: "
              "records of `dft.jsonl` recomputed with `spinpol=True`, all other "
              "GPAW settings as in the labels. ΔE = polarised − restricted total "
              "energy; gaps in eV (restricted: the label; polarised: over both "
-             "channels; up/down: within one channel). Not used for training.", "",
+             "channels; up/down: within one channel). Odd-electron records start "
+             f"at 1 μB; even-electron ones (marked \"even\", a random sample, `--even`) at "
+             f"{EVEN_START_MOMENT:g} μB. `train.py --spin-labels` replaces a record's labels "
+             "where the polarised energy is lower by more than 10 meV (spin_labels.py).", "",
              "| record | defects | ΔE (eV) | moment (μB) | gap restricted | gap polarised | up | down |",
              "|---|---|---|---|---|---|---|---|"]
     for r in read_jsonl(path):
-        head = f"| {r['id']} | {' '.join(r['defects'])} |"
+        even = " (even)" if int(round(r["n_electrons"])) % 2 == 0 else ""
+        head = f"| {r['id']}{even} | {' '.join(r['defects'])} |"
         if "error" in r:
             lines.append(f"{head} not converged in {r['settings']['maxiter']} SCF "
                          f"iterations ({r['wall_time_s'] / 3600:.1f} h) | | | | | |")
@@ -248,6 +292,10 @@ def main(argv=None) -> int:
     p.add_argument("--maxiter", type=int, default=100,
                    help="SCF iteration cap; a run that hits it is recorded "
                         "as not converged (the labels allow 300)")
+    p.add_argument("--even", type=int, default=None, metavar="N",
+                   help=f"instead of odd-electron records: a random sample of N even-electron "
+                        f"records per host of {', '.join(EVEN_HOSTS)} (start {EVEN_START_MOMENT:g} uB; "
+                        "the issue's check of the even ones), resumable")
     p.add_argument("--retry-failed", action="store_true",
                    help="recompute the records whose check did not converge, with "
                         f"{RETRY_OVERRIDES} and up to {RETRY_MAXITER} iterations "
@@ -264,10 +312,13 @@ def main(argv=None) -> int:
     if args.coverage:
         from defects.spin_labels import coverage, spin_records
         recs = list(load_dataset(args.data).values())
-        print("host   odd  checked  converged  failed  relabelled (polarised lower by > 10 meV)")
+        print("relabelled: polarised lower than restricted by more than 10 meV (spin_labels.py)")
+        print("host   odd  checked  converged  failed  relabelled | even  checked  converged  failed  relabelled")
         for host, c in sorted(coverage(recs, spin_records(args.out)).items()):
             print(f"{host:5s} {c['odd']:4d} {c['checked']:8d} {c['converged']:10d} "
-                  f"{c['failed']:7d} {c['relabelled']:11d}")
+                  f"{c['failed']:7d} {c['relabelled']:11d}"
+                  f" | {c['even']:4d} {c['even_checked']:8d} {c['even_converged']:10d} "
+                  f"{c['even_failed']:7d} {c['even_relabelled']:11d}")
         return 0
     if args.report:
         if args.write_results:
@@ -278,6 +329,9 @@ def main(argv=None) -> int:
     if args.retry_failed:
         todo = retry_candidates(records, done)
         maxiter, retry = RETRY_MAXITER, RETRY_OVERRIDES
+    elif args.even is not None:
+        todo = pick_even(records, args.even, done)
+        maxiter, retry = args.maxiter, None
     else:
         todo = pick(records, args.per_host, done)
         maxiter, retry = args.maxiter, None

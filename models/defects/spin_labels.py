@@ -54,17 +54,22 @@ def relabel(rec: dict, spin: dict | None) -> dict | None:
 
 def coverage(records: list[dict], spins: dict[str, dict]) -> dict[str, dict[str, int]]:
     """Per host: odd-electron records, how many were recomputed, converged,
-    failed, and relabelled (polarised lower by more than LOWER_BY)."""
-    out: dict[str, dict[str, int]] = defaultdict(lambda: dict(odd=0, checked=0, converged=0, failed=0, relabelled=0))
+    failed, and relabelled (polarised lower by more than LOWER_BY); and the
+    same for the even-electron records (``even_*``: a random sample is
+    checked, spin_check.py --even)."""
+    keys = ("odd", "checked", "converged", "failed", "relabelled")
+    out: dict[str, dict[str, int]] = defaultdict(
+        lambda: {**dict.fromkeys(keys, 0), **dict.fromkeys(("even",) + tuple(f"even_{k}" for k in keys[1:]), 0)})
     for rec in records:
-        if "error" in rec or int(round(rec["n_electrons"])) % 2 == 0:
+        if "error" in rec:
             continue
         c = out[rec["host"]]
-        c["odd"] += 1
+        pre = "" if int(round(rec["n_electrons"])) % 2 else "even_"
+        c[pre + "odd" if pre == "" else "even"] += 1
         s = spins.get(rec["id"])
         if s is None:
             continue
-        c["checked"] += 1
-        c["converged" if "polarised" in s else "failed"] += 1
-        c["relabelled"] += relabel(rec, s) is not None
+        c[pre + "checked"] += 1
+        c[pre + ("converged" if "polarised" in s else "failed")] += 1
+        c[pre + "relabelled"] += relabel(rec, s) is not None
     return dict(out)

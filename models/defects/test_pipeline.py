@@ -526,7 +526,13 @@ class TestModel(unittest.TestCase):
         self.assertIsNone(relabel(rec, None))
         even = dict(rec, id="BP-6", n_electrons=236.0)
         c = coverage([rec, even, dict(rec, id="BP-7")], {"BP-4": spin, "BP-7": {"id": "BP-7", "error": "x"}})
-        self.assertEqual(c["BP"], dict(odd=2, checked=2, converged=1, failed=1, relabelled=1))
+        self.assertEqual(c["BP"], dict(odd=2, checked=2, converged=1, failed=1, relabelled=1,
+                                       even=1, even_checked=0, even_converged=0, even_failed=0,
+                                       even_relabelled=0))
+        # An even-electron record's check relabels it by the same rule.
+        even_spin = dict(spin, id="BP-6")
+        c = coverage([rec, even], {"BP-6": even_spin})
+        self.assertEqual((c["BP"]["checked"], c["BP"]["even_checked"], c["BP"]["even_relabelled"]), (0, 1, 1))
 
     def test_host_band_edges_per_supercell(self):
         # The manifest's frame for the levels: every pristine reference, by
@@ -917,18 +923,18 @@ class TestSpinCheck(unittest.TestCase):
             data, md = os.path.join(d, "spin.jsonl"), os.path.join(d, "RESULTS.md")
             with open(md, "w") as fh:
                 fh.write("<!-- section:defects -->\nkept\n<!-- /section:defects -->\n")
-            append_jsonl(data, {"id": "hBN-1", "defects": ["C_B"], "delta_energy": -0.2,
+            append_jsonl(data, {"id": "hBN-1", "defects": ["C_B"], "delta_energy": -0.2, "n_electrons": 201.0,
                                 "restricted": {"gap": 3.9},
                                 "polarised": {"magnetic_moment": -1.0, "gap": 3.5,
                                               "homo_lumo_by_spin": [[-6, -2.5], [-6.5, -2]]}})
-            append_jsonl(data, {"id": "GaSe-2", "defects": ["V_Ga", "V_Se"], "error": "x",
+            append_jsonl(data, {"id": "GaSe-2", "defects": ["V_Ga", "V_Se"], "error": "x", "n_electrons": 300.0,
                                 "settings": {"maxiter": 100}, "wall_time_s": 3600})
             spin_check.write_results_md(data, md)
             with open(md, encoding="utf-8") as f:
                 text = f.read()
         self.assertIn("kept", text)  # the other pipeline's section survives
         self.assertIn("| hBN-1 | C_B | -0.200 | 1.00 | 3.900 | 3.500 | 3.500 | 4.500 |", text)
-        self.assertIn("| GaSe-2 | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
+        self.assertIn("| GaSe-2 (even) | V_Ga V_Se | not converged in 100 SCF iterations (1.0 h)", text)
 
     def test_results_md_keeps_sections_it_does_not_know(self):
         from mlcore.results_md import update_section
@@ -947,6 +953,27 @@ class TestSpinCheck(unittest.TestCase):
         self.assertNotIn("old", text)
         self.assertEqual(text.count("<!-- section:"), 3)
 
+    def test_even_sample_is_random_per_host_stable_and_resumable(self):
+        from defects import spin_check
+        recs = [{"id": f"{h}-{i:06d}", "host": h, "n_electrons": 200 + i, "wall_time_s": 100 - i}
+                for h in ("hBN", "MoS2", "GaSe") for i in range(12)]
+        pick = spin_check.pick_even(recs, 3)
+        self.assertEqual(sorted({r["host"] for r in pick}), ["GaSe", "hBN"])  # not MoS2
+        self.assertTrue(all(r["n_electrons"] % 2 == 0 for r in pick))
+        self.assertEqual(len(pick), 6)
+        # Not the cheapest first (that would be ids 10, 8, 6): a hash order,
+        # the same whatever else the dataset holds.
+        hbn = [r["id"] for r in pick if r["host"] == "hBN"]
+        self.assertNotEqual(hbn, ["hBN-000010", "hBN-000008", "hBN-000006"])
+        more = recs + [{"id": "hBN-000999", "host": "hBN", "n_electrons": 300, "wall_time_s": 1}]
+        again = [r["id"] for r in spin_check.pick_even(more, 3) if r["host"] == "hBN"]
+        self.assertTrue(set(again) <= set(hbn) | {"hBN-000999"})
+        # Checks already done (failed ones too) count towards the host's N.
+        done = [{"id": hbn[0], "host": "hBN", "n_electrons": 200, "error": "x"}]
+        self.assertEqual([r["id"] for r in spin_check.pick_even(recs, 3, done) if r["host"] == "hBN"], hbn[1:])
+        self.assertEqual(spin_check.start_moment({"n_electrons": 201.0}), 1.0)
+        self.assertEqual(spin_check.start_moment({"n_electrons": 200.0}), spin_check.EVEN_START_MOMENT)
+
     def test_initial_moments_follow_the_defect_across_boundaries(self):
         from defects import spin_check
         from defects.sample import Config, Defect
@@ -957,6 +984,7 @@ class TestSpinCheck(unittest.TestCase):
             cfg = Config("hBN", 0, (4, 4), (Defect("V_N", site, "N", None),))
             m = spin_check.initial_moments(cfg, cfg.atoms())
             self.assertAlmostEqual(m.sum(), 1.0)
+            self.assertAlmostEqual(spin_check.initial_moments(cfg, cfg.atoms(), 2.0).sum(), 2.0)
             counts.add(int((m > 0).sum()))
         # Same neighbourhood wherever the vacancy sits, edge sites included
         # (3 B at 1.45 Å, 6 N at 2.5 Å, 3 B at 2.9 Å).
