@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
 import sys
 import tempfile
@@ -55,6 +56,10 @@ from defects.store import append_jsonl, load_dataset, read_jsonl
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "data", "relax.jsonl")
 DEFAULT_DATA = os.path.join(HERE, "data", "dft.jsonl")
+#: The state of relaxations in progress (one small JSON per record, removed
+#: when its line is written): committed at the end of a session, so the next
+#: one resumes instead of starting an hour-long relaxation again.
+DEFAULT_PARTIAL = os.path.join(HERE, "data", "relax-partial")
 
 #: eV/Å: BFGS stops when every atom's force is below this.
 FMAX = 0.05
@@ -104,29 +109,49 @@ def _levels(calc) -> dict:
 
 
 def relax_atoms(atoms, calc, fmax: float = FMAX, max_steps: int = MAX_STEPS,
-                logfile: str | None = None, trajectory: str | None = None) -> dict:
+                logfile: str | None = None, trajectory: str | None = None,
+                resume: dict | None = None, checkpoint=None) -> dict:
     """Relax ``atoms`` (a copy; positions only) with ``calc`` and BFGS.
     Returns the first and last energy, the levels at the end, steps taken,
     whether every force is below ``fmax``, the largest atomic displacement
-    and the relaxed atoms.  Raises what the calculator raises."""
+    from ``atoms``' positions and the relaxed atoms.  Raises what the
+    calculator raises.
+
+    ``resume``: a ``checkpoint`` state of an earlier, interrupted run of the
+    same structure (positions, first energy, steps so far): BFGS goes on
+    from there (with a fresh Hessian) and the step cap counts the earlier
+    steps.  ``checkpoint(state)`` is called after every step with that
+    state, so a long relaxation survives the end of a session."""
     from contextlib import ExitStack
 
     from ase.io.trajectory import Trajectory
     from ase.optimize import BFGS
 
     atoms = atoms.copy()
-    atoms.calc = calc
     start = atoms.get_positions()
+    done_before = 0
     energies: list[float] = []
+    if resume:
+        atoms.set_positions(np.array(resume["positions"], dtype=float))
+        energies.append(float(resume["energy_first"]))
+        done_before = int(resume["steps"])
+    atoms.calc = calc
     with ExitStack() as files:  # ASE 3.22's optimiser leaves its files open
-        log = files.enter_context(open(logfile, "w")) if logfile else None
-        traj = files.enter_context(Trajectory(trajectory, "w", atoms)) if trajectory else None
+        log = files.enter_context(open(logfile, "a" if resume else "w")) if logfile else None
+        traj = files.enter_context(Trajectory(trajectory, "a" if resume else "w", atoms)) if trajectory else None
         opt = BFGS(atoms, logfile=log, trajectory=traj)
+
         # Energies straight from the calculator at each step the optimiser
-        # takes (observers run once before the first step too, so the first
-        # is the unrelaxed single point).
-        opt.attach(lambda: energies.append(float(atoms.get_potential_energy())), interval=1)
-        converged = bool(opt.run(fmax=fmax, steps=max_steps))
+        # takes (observers run once before the first step too, so without
+        # ``resume`` the first is the unrelaxed single point).
+        def observe():
+            energies.append(float(atoms.get_potential_energy()))
+            if checkpoint is not None and opt.nsteps > 0:
+                checkpoint({"positions": atoms.get_positions().round(8).tolist(),
+                            "energy_first": energies[0], "energy": energies[-1],
+                            "steps": done_before + opt.nsteps})
+        opt.attach(observe, interval=1)
+        converged = bool(opt.run(fmax=fmax, steps=max(0, max_steps - done_before)))
     forces = atoms.get_forces()
     # Displacements with the minimum image in the periodic directions (an
     # atom may cross the cell boundary while relaxing).
@@ -139,7 +164,7 @@ def relax_atoms(atoms, calc, fmax: float = FMAX, max_steps: int = MAX_STEPS,
     return {
         "energy_first": energies[0],
         "energy_last": energies[-1],
-        "steps": opt.get_number_of_steps(),
+        "steps": done_before + opt.get_number_of_steps(),
         "converged": converged,
         "max_force": float(np.linalg.norm(forces, axis=1).max()),
         "max_displacement": float(disp.max()),
@@ -149,11 +174,30 @@ def relax_atoms(atoms, calc, fmax: float = FMAX, max_steps: int = MAX_STEPS,
     }
 
 
+def _read_partial(path: str) -> dict | None:
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_partial(path: str, state: dict) -> None:
+    """Atomically (a kill mid-write leaves the previous state)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as fh:
+        json.dump(state, fh)
+    os.replace(path + ".tmp", path)
+
+
 def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
-                 max_steps: int = MAX_STEPS, calc_factory=None) -> dict:
+                 max_steps: int = MAX_STEPS, calc_factory=None,
+                 partial_dir: str | None = None) -> dict:
     """Relax one dataset record and return its ``relax.jsonl`` line (a
     success or an ``error``).  ``calc_factory(txt)`` makes the calculator;
-    the default is GPAW at the label's own settings."""
+    the default is GPAW at the label's own settings.  ``partial_dir``: where
+    the state of a relaxation in progress is kept after every step
+    (``<id>.json``; deleted when it ends), and resumed from if present."""
     from defects.records import structure_dict
     from defects.sample import sample_config
 
@@ -173,15 +217,28 @@ def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
            "settings": settings,
            "optimizer": {"name": "BFGS (ase.optimize)", "fmax": fmax,
                          "max_steps": max_steps, "cell": "fixed"}}
+    partial = os.path.join(partial_dir, f"{rec['id']}.json") if partial_dir else None
+    resume = _read_partial(partial) if partial else None
+    if resume and (resume.get("id") != rec["id"] or len(resume["positions"]) != len(atoms)
+                   or resume.get("fmax") != fmax):
+        resume = None
+    earlier = float(resume["wall_time_s"]) if resume else 0.0
     t0 = time.perf_counter()
+
+    def checkpoint(state):
+        _write_partial(partial, {**state, "id": rec["id"], "fmax": fmax,
+                                 "wall_time_s": round(earlier + time.perf_counter() - t0, 2)})
     try:
         res = relax_atoms(atoms, calc_factory(txt), fmax, max_steps,
                           logfile=os.path.join(log_dir, f"relax-{rec['id']}.log"),
-                          trajectory=os.path.join(log_dir, f"relax-{rec['id']}.traj"))
+                          trajectory=os.path.join(log_dir, f"relax-{rec['id']}.traj"),
+                          resume=resume, checkpoint=checkpoint if partial else None)
     except Exception as exc:  # noqa: BLE001 - any calculator failure is recorded
         out.update({"error": f"{type(exc).__name__}: {exc}",
-                    "wall_time_s": round(time.perf_counter() - t0, 2)})
+                    "wall_time_s": round(earlier + time.perf_counter() - t0, 2)})
         return out
+    if resume:
+        out["resumed_at_step"] = int(resume["steps"])
     delta = res["energy_last"] - res["energy_first"]
     out.update({
         "converged": res["converged"],
@@ -199,7 +256,7 @@ def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
         "max_displacement": res["max_displacement"],
         "mean_displacement": res["mean_displacement"],
         "structure": structure_dict(res["atoms"]),
-        "wall_time_s": round(time.perf_counter() - t0, 2),
+        "wall_time_s": round(earlier + time.perf_counter() - t0, 2),
         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     })
     try:
@@ -281,6 +338,8 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="relax at most this many records")
     p.add_argument("--ids", default=None, help="comma-separated record ids instead of the order")
     p.add_argument("--log-dir", default=os.path.join(tempfile.gettempdir(), "lattice-relax-logs"))
+    p.add_argument("--partial-dir", default=DEFAULT_PARTIAL,
+                   help="state of relaxations in progress, resumed from (default data/relax-partial/)")
     p.add_argument("--report", action="store_true")
     p.add_argument("--write-results", action="store_true",
                    help="with --report: also write the table to models/RESULTS.md")
@@ -299,6 +358,10 @@ def main(argv=None) -> int:
         todo = [by_id[i] for i in wanted if i not in done]
     else:
         todo = relax_order(records, done)
+    # Relaxations left half-way by an earlier run go first.
+    begun = {f[:-5] for f in os.listdir(args.partial_dir) if f.endswith(".json")} \
+        if os.path.isdir(args.partial_dir) else set()
+    todo = [r for r in todo if r["id"] in begun] + [r for r in todo if r["id"] not in begun]
     if args.limit is not None:
         todo = todo[:args.limit]
     print(f"{len(done)} already relaxed, {len(todo)} to go", flush=True)
@@ -308,8 +371,13 @@ def main(argv=None) -> int:
             print("--max-hours reached", flush=True)
             break
         print(f"{rec['id']} {' '.join(d['label'] for d in rec['defects'])} ...", flush=True)
-        out = relax_record(rec, args.log_dir, args.fmax, args.max_steps)
+        out = relax_record(rec, args.log_dir, args.fmax, args.max_steps,
+                           partial_dir=args.partial_dir)
         append_jsonl(args.out, out)
+        try:
+            os.remove(os.path.join(args.partial_dir, f"{rec['id']}.json"))
+        except FileNotFoundError:
+            pass
         if "error" in out:
             print(f"  failed: {out['error']}", flush=True)
         else:

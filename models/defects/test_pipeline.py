@@ -1068,6 +1068,47 @@ class TestRelax(unittest.TestCase):
         self.assertFalse(short["converged"])
         self.assertEqual(short["steps"], 2)
 
+    def test_an_interrupted_relaxation_resumes_from_its_checkpoint(self):
+        from defects.relax import relax_record
+        rec = self._lj_rec()
+        with tempfile.TemporaryDirectory() as d:
+            whole = relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=lambda txt: self._lj())
+            partial = os.path.join(d, "partial")
+            calls = {"n": 0}
+
+            def dies_after_5(txt):
+                calc = self._lj()
+                get = calc.get_potential_energy
+
+                def counted(*a, **k):
+                    calls["n"] += 1
+                    if calls["n"] > 12:  # a few BFGS steps in (each step asks twice)
+                        raise KeyboardInterrupt("session over")
+                    return get(*a, **k)
+                calc.get_potential_energy = counted
+                return calc
+            with self.assertRaises(KeyboardInterrupt):
+                relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=dies_after_5,
+                             partial_dir=partial)
+            with open(os.path.join(partial, f"{rec['id']}.json")) as fh:
+                state = json.load(fh)
+            self.assertGreater(state["steps"], 0)
+            self.assertAlmostEqual(state["energy_first"], whole["unrelaxed_energy"], places=9)
+            again = relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=lambda txt: self._lj(),
+                                 partial_dir=partial)
+        self.assertEqual(again["resumed_at_step"], state["steps"])
+        self.assertTrue(again["converged"])
+        self.assertGreater(again["steps"], state["steps"])
+        # The first energy is the unrelaxed structure's, from before the
+        # interruption; the resumed run goes on downhill from the checkpoint.
+        # (Not necessarily to the uninterrupted run's minimum: BFGS restarts
+        # with a fresh Hessian, and this Lennard-Jones stand-in rearranges
+        # the cell by ~0.9 Å, with more than one minimum within reach.)
+        self.assertAlmostEqual(again["unrelaxed_energy"], whole["unrelaxed_energy"], places=9)
+        self.assertLess(again["relaxed_energy"], state["energy"])
+        self.assertAlmostEqual(again["relaxation_energy"],
+                               again["relaxed_energy"] - whole["unrelaxed_energy"], places=9)
+
     def test_relax_record_refuses_a_record_the_sampler_no_longer_makes(self):
         from defects.relax import relax_record
         rec = dict(self._lj_rec(), config_hash="0" * 16)
