@@ -660,6 +660,24 @@ class TestModel(unittest.TestCase):
         self.assertEqual((w[0]["id"], w[0]["err"], w[0]["supercell"]), ("b", -1.0, "5x5"))
         self.assertEqual([r["id"] for r in worst(test, m, m, "gap_eV", 5)], ["a"])
 
+    def test_error_by_host_splits_even_and_odd_electron_counts(self):
+        from defects.errors import by_host_parity
+        test = [{"host": "hBN", "rec": {"n_electrons": 201.0}}, {"host": "hBN", "rec": {"n_electrons": 200.0}},
+                {"host": "hBN", "rec": {"n_electrons": 199.0}}, {"host": "MoS2", "rec": {"n_electrons": 400.0}},
+                {"host": "MoS2", "rec": {"n_electrons": 402.0}}]
+        label = np.array([1.0, 2.0, 3.0, 1.0, np.nan])  # a missing label is left out
+        pred = np.array([1.5, 2.0, 2.0, 1.25, 9.0])
+        rows = {r["host"]: r for r in by_host_parity(test, pred, label)}
+        h = rows["hBN"]
+        self.assertEqual((h["n"], h["max"]), (3, 1.0))
+        self.assertAlmostEqual(h["mae"], 0.5)
+        self.assertEqual(h["even"], (0.0, 1))
+        self.assertEqual(h["odd"], (0.75, 2))
+        self.assertAlmostEqual(h["spread"], 2 / 3)  # mean |label - 2|
+        self.assertTrue(0.0 <= h["mae90"][0] <= 0.5 <= h["mae90"][1] <= 1.0)
+        m = rows["MoS2"]
+        self.assertEqual((m["n"], m["odd"], m["even"]), (1, None, (0.25, 1)))
+
     def test_prediction_lines_round_and_keep_nan_as_null(self):
         from defects.train import prediction_line, write_jsonl
         line = prediction_line("v", 1, np.array([[1.23456789, np.nan]]),
