@@ -434,6 +434,26 @@ class AppSamples(unittest.TestCase):
                 read_app_samples([self._file(d, 1), self._file(d, 3, model="carbon_24")])
 
 
+class HeadsCheck(unittest.TestCase):
+    def test_atom_density_and_refit_on_a_toy_model(self):
+        from cdvae.heads_check import atom_density, decode_cells, encode_split, refit
+        self.assertAlmostEqual(float(atom_density([2], [[3.0, 3.0, 3.0]], [[90.0, 90.0, 90.0]])[0]), 2 / 27, places=6)
+        # Hexagonal: V = a^2 c sin(120°).
+        d = atom_density([4], [[2.5, 2.5, 6.7]], [[90.0, 90.0, 120.0]])[0]
+        self.assertAlmostEqual(float(d), 4 / (2.5 ** 2 * 6.7 * math.sin(math.radians(120))), places=5)
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8)).eval()
+        enc = encode_split(model, toy_crystals(12), batch=5)
+        self.assertEqual(tuple(enc["mu"].shape), (12, 8))
+        self.assertEqual(enc["num_atoms"].tolist(), [len(c.numbers) for c in toy_crystals(12)])
+        dens, n = decode_cells(model, enc["mu"])
+        self.assertEqual(len(dens), 12)
+        self.assertTrue(((n >= 1) & (n <= 6)).all())
+        rows = refit(model, enc, enc, epochs=60)
+        self.assertEqual([r[0] for r in rows], [0, 50, 60])
+        self.assertLess(rows[-1][1], rows[0][1])  # the training lattice loss falls
+
+
 class Optimisation(unittest.TestCase):
     def test_adam_on_the_latent_moves_the_property_head_each_way(self):
         from cdvae.optimize import optimize_latents, property_of
