@@ -165,6 +165,8 @@ def scores(gen: dict, ref: dict, t_s: float, t_c: float, seed: int = 0) -> dict:
     rok = ref["fp_ok"]      # a reference crystal without fingerprint would crash CDVAE's code: dropped
     cov_r, cov_p = metrics.coverage(gen["fp_s"][ok], gen["fp_c"][ok], ref["fp_s"][rok],
                                     ref["fp_c"][rok], t_s, t_c, num_gen=len(valid))
+    p_s, p_c = metrics.precision_parts(gen["fp_s"][ok], gen["fp_c"][ok], ref["fp_s"][rok],
+                                       ref["fp_c"][rok], t_s, t_c, num_gen=len(valid))
     idx = np.flatnonzero(valid)
     if len(idx) > W_SAMPLES:
         idx = np.random.default_rng(seed).choice(idx, W_SAMPLES, replace=False)
@@ -174,6 +176,7 @@ def scores(gen: dict, ref: dict, t_s: float, t_c: float, seed: int = 0) -> dict:
         "w_density": metrics.wasserstein(gen["density"][idx], ref["density"]),
         "w_elements": metrics.wasserstein(gen["n_elem"][idx], ref["n_elem"]),
         "fp_failed": int((~ok).sum()),
+        "cov_p_struct": 100 * p_s, "cov_p_comp": 100 * p_c,
     }
 
 

@@ -390,6 +390,10 @@ class Metrics(unittest.TestCase):
         far = x + 10
         r, p = metrics.coverage(np.vstack([x[:1], far[1:]]), x, x, x, 0.1, 0.1)
         self.assertEqual((r, p), (0.25, 0.25))      # both cutoffs needed
+        # Apart: the first crystal passes both, the other three pass the
+        # composition cutoff only; one failed fingerprint still counts.
+        g_s = np.vstack([x[:1], far[1:3], np.full((1, 3), np.nan)])
+        self.assertEqual(metrics.precision_parts(g_s, x, x, x, 0.1, 0.1), (0.25, 0.75))
         self.assertEqual(metrics.COV_CUTOFFS["perov_5"], (0.2, 4.0))
         self.assertEqual(metrics.COV_CUTOFFS["mp_20"], (0.4, 10.0))
 
