@@ -260,10 +260,10 @@ describe.each(MODELS)('%s: the whole forward', (id) => {
     }
   });
 
-  it('takes a graph without edges (onnxruntime refuses one): as if every edge were past the cutoff', async () => {
-    // onnxruntime-web fails on E = 0 ("Attempting to broadcast an axis by a
-    // dimension other than 1"); an edge past the cutoff has envelope 0 and
-    // changes nothing, so onnxruntime gets that one instead.
+  it('takes a graph without edges: as if every edge were past the cutoff, and so does the onnxruntime model', async () => {
+    // onnxruntime-web itself fails on E = 0 ("Attempting to broadcast an axis
+    // by a dimension other than 1"); an edge past the cutoff has envelope 0
+    // and changes nothing, so createOrtScoreModel gives it one.
     const m = manifestOf(id);
     const rng = new Rng(4);
     const base = {
@@ -278,6 +278,9 @@ describe.each(MODELS)('%s: the whole forward', (id) => {
     const want = await ort.get(id)!.score(far);
     expect(closeness(got.typeLogits, want.typeLogits, 1e-5, 1e-4)).toBeLessThanOrEqual(1);
     expect(Array.from(wasm.get(id)!(far).typeLogits)).toEqual(Array.from(got.typeLogits));
+    const viaOrt = await ort.get(id)!.score(none);
+    expect(Array.from(viaOrt.score)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Array.from(viaOrt.typeLogits)).toEqual(Array.from(want.typeLogits));
   });
 });
 

@@ -56,14 +56,15 @@ export async function createOrtScoreModel(
     async score(x: ScoreInput): Promise<ScoreOutput> {
       if (!score) throw new Error('this model was opened for its heads only');
       const N = x.types.length;
-      const E = x.src.length;
+      const { src, dst, vec } = x.src.length === 0 && N > 0 ? pastCutoffEdge(manifest.cutoff) : x;
+      const E = src.length;
       const out = await score.run({
         z_atom: new ort.Tensor('float32', x.zAtom, [N, manifest.latent]),
         types: new ort.Tensor('int64', x.types, [N]),
         log_sigma: new ort.Tensor('float32', x.logSigma, [N]),
-        src: new ort.Tensor('int64', x.src, [E]),
-        dst: new ort.Tensor('int64', x.dst, [E]),
-        vec: new ort.Tensor('float32', x.vec, [E, 3]),
+        src: new ort.Tensor('int64', src, [E]),
+        dst: new ort.Tensor('int64', dst, [E]),
+        vec: new ort.Tensor('float32', vec, [E, 3]),
       });
       const typeLogits = f32(out.type_logits);
       if (typeLogits.length !== N * V) throw new Error(`score network returned ${typeLogits.length} type logits for ${N} atoms`);
@@ -73,4 +74,16 @@ export async function createOrtScoreModel(
       await Promise.all([heads.release(), score?.release()]);
     },
   };
+}
+
+/**
+ * onnxruntime-web cannot run the score graph on zero edges ("Attempting to
+ * broadcast an axis by a dimension other than 1"): every crystal of a batch
+ * without a neighbour within the cutoff. One edge from atom 0 to itself,
+ * longer than the cutoff, stands in: its cosine envelope is exactly 0, so it
+ * adds nothing to any message or score (the kernels in wasm-score/ take
+ * E = 0 as it is, and the test compares the two).
+ */
+function pastCutoffEdge(cutoff: number): Pick<ScoreInput, 'src' | 'dst' | 'vec'> {
+  return { src: new BigInt64Array(1), dst: new BigInt64Array(1), vec: Float32Array.from([0, cutoff + 1, 0]) };
 }
