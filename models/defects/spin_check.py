@@ -296,6 +296,9 @@ def main(argv=None) -> int:
                    help=f"instead of odd-electron records: a random sample of N even-electron "
                         f"records per host of {', '.join(EVEN_HOSTS)} (start {EVEN_START_MOMENT:g} uB; "
                         "the issue's check of the even ones), resumable")
+    p.add_argument("--ids", default=None,
+                   help="comma-separated record ids to check (either parity; e.g. the "
+                        "largest errors of errors.py), instead of a sample")
     p.add_argument("--retry-failed", action="store_true",
                    help="recompute the records whose check did not converge, with "
                         f"{RETRY_OVERRIDES} and up to {RETRY_MAXITER} iterations "
@@ -329,6 +332,14 @@ def main(argv=None) -> int:
     if args.retry_failed:
         todo = retry_candidates(records, done)
         maxiter, retry = RETRY_MAXITER, RETRY_OVERRIDES
+    elif args.ids:
+        by_id = {r["id"]: r for r in records}
+        missing = [i for i in args.ids.split(",") if i not in by_id]
+        if missing:
+            raise SystemExit(f"not in {args.data}: {', '.join(missing)}")
+        tried = {r["id"] for r in done}
+        todo = [by_id[i] for i in args.ids.split(",") if i not in tried]
+        maxiter, retry = args.maxiter, None
     elif args.even is not None:
         todo = pick_even(records, args.even, done)
         maxiter, retry = args.maxiter, None
