@@ -211,9 +211,12 @@ test('generation works offline after the first visit (model and runtime are prec
   await page.getByTestId('gen-model').selectOption('mp20_biternary_pilot');
   await page.getByTestId('gen-target').selectOption('none');
   await generate(page, 1, 1, 2);
-  // the carbon result goes when the new run starts (after the model is opened), then the new one comes
-  await page.getByTestId('gen-result').first().waitFor({ state: 'detached', timeout: 120_000 });
-  await expect(page.getByTestId('gen-novelty')).toHaveCount(1, { timeout: 120_000 });
+  // The carbon result is replaced by the new one. (Waiting for the old row to
+  // detach raced: on the kernels this run takes 0.2 s, and the locator then
+  // resolved to the new row, which never detaches.)
+  await expect(page.getByRole('heading', { level: 2, name: /mp20_biternary_pilot CDVAE, seed 2, #1/ })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('gen-result')).toHaveCount(1);
+  await expect(page.getByTestId('gen-novelty')).toHaveCount(1);
   await expect(page.getByTestId('gen-error')).toHaveCount(0);
   await context.setOffline(false);
 });
