@@ -264,7 +264,8 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
              "channels; up/down: within one channel). Odd-electron records start "
              f"at 1 μB; even-electron ones (marked \"even\", a random sample, `--even`) at "
              f"{EVEN_START_MOMENT:g} μB. `train.py --spin-labels` replaces a record's labels "
-             "where the polarised energy is lower by more than 10 meV (spin_labels.py).", "",
+             "where the polarised energy is lower by more than 10 meV (spin_labels.py); "
+             "the exported model is not trained on them yet.", "",
              "| record | defects | ΔE (eV) | moment (μB) | gap restricted | gap polarised | up | down |",
              "|---|---|---|---|---|---|---|---|"]
     for r in read_jsonl(path):
