@@ -24,6 +24,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as train.py
 
 import numpy as np  # noqa: E402
 
+from defects.spin_labels import odd_electrons  # noqa: E402
 from defects.train import (ALL_SPARSE, DATASET, PREDICTIONS_JSON,  # noqa: E402
                            RESULTS_JSON, TARGETS, ensemble_val_loss, load,
                            masked_mae)
@@ -81,29 +82,25 @@ def worst(test, mean_pred, spread, target: str, n: int) -> list[dict]:
     return sorted(rows, key=lambda r: -abs(r["err"]))[:n]
 
 
-def odd_electrons(rec: dict) -> bool:
-    return int(round(rec["n_electrons"])) % 2 == 1
-
-
 def by_host_parity(test: list[dict], pred: np.ndarray, label: np.ndarray) -> list[dict]:
     """Per host (test order): MAE with its 90 % bootstrap interval, max error, the MAE and count of the even-
     and of the odd-electron structures, and the labels' mean absolute
     deviation (what predicting the host's mean would score, on test)."""
+    odd = np.array([odd_electrons(d["rec"]) for d in test])
+    err = np.abs(pred - label)
+
+    def part(mask):
+        return (float(err[mask].mean()), int(mask.sum())) if mask.any() else None
     rows = []
     for h in dict.fromkeys(d["host"] for d in test):
         sel = np.array([d["host"] == h for d in test]) & np.isfinite(label)
-        odd = np.array([odd_electrons(d["rec"]) for d in test])
-        err = np.abs(pred - label)
-
-        def part(mask):
-            return (float(err[mask].mean()), int(mask.sum())) if mask.any() else None
         # 90 % bootstrap interval of the host's MAE: with 10-20 test
         # structures a host's MAE is itself uncertain by tens of percent.
         e = err[sel]
         boot = np.random.default_rng(0).choice(e, (2000, len(e))).mean(1)
         rows.append({"host": h, "n": int(sel.sum()), "mae": float(e.mean()),
                      "mae90": (float(np.percentile(boot, 5)), float(np.percentile(boot, 95))),
-                     "max": float(err[sel].max()), "even": part(sel & ~odd), "odd": part(sel & odd),
+                     "max": float(e.max()), "even": part(sel & ~odd), "odd": part(sel & odd),
                      "spread": float(np.abs(label[sel] - label[sel].mean()).mean())})
     return rows
 

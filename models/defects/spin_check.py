@@ -28,6 +28,7 @@ Usage (from ``models/``)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import tempfile
 import sys
@@ -35,6 +36,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from defects.spin_labels import odd_electrons
 from defects.store import append_jsonl, load_dataset, read_jsonl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,7 +76,7 @@ NEAR_DEFECT = 3.2
 
 
 def odd_electron(rec: dict) -> bool:
-    return "error" not in rec and int(round(rec["n_electrons"])) % 2 == 1
+    return "error" not in rec and odd_electrons(rec)
 
 
 def pick(records: list[dict], per_host: int,
@@ -129,17 +131,16 @@ def pick_even(records: list[dict], per_host: int, done: list[dict] | None = None
     until it has ``per_host`` even checks in ``done`` (failed ones count).
     Random, not cheapest first: the sample must say how common magnetic
     even-electron defects are, and cost correlates with the defect kind."""
-    import hashlib
     done = done or []
     tried = {r["id"] for r in done}
     have: dict[str, int] = defaultdict(int)
     for r in done:
-        if int(round(r["n_electrons"])) % 2 == 0:
+        if not odd_electrons(r):
             have[r["host"]] += 1
     chosen = []
     for host in sorted(set(hosts)):
         pool = [r for r in records if r["host"] == host and "error" not in r
-                and int(round(r["n_electrons"])) % 2 == 0 and r["id"] not in tried]
+                and not odd_electrons(r) and r["id"] not in tried]
         pool.sort(key=lambda r: hashlib.sha1((EVEN_SALT + r["id"]).encode()).hexdigest())
         chosen += pool[:max(0, per_host - have[host])]
     return chosen
@@ -168,7 +169,7 @@ def initial_moments(cfg, atoms, total: float = 1.0) -> np.ndarray:
 
 def start_moment(rec: dict) -> float:
     """1 μB for an odd electron count (a doublet), EVEN_START_MOMENT for an even one."""
-    return 1.0 if int(round(rec["n_electrons"])) % 2 else EVEN_START_MOMENT
+    return 1.0 if odd_electrons(rec) else EVEN_START_MOMENT
 
 
 def check(rec: dict, log_dir: str, maxiter: int | None = None,
@@ -269,7 +270,7 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
              "| record | defects | ΔE (eV) | moment (μB) | gap restricted | gap polarised | up | down |",
              "|---|---|---|---|---|---|---|---|"]
     for r in read_jsonl(path):
-        even = " (even)" if int(round(r["n_electrons"])) % 2 == 0 else ""
+        even = "" if odd_electrons(r) else " (even)"
         head = f"| {r['id']}{even} | {' '.join(r['defects'])} |"
         if "error" in r:
             lines.append(f"{head} not converged in {r['settings']['maxiter']} SCF "
@@ -334,12 +335,13 @@ def main(argv=None) -> int:
         todo = retry_candidates(records, done)
         maxiter, retry = RETRY_MAXITER, RETRY_OVERRIDES
     elif args.ids:
+        ids = args.ids.split(",")
         by_id = {r["id"]: r for r in records}
-        missing = [i for i in args.ids.split(",") if i not in by_id]
+        missing = [i for i in ids if i not in by_id]
         if missing:
             raise SystemExit(f"not in {args.data}: {', '.join(missing)}")
         tried = {r["id"] for r in done}
-        todo = [by_id[i] for i in args.ids.split(",") if i not in tried]
+        todo = [by_id[i] for i in ids if i not in tried]
         maxiter, retry = args.maxiter, None
     elif args.even is not None:
         todo = pick_even(records, args.even, done)

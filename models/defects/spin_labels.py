@@ -27,6 +27,12 @@ from defects.store import read_jsonl
 LOWER_BY = 0.010
 
 
+def odd_electrons(rec: dict) -> bool:
+    """An odd electron count (``n_electrons`` of a dataset record or of a
+    spin check): a half-filled level in the spin-restricted label."""
+    return int(round(rec["n_electrons"])) % 2 == 1
+
+
 def spin_records(path: str) -> dict[str, dict]:
     """The recomputations in ``path`` by record id (a later line for the same id wins)."""
     return {r["id"]: r for r in read_jsonl(path)}
@@ -64,8 +70,9 @@ def coverage(records: list[dict], spins: dict[str, dict]) -> dict[str, dict[str,
         if "error" in rec:
             continue
         c = out[rec["host"]]
-        pre = "" if int(round(rec["n_electrons"])) % 2 else "even_"
-        c[pre + "odd" if pre == "" else "even"] += 1
+        odd = odd_electrons(rec)
+        pre = "" if odd else "even_"
+        c["odd" if odd else "even"] += 1
         s = spins.get(rec["id"])
         if s is None:
             continue
