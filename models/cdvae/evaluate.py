@@ -184,8 +184,9 @@ def add_property_distance(dataset, rows, gen_crystals, gen, other, reference):
     """The paper's "W property": Wasserstein distance between the property of
     (up to 1,000 random) valid samples and of the reference crystals, both as
     predicted by the independently trained model (property_model.py), as
-    compute_metrics.py does with its own property models. Skipped (None)
-    when that model has not been trained."""
+    compute_metrics.py does with its own property models; also for the
+    real crystals ``other`` (the "val_crystals" row) unless None. Skipped
+    (returns None) when that model has not been trained."""
     from cdvae.property_model import judge_for
     judge = judge_for(dataset)
     if judge is None:
@@ -196,7 +197,8 @@ def add_property_distance(dataset, rows, gen_crystals, gen, other, reference):
         valid = np.random.default_rng(0).choice(valid, W_SAMPLES, replace=False)
     if len(valid):
         rows["model"]["w_prop"] = metrics.wasserstein(judge.predict([gen_crystals[i] for i in valid]), ref_p)
-    rows["val_crystals"]["w_prop"] = metrics.wasserstein(judge.predict(as_dicts(other)), ref_p)
+    if other is not None:
+        rows["val_crystals"]["w_prop"] = metrics.wasserstein(judge.predict(as_dicts(other)), ref_p)
     return judge.test_mae
 
 
@@ -233,10 +235,10 @@ def main() -> int:
           f"{len(sp[other])} {other}; cached)", flush=True)
     ref = describe(as_dicts(sp[args.reference]), args.reference,
                    cache_path(args.dataset, args.reference, sp[args.reference]))
+    if args.samples:  # a row of generated crystals only: no real-crystal row
+        return evaluate_app_samples(args, sp, ref, t_s, t_c)
     val = describe(as_dicts(sp[other]), other, cache_path(args.dataset, other, sp[other]))
 
-    if args.samples:
-        return evaluate_app_samples(args, sp, ref, val, other, t_s, t_c)
     ck = torch.load(args.checkpoint or checkpoint_path(args.dataset))
     model = model_from_checkpoint(ck)
     t0 = time.perf_counter()
@@ -281,7 +283,7 @@ def main() -> int:
     return 0
 
 
-def evaluate_app_samples(args, sp, ref, val, other, t_s, t_c) -> int:
+def evaluate_app_samples(args, sp, ref, t_s, t_c) -> int:
     """``--samples``: the same metrics on crystals from the app's sampler,
     written to results/<dataset>-app.json (a row of its own beside the
     PyTorch-sampled one)."""
@@ -292,8 +294,7 @@ def evaluate_app_samples(args, sp, ref, val, other, t_s, t_c) -> int:
           f"({meta['provider']}; {meta['seconds']:.0f} s of sampling)", flush=True)
     gen = describe(gen_crystals, "generated")
     row = scores(gen, ref, t_s, t_c)
-    add_property_distance(args.dataset, {"model": row, "val_crystals": {}}, gen_crystals, gen,
-                          sp[other], sp[args.reference])
+    add_property_distance(args.dataset, {"model": row}, gen_crystals, gen, None, sp[args.reference])
     print(json.dumps({a: (round(b, 4) if isinstance(b, float) else b) for a, b in row.items()}))
     if args.no_write:
         return 0
@@ -317,12 +318,12 @@ def meta_node_version() -> str:
         return "unknown"
 
 
-def app_row_lines(dataset: str) -> tuple[list[str], list[str]] | list:
+def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
     """The row of results/<dataset>-app.json (``--samples``), if any, and
     the sentence under the table that says what sampled it."""
     path = os.path.join(RESULTS, f"{dataset}-app.json")
     if not os.path.exists(path):
-        return []
+        return [], []
     r = json.load(open(path))
     m, s = r["row"], r["sampler"]
     return [f"| this project's CDVAE, {m['n']:,} samples from the app's sampler | {fmt(m['struct'])} | {fmt(m['comp'])} | "
@@ -421,7 +422,7 @@ def write_markdown() -> None:
             lines.append(f"| this project's CDVAE, {k} Langevin steps per level | {fmt(m['struct'])} | {fmt(m['comp'])} | "
                          f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
                          f"{fmt(m['w_elements'], 4)} |")
-        app_row, app_note = app_row_lines(r["dataset"]) or ([], [])
+        app_row, app_note = app_row_lines(r["dataset"])
         lines += app_row
         if r.get("paper"):
             m = r["paper"]

@@ -350,6 +350,15 @@ def nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _with_fingerprints(gen_s, gen_c) -> tuple[np.ndarray, np.ndarray]:
+    """The generated crystals whose fingerprints both exist (rows of None or
+    NaN dropped, as eval_utils.py ``filter_fps``), as two float arrays."""
+    keep = [i for i in range(len(gen_s)) if gen_s[i] is not None and gen_c[i] is not None
+            and np.all(np.isfinite(gen_s[i])) and np.all(np.isfinite(gen_c[i]))]
+    return (np.array([gen_s[i] for i in keep], dtype=float).reshape(len(keep), -1),
+            np.array([gen_c[i] for i in keep], dtype=float).reshape(len(keep), -1))
+
+
 def coverage(gen_s, gen_c, ref_s, ref_c, t_s: float, t_c: float,
              num_gen: int | None = None) -> tuple[float, float]:
     """COV-R and COV-P as eval_utils.py ``compute_cov``. ``gen_s``/``gen_c``:
@@ -359,12 +368,9 @@ def coverage(gen_s, gen_c, ref_s, ref_c, t_s: float, t_c: float,
     the number of generated crystals before dropping (default: len(gen_s))."""
     if num_gen is None:
         num_gen = len(gen_s)
-    keep = [i for i in range(len(gen_s)) if gen_s[i] is not None and gen_c[i] is not None
-            and np.all(np.isfinite(gen_s[i])) and np.all(np.isfinite(gen_c[i]))]
-    if not keep or num_gen == 0:
+    gs, gc = _with_fingerprints(gen_s, gen_c)
+    if not len(gs) or num_gen == 0:
         return 0.0, 0.0
-    gs = np.array([gen_s[i] for i in keep], dtype=float)
-    gc = np.array([gen_c[i] for i in keep], dtype=float)
     rs, rc = np.asarray(ref_s, dtype=float), np.asarray(ref_c, dtype=float)
     recall = np.mean((nearest(rs, gs) <= t_s) & (nearest(rc, gc) <= t_c))
     precision = np.sum((nearest(gs, rs) <= t_s) & (nearest(gc, rc) <= t_c)) / num_gen
@@ -380,11 +386,9 @@ def precision_parts(gen_s, gen_c, ref_s, ref_c, t_s: float, t_c: float,
     a low COV-P comes from."""
     if num_gen is None:
         num_gen = len(gen_s)
-    keep = [i for i in range(len(gen_s)) if np.all(np.isfinite(gen_s[i])) and np.all(np.isfinite(gen_c[i]))]
-    if not keep or num_gen == 0:
+    gs, gc = _with_fingerprints(gen_s, gen_c)
+    if not len(gs) or num_gen == 0:
         return 0.0, 0.0
-    gs = np.array([gen_s[i] for i in keep], dtype=float)
-    gc = np.array([gen_c[i] for i in keep], dtype=float)
     return (float(np.sum(nearest(gs, np.asarray(ref_s, float)) <= t_s) / num_gen),
             float(np.sum(nearest(gc, np.asarray(ref_c, float)) <= t_c) / num_gen))
 
