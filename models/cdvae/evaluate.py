@@ -30,7 +30,7 @@ import time
 import numpy as np
 import torch
 
-from cdvae import data, metrics
+from cdvae import data, latent_prior, metrics
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, sample
 from cdvae.train import checkpoint_path, model_from_checkpoint
 
@@ -223,6 +223,9 @@ def main() -> int:
                    help="score crystals from the app's sampler (latticelab sample --format json, "
                         "one file per seed) instead of sampling with PyTorch; written as its own "
                         "row (results/<dataset>-app.json)")
+    p.add_argument("--latent-prior", choices=("standard", "fitted"), default="standard",
+                   help="z from N(0, I) (the paper's) or from latent_prior.py's Gaussian fitted to the "
+                        "training crystals' aggregate posterior")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -241,8 +244,9 @@ def main() -> int:
 
     ck = torch.load(args.checkpoint or checkpoint_path(args.dataset))
     model = model_from_checkpoint(ck)
+    prior = latent_prior.fit(model, sp["train"]) if args.latent_prior == "fitted" else None
     t0 = time.perf_counter()
-    gen_crystals = sample(model, args.n, args.seed, args.steps_per_level, args.step_lr)
+    gen_crystals = sample(model, args.n, args.seed, args.steps_per_level, args.step_lr, prior=prior)
     sample_s = time.perf_counter() - t0
     print(f"sampled {args.n} in {sample_s:.1f} s", flush=True)
     gen = describe(gen_crystals, "generated")
@@ -268,7 +272,8 @@ def main() -> int:
         "sizes": ck["sizes"], "split_rule": data.SPLIT_RULE,
         "sampling": {"n": args.n, "seed": args.seed, "steps_per_level": args.steps_per_level,
                      "levels": model.cfg.num_noise_levels, "step_lr": args.step_lr,
-                     "seconds": sample_s},
+                     "seconds": sample_s, "latent_prior": args.latent_prior},
+        "volume_head": model.cfg.volume_head,
         "metrics": "CDVAE's own (compute_metrics.py): SMACT validity, CrystalNN 'ops' and magpie "
                    "fingerprints, the paper's COV cutoffs",
         "fingerprint_ms_per_site": 1000 * fp_s_per_site,
@@ -407,7 +412,13 @@ def write_markdown() -> None:
                   + f"({r['train_hours']:.2f} h of training), best validation loss "
                   f"{r['best_val']:.3f}; split {r['sizes']}. Sampling: {s['n']} crystals, seed "
                   f"{s['seed']}, {s['levels']} noise levels x {s['steps_per_level']} steps, "
-                  f"step_lr {s['step_lr']:g}, {s['seconds']:.0f} s. Coverage cutoffs (the paper's): structure "
+                  f"step_lr {s['step_lr']:g}, {s['seconds']:.0f} s"
+                  + (", z from the Gaussian fitted to the training crystals' aggregate posterior "
+                     "(latent_prior.py; the paper's N(0, I) otherwise)"
+                     if s.get("latent_prior") == "fitted" else "")
+                  + (", cells scaled by the volume-per-atom head (volume_head.py)"
+                     if r.get("volume_head") else "")
+                  + f". Coverage cutoffs (the paper's): structure "
                   f"{r['thresholds']['struct']:g}, composition {r['thresholds']['comp']:g}."
                   + (f" {r['note']}" if r.get("note") else "")
                   + ("" if r.get("metrics") else " **Computed with the earlier substitute "

@@ -40,7 +40,7 @@ import sys
 
 import torch
 
-from cdvae import data, score_weights
+from cdvae import data, latent_prior, score_weights
 from cdvae.model import CDVAE, PaiNNScoreNet, ScoreNet, collate, radius_graph_pbc, segment_sum
 from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
@@ -162,12 +162,13 @@ def step_inputs(model: CDVAE, crystals, sigma_index: int, seed: int) -> dict:
             "num_atoms": b["num_atoms"], "sigma": sigma}
 
 
-def export(dataset: str, checkpoint: str | None = None) -> dict:
+def export(dataset: str, checkpoint: str | None = None, fitted_prior: bool = False) -> dict:
     ck = torch.load(checkpoint or checkpoint_path(dataset))
     model = model_from_checkpoint(ck)
     out = export_dir(dataset)
     os.makedirs(out, exist_ok=True)
     sp = data.splits(data.load(dataset, verbose=False))
+    prior = latent_prior.fit(model, sp["train"]) if fitted_prior else None
     sample_in = step_inputs(model, sp["test"][:4], 25, 0)
 
     torch.onnx.export(
@@ -201,18 +202,20 @@ def export(dataset: str, checkpoint: str | None = None) -> dict:
                      "Material Generation, ICLR 2022 (arXiv:2110.06197); compact variant, "
                      "see models/cdvae/model.py",
         "vocab": cfg.vocab, "max_atoms": cfg.max_atoms, "latent": cfg.latent,
-        "cutoff": cfg.cutoff, "score_net": cfg.score_net, "sigmas": model.sigmas.tolist(),
+        "cutoff": cfg.cutoff, "score_net": cfg.score_net, "volume_head": cfg.volume_head,
+        "sigmas": model.sigmas.tolist(),
         "type_sigmas": model.type_sigmas.tolist(),
         "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
         "property": PROPERTY_INFO.get(dataset),
         "files": files,
+        **({"latent_prior": latent_prior.to_json(prior)} if prior is not None else {}),
         "training": {"epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
                      "best_val_loss": ck["best_val"], "sizes": ck["sizes"],
                      "split_rule": data.SPLIT_RULE, "date": _dt.date.today().isoformat()},
     }
     with open(os.path.join(out, "model.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
-    write_fixtures(model, dataset, sp["test"])
+    write_fixtures(model, dataset, sp["test"], prior)
     return manifest
 
 
@@ -259,7 +262,7 @@ def _list(t: torch.Tensor):
 
 
 @torch.no_grad()
-def write_fixtures(model: CDVAE, dataset: str, test) -> None:
+def write_fixtures(model: CDVAE, dataset: str, test, prior: dict | None = None) -> None:
     cases = []
     # noise levels: large, middle, small; a few test crystals each
     for k, (level, start) in enumerate(((0, 0), (25, 4), (49, 8))):
@@ -277,17 +280,23 @@ def write_fixtures(model: CDVAE, dataset: str, test) -> None:
         })
     os.makedirs(os.path.dirname(fixture_path(dataset)), exist_ok=True)
     with open(fixture_path(dataset), "w") as fh:
+        eps = torch.randn(3, model.cfg.latent, generator=torch.Generator().manual_seed(5))
         json.dump({"dataset": dataset, "note": "written by models/cdvae/export.py", "cases": cases,
-                   "property_head": property_fixtures(model)}, fh)
+                   "property_head": property_fixtures(model),
+                   **({"latent_prior": {"eps": eps.tolist(), "z": latent_prior.apply(prior, eps).tolist()}}
+                      if prior is not None else {})}, fh)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="perov_5")
     p.add_argument("--checkpoint", default=None, help="default checkpoints/<dataset>.pt")
+    p.add_argument("--latent-prior", choices=("standard", "fitted"), default="standard",
+                   help="the app draws z from N(0, I) (the paper's) or from latent_prior.py's fitted Gaussian "
+                        "(written into model.json)")
     args = p.parse_args()
     torch.set_num_threads(1)
-    m = export(args.dataset, args.checkpoint)
+    m = export(args.dataset, args.checkpoint, fitted_prior=args.latent_prior == "fitted")
     print(f"exported {args.dataset}: epochs {m['training']['epochs']}, -> {export_dir(args.dataset)}")
     return 0
 

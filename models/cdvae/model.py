@@ -6,6 +6,14 @@ What is the same as the paper:
 * heads from z for the number of atoms, the lattice (lengths scaled by
   N^(1/3), and angles, both standardised) and the composition; plus the
   paper's optional property head (here: the dataset's energy column);
+
+What is added (``Config.volume_head``):
+* a head for the log volume per atom, to which the decoded cell is scaled
+  (``scale_to_volume``). A regression of six independent lattice numbers
+  pulls uncertain angles towards their mean, near 90 degrees, where a cell
+  of given lengths is largest: carbon_24's decoded cells came out 15 %
+  too sparse that way (heads_check.py), although z predicts the volume per
+  atom well (cdvae/README.md, "the volume head");
 * a periodic score network conditioned on z that, given noisy fractional
   coordinates and noisy atom types, predicts for every atom a Cartesian
   displacement (the coordinate score) and its type; trained by denoising
@@ -79,6 +87,12 @@ class Config:
     lattice_std: list[float] = field(default_factory=lambda: [1.0] * 6)
     prop_mean: float = 0.0
     prop_std: float = 1.0
+    # the volume-per-atom head (see the module docstring); its target is
+    # log(Å³ per atom), standardised.  Checkpoints from before these fields
+    # load without it.
+    volume_head: bool = False
+    log_volume_mean: float = 0.0
+    log_volume_std: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +126,25 @@ def lattice_from_params(lengths: torch.Tensor, angles_deg: torch.Tensor) -> torc
         torch.stack([a, zero, zero], -1),
         torch.stack([b * torch.cos(ga), b * torch.sin(ga), zero], -1),
         torch.stack([cx, cy, cz], -1)], -2)
+
+
+def unit_cell_volume(angles_deg: torch.Tensor) -> torch.Tensor:
+    """Volume of a cell with unit lengths and these angles (B,3) -> (B,):
+    sqrt(1 - cos²α - cos²β - cos²γ + 2 cosα cosβ cosγ), clamped above 0 so
+    that angles no cell has give a tiny volume, not NaN."""
+    ca, cb, cg = torch.cos(torch.deg2rad(angles_deg)).unbind(-1)
+    return torch.sqrt(torch.clamp(1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg, min=1e-6))
+
+
+def scale_to_volume(lat: torch.Tensor, volume_per_atom: torch.Tensor) -> torch.Tensor:
+    """Lattice head output (B,6: lengths / N^(1/3), angles) with the lengths
+    scaled so that the cell has ``volume_per_atom`` (B,) Å³ per atom. With
+    lengths divided by N^(1/3) the volume per atom is
+    ℓ₁ℓ₂ℓ₃ · unit_cell_volume(angles), whatever N, so the heads.onnx contract
+    (and the app's decoding) stays the same."""
+    lengths, angles = lat[:, :3], lat[:, 3:]
+    now = lengths.prod(-1) * unit_cell_volume(angles)
+    return torch.cat([lengths * (volume_per_atom / now)[:, None] ** (1 / 3), angles], -1)
 
 
 def frac_to_cart(frac, lattice, crystal):
@@ -355,6 +388,10 @@ class CDVAE(nn.Module):
         self.register_buffer("type_sigmas", geometric(cfg.type_sigma_begin, cfg.type_sigma_end, cfg.num_noise_levels))
         self.register_buffer("lat_mean", torch.tensor(cfg.lattice_mean, dtype=torch.float32))
         self.register_buffer("lat_std", torch.tensor(cfg.lattice_std, dtype=torch.float32))
+        # registered last, so that an optimiser state saved without it keeps
+        # its parameter indices (volume_head.py adds the head to a checkpoint)
+        if cfg.volume_head:
+            self.fc_volume = mlp([cfg.latent, cfg.hidden, cfg.hidden, 1])
 
     @staticmethod
     def _index_table(vocab: list[int]) -> torch.Tensor:
@@ -373,11 +410,25 @@ class CDVAE(nn.Module):
 
     def heads(self, z):
         """z (B,latent) -> num-atoms logits, lattice (lengths / N^(1/3) in Å,
-        angles in degrees), composition probabilities, property (eV/atom)."""
+        angles in degrees; scaled to the volume head's volume per atom when
+        the model has one), composition probabilities, property (eV/atom)."""
         lat = self.fc_lattice(z) * self.lat_std + self.lat_mean
+        if self.cfg.volume_head:
+            lat = scale_to_volume(lat, self.volume_per_atom(z))
         comp = torch.softmax(self.fc_composition(z), -1)
         prop = self.fc_property(z)[:, 0] * self.cfg.prop_std + self.cfg.prop_mean
         return self.fc_num_atoms(z), lat, comp, prop
+
+    def volume_per_atom(self, z):
+        """Å³ per atom predicted by the volume head (model must have one)."""
+        cfg = self.cfg
+        return torch.exp(self.fc_volume(z)[:, 0] * cfg.log_volume_std + cfg.log_volume_mean)
+
+    def volume_loss(self, z, target_log_volume):
+        """MSE of the standardised log volume per atom (the lattice loss's scale)."""
+        cfg = self.cfg
+        return F.mse_loss(self.fc_volume(z)[:, 0],
+                          (target_log_volume - cfg.log_volume_mean) / cfg.log_volume_std)
 
     # ---- training loss
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict:
@@ -398,6 +449,8 @@ class CDVAE(nn.Module):
                                 batch["angles"]], -1)
         lat_pred = self.fc_lattice(z)
         lattice_loss = F.mse_loss(lat_pred, (lat_target - self.lat_mean) / self.lat_std)
+        volume_loss = (self.volume_loss(z, log_volume_per_atom(lattice, num_atoms))
+                       if cfg.volume_head else torch.zeros(()))
 
         V = len(cfg.vocab)
         onehot = F.one_hot(types, V).float()
@@ -430,13 +483,18 @@ class CDVAE(nn.Module):
         type_ce = F.cross_entropy(type_logits, types, reduction="none") / type_sigma
         type_loss = _crystal_mean(type_ce, crystal, B)
 
-        total = (cfg.cost_natom * natom_loss + cfg.cost_lattice * lattice_loss
+        total = (cfg.cost_natom * natom_loss + cfg.cost_lattice * (lattice_loss + volume_loss)
                  + cfg.cost_composition * composition_loss + cfg.cost_coord * coord_loss
                  + cfg.cost_type * type_loss + cfg.cost_property * property_loss
                  + cfg.beta * kld)
-        return {"loss": total, "natom": natom_loss, "lattice": lattice_loss,
+        return {"loss": total, "natom": natom_loss, "lattice": lattice_loss, "volume": volume_loss,
                 "composition": composition_loss, "coord": coord_loss,
                 "type": type_loss, "property": property_loss, "kld": kld}
+
+
+def log_volume_per_atom(lattice: torch.Tensor, num_atoms: torch.Tensor) -> torch.Tensor:
+    """(B,3,3) cells and (B,) atom counts -> log(Å³ per atom), the volume head's target."""
+    return torch.log(torch.det(lattice).abs() / num_atoms.float())
 
 
 def _crystal_mean(x, crystal, B):

@@ -20,6 +20,7 @@ import time
 
 import torch
 
+from cdvae import latent_prior
 from cdvae.model import CDVAE, cart_to_frac, frac_to_cart, lattice_from_params, radius_graph_pbc
 
 DEFAULT_STEP_LR = 1e-4
@@ -94,14 +95,16 @@ def langevin(model: CDVAE, state: dict, g: torch.Generator,
 
 
 def sample(model: CDVAE, n: int, seed: int, steps_per_level: int = DEFAULT_STEPS_PER_LEVEL,
-           step_lr: float = DEFAULT_STEP_LR, batch: int = 256) -> list[dict]:
-    """n crystals as dicts: lengths, angles (deg), frac, numbers (Z), property."""
+           step_lr: float = DEFAULT_STEP_LR, batch: int = 256, prior: dict | None = None) -> list[dict]:
+    """n crystals as dicts: lengths, angles (deg), frac, numbers (Z), property.
+    ``prior``: latent_prior.fit's Gaussian, which the N(0, I) draws are mapped
+    to (None: the paper's N(0, I))."""
     g = torch.Generator().manual_seed(seed)
     vocab = model.cfg.vocab
     out: list[dict] = []
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        z = torch.randn(m, model.cfg.latent, generator=g)
+        z = latent_prior.apply(prior, torch.randn(m, model.cfg.latent, generator=g))
         st = langevin(model, initial_state(model, z, g), g, steps_per_level, step_lr)
         ptr = [0] + torch.cumsum(st["num_atoms"], 0).tolist()
         for b in range(m):

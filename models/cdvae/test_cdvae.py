@@ -458,6 +458,85 @@ class HeadsCheck(unittest.TestCase):
         self.assertLess(rows[-1][1], rows[0][1])  # the training lattice loss falls
 
 
+class VolumeHead(unittest.TestCase):
+    def test_scale_to_volume_sets_the_volume_per_atom_and_keeps_the_shape(self):
+        from cdvae.model import scale_to_volume
+        g = torch.Generator().manual_seed(3)
+        lat = torch.cat([torch.rand(5, 3, generator=g) * 3 + 1, torch.rand(5, 3, generator=g) * 50 + 65], -1)
+        vpa = torch.rand(5, generator=g) * 20 + 5
+        out = scale_to_volume(lat, vpa)
+        torch.testing.assert_close(out[:, 3:], lat[:, 3:])                    # angles kept
+        torch.testing.assert_close(out[:, :3] / out[:, :1], lat[:, :3] / lat[:, :1])  # length ratios kept
+        for n in (1, 7):   # lengths are per N^(1/3): the volume per atom holds for any N
+            cell = lattice_from_params(out[:, :3] * n ** (1 / 3), out[:, 3:])
+            torch.testing.assert_close(torch.det(cell).abs() / n, vpa, rtol=1e-4, atol=0)
+
+    def test_added_to_a_checkpoint_it_decodes_its_volume_and_resumes_training(self):
+        from cdvae.volume_head import fit_head, install, with_volume_head
+        from cdvae.heads_check import encode_split
+        from cdvae.train import log_volumes_per_atom, model_from_checkpoint
+        torch.manual_seed(0)
+        cs = toy_crystals(12)
+        old = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8,   # cells of real shape
+                           lattice_mean=[2.5] * 3 + [90.0] * 3, lattice_std=[0.1] * 3 + [5.0] * 3))
+        opt = torch.optim.Adam(old.parameters(), lr=1e-3)
+        old.loss(collate(cs, old.z_to_index))["loss"].backward()
+        opt.step()
+        ck = {"config": old.cfg.to_dict(), "model": old.state_dict(), "best_state": old.state_dict(),
+              "optimizer": opt.state_dict()}
+        self.assertEqual(float(old.loss(collate(cs, old.z_to_index))["volume"]), 0.0)
+        y = torch.as_tensor(log_volumes_per_atom(cs), dtype=torch.float32)
+        model, config = with_volume_head(ck, y.numpy())
+        self.assertAlmostEqual(config["log_volume_mean"], float(y.mean()), places=5)
+        enc = encode_split(model, cs)
+        enc["logvar"] = torch.full_like(enc["logvar"], -12.0)    # an untrained encoder's z is noise
+        rows = fit_head(model, enc, y, enc, y, epochs=100)
+        self.assertLess(rows[-1][1], rows[0][1])                    # the head learns
+        new_ck = install(ck, model, config)
+        back = model_from_checkpoint(new_ck)
+        for k, v in old.state_dict().items():                       # nothing else changed
+            torch.testing.assert_close(back.state_dict()[k], v)
+        z = torch.randn(4, 8)
+        _, lat, _, _ = back.heads(z)
+        vpa = torch.det(lattice_from_params(lat[:, :3], lat[:, 3:])).abs()
+        torch.testing.assert_close(vpa, back.volume_per_atom(z), rtol=1e-4, atol=0)
+        # train.py's resume: the optimiser state loads over all parameters, and a step trains the head
+        resumed = CDVAE(Config(**new_ck["config"]))
+        resumed.load_state_dict(new_ck["model"])
+        opt2 = torch.optim.Adam(resumed.parameters(), lr=1e-3)
+        opt2.load_state_dict(new_ck["optimizer"])
+        out = resumed.loss(collate(cs, resumed.z_to_index))
+        self.assertGreater(float(out["volume"]), 0.0)
+        before = resumed.fc_volume[0].weight.detach().clone()
+        opt2.zero_grad()
+        out["loss"].backward()
+        opt2.step()
+        self.assertFalse(torch.equal(before, resumed.fc_volume[0].weight))
+
+
+class LatentPrior(unittest.TestCase):
+    def test_fitted_gaussian_has_the_aggregate_posteriors_moments(self):
+        from cdvae import latent_prior
+        from cdvae.heads_check import encode_split
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=4)).eval()
+        cs = toy_crystals(12)
+        prior = latent_prior.fit(model, cs)
+        enc = encode_split(model, cs)
+        # Monte Carlo over the mixture of the crystals' posteriors
+        g = torch.Generator().manual_seed(1)
+        k = torch.randint(0, 12, (200000,), generator=g)
+        draws = enc["mu"][k] + torch.randn(200000, 4, generator=g) * torch.exp(0.5 * enc["logvar"][k])
+        z = latent_prior.apply(prior, torch.randn(200000, 4, generator=g))
+        torch.testing.assert_close(z.mean(0), draws.mean(0), atol=0.02, rtol=0)
+        torch.testing.assert_close(torch.cov(z.T), torch.cov(draws.T), atol=0.03, rtol=0.05)
+        eps = torch.randn(3, 4)
+        self.assertIs(latent_prior.apply(None, eps), eps)
+        j = latent_prior.to_json(prior)
+        self.assertEqual(len(j["cholesky"]), 4)
+        self.assertEqual(j["cholesky"][0][1:], [0.0, 0.0, 0.0])    # lower triangular, row by row
+
+
 class Optimisation(unittest.TestCase):
     def test_adam_on_the_latent_moves_the_property_head_each_way(self):
         from cdvae.optimize import optimize_latents, property_of

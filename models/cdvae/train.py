@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from cdvae import data
-from cdvae.model import CDVAE, Config, collate
+from cdvae.model import CDVAE, Config, collate, lattice_from_params
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKPOINTS = os.path.join(HERE, "checkpoints")
@@ -43,14 +43,25 @@ def make_config(dataset: str, train: list[data.Crystal], **overrides) -> Config:
                           np.stack([c.angles for c in train])], 1)
     props = np.array([c.prop for c in train])
     props = props[~np.isnan(props)]
+    log_vpa = log_volumes_per_atom(train)
     cfg = Config(vocab=vocab, max_atoms=int(n.max()),
                  lattice_mean=lat.mean(0).tolist(),
                  lattice_std=np.maximum(lat.std(0), 1e-3).tolist(),
                  prop_mean=float(props.mean()) if len(props) else 0.0,
-                 prop_std=float(props.std()) if len(props) else 1.0)
+                 prop_std=float(props.std()) if len(props) else 1.0,
+                 log_volume_mean=float(log_vpa.mean()),
+                 log_volume_std=max(float(log_vpa.std()), 1e-3))
     for k, v in overrides.items():
         setattr(cfg, k, v)
     return cfg
+
+
+def log_volumes_per_atom(crystals: list[data.Crystal]) -> np.ndarray:
+    """log(Å³ per atom) of each crystal: the volume head's target."""
+    cells = lattice_from_params(torch.as_tensor(np.stack([c.lengths for c in crystals]), dtype=torch.float32),
+                                torch.as_tensor(np.stack([c.angles for c in crystals]), dtype=torch.float32))
+    n = np.array([len(c.numbers) for c in crystals], dtype=float)
+    return np.log(torch.det(cells).abs().numpy() / n)
 
 
 def model_from_checkpoint(ck: dict, which: str = "best") -> CDVAE:
@@ -100,6 +111,9 @@ def main() -> int:
     p.add_argument("--score-net", choices=("radial", "painn"), default="radial",
                    help="score network of a new model (model.py: ScoreNet or PaiNNScoreNet); "
                         "a resumed model keeps its own")
+    p.add_argument("--volume-head", action="store_true",
+                   help="a new model gets the volume-per-atom head (model.py); "
+                        "python -m cdvae.volume_head adds one to a trained model")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -117,7 +131,8 @@ def main() -> int:
         opt.load_state_dict(ck["optimizer"])
         print(f"resuming {path} at epoch {ck['epoch']} (best val {ck['best_val']:.4f})", flush=True)
     else:
-        cfg = make_config(args.dataset, sp["train"], score_net=args.score_net)
+        cfg = make_config(args.dataset, sp["train"], score_net=args.score_net,
+                          volume_head=args.volume_head)
         model = CDVAE(cfg)
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         ck = {"epoch": 0, "best_val": math.inf, "best_state": None, "history": [],
@@ -162,7 +177,7 @@ def main() -> int:
         torch.save(ck, tmp)
         os.replace(tmp, path)    # a kill never leaves half a checkpoint
         print(f"epoch {ck['epoch']:4d}  train {tot / n:8.4f}  val {val['loss']:8.4f} "
-              f"(coord {val['coord']:.3f} type {val['type']:.3f} lat {val['lattice']:.3f} "
+              f"(coord {val['coord']:.3f} type {val['type']:.3f} lat {val['lattice']:.3f} vol {val['volume']:.3f} "
               f"comp {val['composition']:.3f} kld {val['kld']:.1f})  {dt:5.1f} s", flush=True)
         if time.perf_counter() - t_start > args.minutes * 60:
             break

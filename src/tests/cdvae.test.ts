@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Mat3, Vec3 } from '../core/math3';
 import { compositionCounts, typesFromCounts } from '../core/generate/composition';
 import { sampleCrystals, periodicGraph } from '../core/generate/langevin';
+import { applyLatentPrior } from '../core/generate/latent-prior';
 import { parseManifest } from '../core/generate/manifest';
 import { createOrtScoreModel } from '../core/generate/ort-score-model';
 import { Rng } from '../core/generate/rng';
@@ -35,7 +36,12 @@ interface Case {
 }
 
 const dirOf = (id: ModelId) => `models/cdvae/export/${id}/`;
-const fixturesOf = (id: ModelId) => JSON.parse(readFileSync(root(`models/cdvae/fixtures/${id}.json`), 'utf8')) as { cases: Case[] };
+const fixturesOf = (id: ModelId) =>
+  JSON.parse(readFileSync(root(`models/cdvae/fixtures/${id}.json`), 'utf8')) as {
+    cases: Case[];
+    /** standard normals and PyTorch's latent_prior.apply of them, for a model exported with a fitted prior */
+    latent_prior?: { eps: number[][]; z: number[][] };
+  };
 const manifestOf = (id: ModelId) => parseManifest(JSON.parse(readFileSync(root(dirOf(id) + 'model.json'), 'utf8')));
 const models = new Map<ModelId, ScoreModel>();
 
@@ -76,6 +82,14 @@ describe.each(MODELS)('CDVAE export %s: PyTorch vs onnxruntime-web (WASM)', (id)
       expect(maxAbsDiff(h.composition, c.heads.composition.flat())).toBeLessThan(1e-4);
       expect(maxAbsDiff(h.property, c.heads.property)).toBeLessThan(1e-4);
     }
+  });
+
+  it('draws z from the same latent prior as PyTorch (or both from N(0, I))', () => {
+    expect(manifest.latent_prior === undefined).toBe(fixtures.latent_prior === undefined);
+    if (!fixtures.latent_prior) return;
+    const { eps, z } = fixtures.latent_prior;
+    const mine = applyLatentPrior(manifest.latent_prior, Float32Array.from(eps.flat()), eps.length);
+    expect(maxAbsDiff(mine, z.flat())).toBeLessThan(1e-5);
   });
 
   it('one score step agrees within 1e-4 on the same graph, at large, middle and small noise', async () => {

@@ -18,6 +18,7 @@ import { Lattice } from '../lattice';
 import { type Mat3, type Vec3, vecmat } from '../math3';
 import { neighborListCpu } from '../neighbors/cpu';
 import { compositionCounts, typesFromCounts } from './composition';
+import { applyLatentPrior } from './latent-prior';
 import { Rng } from './rng';
 import type { ScoreModel } from './score-model';
 
@@ -114,7 +115,7 @@ export async function sampleCrystals(model: ScoreModel, opts: SampleOptions): Pr
   const rng = new Rng(opts.seed);
   const L = m.latent;
   const V = m.vocab.length;
-  const drawn = rng.normals(n * L);
+  const drawn = applyLatentPrior(m.latent_prior, rng.normals(n * L), n);
   const z = opts.transformLatent ? await opts.transformLatent(drawn, n) : drawn;
   if (z.length !== n * L) throw new Error(`the latent transform returned ${z.length} numbers, not ${n}×${L}`);
   const h = await model.heads(z, n);

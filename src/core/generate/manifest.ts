@@ -1,3 +1,5 @@
+import { checkLatentPrior, type LatentPrior } from './latent-prior';
+
 /**
  * The manifest of an exported CDVAE (`models/cdvae/export/<dataset>/model.json`,
  * format `latticelab-cdvae/1`, written by models/cdvae/export.py).
@@ -14,6 +16,14 @@ export interface CdvaeManifest {
   cutoff: number;
   /** The score network's architecture (models/cdvae/model.py); exports before it was recorded are "radial". */
   score_net?: 'radial' | 'painn';
+  /**
+   * Whether heads.onnx scales the decoded cell to a predicted volume per atom
+   * (models/cdvae/model.py, `scale_to_volume`). Informative only: the scaling is
+   * inside heads.onnx, whose outputs keep their meaning; older exports lack it.
+   */
+  volume_head?: boolean;
+  /** Where z is drawn from (latent-prior.ts); absent: N(0, I), the paper's. */
+  latent_prior?: LatentPrior;
   /** Coordinate noise levels, Å, largest first. */
   sigmas: number[];
   type_sigmas: number[];
@@ -50,5 +60,6 @@ export function parseManifest(json: unknown): CdvaeManifest {
   for (const k of ['max_atoms', 'latent', 'cutoff'] as const) {
     if (!(typeof m[k] === 'number' && (m[k] as number) > 0)) throw new Error(`model manifest: ${k} must be a positive number`);
   }
+  if (m.latent_prior !== undefined) checkLatentPrior(m.latent_prior, m.latent as number);
   return m as CdvaeManifest;
 }
