@@ -67,13 +67,39 @@ def cutoffs(dataset: str) -> tuple[float, float]:
     return metrics.COV_CUTOFFS[paper_key(dataset)]
 
 
-def _fingerprints(c: dict):
+def _structure_fingerprint_of(c: dict) -> np.ndarray:
     s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"])
     try:
-        fp_s = metrics.structure_fingerprint(s)
+        return metrics.structure_fingerprint(s)
     except Exception:      # compute_metrics.py: the crystal becomes invalid, no fingerprint
-        fp_s = np.full(metrics.STRUCT_FP_LEN, np.nan)
-    return s, fp_s
+        return np.full(metrics.STRUCT_FP_LEN, np.nan)
+
+
+def isolated_fingerprints(crystals: list[dict], label: str = ""):
+    """Structure fingerprints, computed in a child process so that a crash
+    inside pymatgen's compiled code costs one crystal, not the run: one
+    carbon_24 sample made ``coord_cython`` segfault (session 30) after 29 min
+    of sampling. The crystal that kills the child gets no fingerprint, as an
+    exception does in compute_metrics.py; the child is started again for the
+    rest. Yields fingerprints in order."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+    k, t0 = 0, time.perf_counter()
+    while k < len(crystals):
+        with ProcessPoolExecutor(1, mp_context=get_context("fork")) as ex:
+            try:
+                for fp in ex.map(_structure_fingerprint_of, crystals[k:]):
+                    k += 1
+                    if k % 100 == 0 or k == len(crystals):
+                        el = time.perf_counter() - t0
+                        print(f"  {label}: {k}/{len(crystals)} fingerprinted, {el:.0f} s, "
+                              f"~{el / k * (len(crystals) - k):.0f} s left", flush=True)
+                    yield fp
+            except BrokenProcessPool:
+                print(f"  {label}: crystal {k} crashed the fingerprinting process; no fingerprint", flush=True)
+                k += 1
+                yield np.full(metrics.STRUCT_FP_LEN, np.nan)
 
 
 def describe(crystals: list[dict], label: str = "", cache: str | None = None) -> dict:
@@ -87,16 +113,9 @@ def describe(crystals: list[dict], label: str = "", cache: str | None = None) ->
             print(f"  {label}: structure fingerprints from {os.path.relpath(cache, HERE)}", flush=True)
     out = {"struct": [], "comp": [], "density": [], "n_elem": [], "fp_s": [], "fp_c": []}
     t0 = time.perf_counter()
-    for k, c in enumerate(crystals):
-        if fps is None:
-            s, fp_s = _fingerprints(c)
-            done = k + 1
-            if done % 100 == 0 or done == len(crystals):
-                el = time.perf_counter() - t0
-                print(f"  {label}: {done}/{len(crystals)} fingerprinted, {el:.0f} s, "
-                      f"~{el / done * (len(crystals) - done):.0f} s left", flush=True)
-        else:
-            s, fp_s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"]), fps[k]
+    fp_iter = iter(fps) if fps is not None else isolated_fingerprints(crystals, label)
+    for c, fp_s in zip(crystals, fp_iter):
+        s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"])
         out["struct"].append(metrics.structural_valid(s))
         out["comp"].append(metrics.compositional_valid(c["numbers"]))
         out["density"].append(float(s.density) if s.volume > 0.1 else math.nan)
@@ -134,7 +153,8 @@ def read_app_samples(paths: list[str]) -> tuple[list[dict], dict]:
     for path in paths:
         with open(path) as fh:
             d = json.load(fh)
-        this = {"model": d["model"], "steps": d["steps"], "provider": d["provider"]}
+        this = {"model": d["model"], "steps": d["steps"], "provider": d["provider"],
+                "latent_prior": d.get("latentPrior", "standard")}   # files from before the field: N(0, I)
         if meta and this != meta:
             raise SystemExit(f"{path}: {this} differs from the other sample files' {meta}")
         meta = this
@@ -223,6 +243,8 @@ def main() -> int:
                    help="score crystals from the app's sampler (latticelab sample --format json, "
                         "one file per seed) instead of sampling with PyTorch; written as its own "
                         "row (results/<dataset>-app.json)")
+    p.add_argument("--save-samples", default=None, metavar="JSON",
+                   help="also write the sampled crystals to this file before they are scored")
     p.add_argument("--latent-prior", choices=("standard", "fitted"), default="standard",
                    help="z from N(0, I) (the paper's) or from latent_prior.py's Gaussian fitted to the "
                         "training crystals' aggregate posterior")
@@ -249,6 +271,9 @@ def main() -> int:
     gen_crystals = sample(model, args.n, args.seed, args.steps_per_level, args.step_lr, prior=prior)
     sample_s = time.perf_counter() - t0
     print(f"sampled {args.n} in {sample_s:.1f} s", flush=True)
+    if args.save_samples:
+        with open(args.save_samples, "w") as fh:
+            json.dump({"dataset": args.dataset, "seed": args.seed, "crystals": gen_crystals}, fh)
     gen = describe(gen_crystals, "generated")
     fp_s_per_site = gen["fp_seconds"] / max(1, sum(len(c["numbers"]) for c in gen_crystals))
     print(f"structure fingerprint: {1000 * fp_s_per_site:.1f} ms per site", flush=True)
@@ -331,7 +356,9 @@ def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
         return [], []
     r = json.load(open(path))
     m, s = r["row"], r["sampler"]
-    return [f"| this project's CDVAE, {m['n']:,} samples from the app's sampler | {fmt(m['struct'])} | {fmt(m['comp'])} | "
+    prior = ("z from the fitted latent prior" if s.get("latent_prior") == "fitted"
+             else "z from N(0, I)")   # rows from before the field were all N(0, I)
+    return [f"| this project's CDVAE, {m['n']:,} samples from the app's sampler, {prior} | {fmt(m['struct'])} | {fmt(m['comp'])} | "
             f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
             f"{fmt(m['w_elements'], 4)} |"], \
            [f"The row \"from the app's sampler\" ({r['date']}, {r['machine']}): {m['n']:,} crystals from "
@@ -350,6 +377,14 @@ def schedule_rows(dataset: str):
             r = json.load(open(os.path.join(RESULTS, name)))
             out.append((r["steps_per_level"], r["row"]))
     return out
+
+
+def standard_prior_rows(dataset: str) -> list[dict]:
+    """The same checkpoint and seed sampled from N(0, I), where the main row
+    uses the fitted latent prior (results/<dataset>-prior-standard.json: the
+    row the dataset had before the prior was fitted)."""
+    path = os.path.join(RESULTS, f"{dataset}-prior-standard.json")
+    return [json.load(open(path))["row"]] if os.path.exists(path) else []
 
 
 def optimization_lines(dataset: str) -> list[str]:
@@ -425,10 +460,16 @@ def write_markdown() -> None:
                      "fingerprints and thresholds: rerun evaluate.py.**"), "",
                   "| | valid struct % | valid comp % | COV-R % | COV-P % | W density (g/cm³) | W property | W #elements |",
                   "|---|---|---|---|---|---|---|---|"]
-        for label, key in (("this project's CDVAE", "model"), ("real validation crystals", "val_crystals")):
+        fitted = s.get("latent_prior") == "fitted"
+        model_label = "this project's CDVAE" + (", z from the fitted latent prior" if fitted else "")
+        for label, key in ((model_label, "model"), ("real validation crystals", "val_crystals")):
             m = r["rows"][key]
             lines.append(f"| {label} | {fmt(m['struct'])} | {fmt(m['comp'])} | {fmt(m['cov_r'])} | "
                          f"{fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+        for m in standard_prior_rows(r["dataset"]):
+            lines.append(f"| this project's CDVAE, z from N(0, I) (the paper's sampling) | {fmt(m['struct'])} | "
+                         f"{fmt(m['comp'])} | {fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | "
+                         f"{fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
         for k, m in schedule_rows(r["dataset"]):
             lines.append(f"| this project's CDVAE, {k} Langevin steps per level | {fmt(m['struct'])} | {fmt(m['comp'])} | "
                          f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "

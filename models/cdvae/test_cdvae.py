@@ -402,7 +402,7 @@ class AppSamples(unittest.TestCase):
     """evaluate.py --samples: crystals from `latticelab sample --format json`."""
 
     @staticmethod
-    def _file(d, seed, provider="kernels", model="perov_5"):
+    def _file(d, seed, provider="kernels", model="perov_5", prior=None):
         import json
         import os
         path = os.path.join(d, f"{seed}.json")
@@ -411,7 +411,8 @@ class AppSamples(unittest.TestCase):
                    "frac": [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]}
         with open(path, "w") as fh:
             json.dump({"model": model, "seed": seed, "n": 2, "steps": 500, "provider": provider,
-                       "ms": 1500.0, "crystals": [crystal, crystal]}, fh)
+                       "ms": 1500.0, "crystals": [crystal, crystal],
+                       **({"latentPrior": prior} if prior else {})}, fh)
         return path
 
     def test_reads_the_cli_json_as_crystal_dicts(self):
@@ -422,6 +423,7 @@ class AppSamples(unittest.TestCase):
         self.assertEqual(len(crystals), 4)
         self.assertEqual(meta["seeds"], [1, 2])
         self.assertAlmostEqual(meta["seconds"], 3.0)
+        self.assertEqual(meta["latent_prior"], "standard")   # files from before the field
         s = metrics.structure(crystals[0]["lengths"], crystals[0]["angles"], crystals[0]["frac"], crystals[0]["numbers"])
         self.assertEqual(s.composition.reduced_formula, "SrTiO3")
         self.assertAlmostEqual(s.volume, 3.9 ** 3, places=6)
@@ -436,6 +438,36 @@ class AppSamples(unittest.TestCase):
                 read_app_samples([self._file(d, 1), self._file(d, 2, provider="onnx")])
             with self.assertRaisesRegex(SystemExit, "differs"):
                 read_app_samples([self._file(d, 1), self._file(d, 3, model="carbon_24")])
+            with self.assertRaisesRegex(SystemExit, "differs"):
+                read_app_samples([self._file(d, 1, prior="standard"), self._file(d, 4, prior="fitted")])
+
+
+def _fingerprint_or_crash(c):
+    # a stand-in for pymatgen's compiled code dying on one crystal (IsolatedFingerprints)
+    import os
+    import signal
+    if c.get("crash"):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return np.full(metrics.STRUCT_FP_LEN, float(c["k"]))
+
+
+class IsolatedFingerprints(unittest.TestCase):
+    def test_a_crystal_that_crashes_the_fingerprinting_loses_only_its_own(self):
+        import contextlib
+        import io
+        from unittest import mock
+        from cdvae import evaluate
+        crystals = [{"k": k, "crash": k in (1, 4)} for k in range(6)]
+        with mock.patch.object(evaluate, "_structure_fingerprint_of", _fingerprint_or_crash), \
+                contextlib.redirect_stdout(io.StringIO()) as log:
+            fps = list(evaluate.isolated_fingerprints(crystals, "toy"))
+        self.assertEqual(len(fps), 6)
+        for k, fp in enumerate(fps):
+            if k in (1, 4):
+                self.assertTrue(np.isnan(fp).all())
+            else:
+                self.assertTrue((fp == k).all())
+        self.assertIn("crystal 4 crashed", log.getvalue())
 
 
 class HeadsCheck(unittest.TestCase):

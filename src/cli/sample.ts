@@ -140,6 +140,8 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         n: o.n,
         steps: result.steps,
         provider: result.provider,
+        /** where z came from: the manifest's fitted Gaussian (latent-prior.ts) or N(0, I) */
+        latentPrior: manifest.latent_prior ? 'fitted' : 'standard',
         ms: Number(result.ms.toFixed(1)),
         ...(target
           ? {

@@ -252,6 +252,8 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     expect(j.model).toBe('perov_5');
     expect(j.steps).toBe(50);
     expect(j.provider).toMatch(/WASM/);
+    const manifest = JSON.parse(readFileSync('models/cdvae/export/perov_5/model.json', 'utf8')) as { latent_prior?: unknown };
+    expect(j.latentPrior).toBe(manifest.latent_prior ? 'fitted' : 'standard');
     expect(j.crystals).toHaveLength(2);
     for (const c of j.crystals) {
       expect(c.formula).toMatch(/^[A-Z]/);

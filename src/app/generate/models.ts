@@ -58,7 +58,7 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     id: 'mp20_biternary_pilot',
     label: 'mp20_biternary_pilot: Materials Project compounds',
     description:
-      'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training (86 epochs on one CPU core): many samples mix more elements than real compounds do, and each row says whether it passes the validity checks',
+      'Materials Project crystals of 1–20 atoms, mostly binary and ternary (the mp_20_biternary and mp_20_pilot sets, 15,686 crystals, 87 elements; CC BY 4.0). Still in training (86 epochs on one CPU core). Latent vectors are drawn from a Gaussian fitted to the encodings of the training crystals, not from N(0, I) as in the CDVAE paper: from N(0, I) most samples mixed far more elements than real compounds do. Each row says whether it passes the validity checks',
     urls: { manifest: mpManifestUrl, heads: mpHeadsUrl, score: mpScoreUrl, propertyHead: mpHeadUrl, known: mpKnownUrl, scoreWeights: mpWeightsUrl },
   },
 ];
