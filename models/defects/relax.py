@@ -22,9 +22,17 @@ Choices, and why:
 * **The relaxation energy is measured inside the run**: the first BFGS step
   is the unrelaxed single point, so ΔE_relax = E(last) − E(first) shares
   every setting and the SCF's own noise floor.  That first energy must match
-  the label's (``first_minus_label``, checked in the report); the relaxed
-  formation energy per site is then the label's plus ΔE_relax / n_defects
-  (references and pristine cell unchanged).
+  the label's (``first_minus_label``, checked in the report).
+* **The pristine supercell is relaxed too, first.**  The hosts are built at
+  literature geometries, not at the minimum of these GPAW settings, so a
+  defect cell's ΔE_relax also holds the whole host's own relaxation (about
+  −1.8 eV in GaSe 4x4 with no atom moving more than 0.24 Å: session 30
+  caught this in its own first two results).  The pristine cell of the
+  same host and size is relaxed the same way (line id
+  ``pristine:<host>:<size>``), and the report uses the defect's own
+  relaxation, ΔE_def − ΔE_pristine: the relaxed formation energy is exactly
+  the label plus that (E_f = E_def − E_pristine + Σ n_i μ_i, both energies
+  relaxed), per site divided by the number of defects.
 * **Order: single defects first, then pairs, then triples**, round-robin over
   (host, defect kinds) strata and cheapest first within one, so a run stopped
   at any point still covers every host and kind as evenly as it can.
@@ -33,6 +41,7 @@ Usage (from ``models/``; resumable, ids already in the output are skipped)::
 
     cd models
     nohup nice -n 19 /usr/bin/python3 -m defects.relax --max-hours 2 &
+    nohup nice -n 19 /usr/bin/python3 -m defects.relax --pristine BP:4x3,GaSe:4x4 &   # named pristine cells first
     /usr/bin/python3 -m defects.relax --report          # per defect kind
     /usr/bin/python3 -m defects.relax --report --write-results
 """
@@ -190,48 +199,56 @@ def _write_partial(path: str, state: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
-                 max_steps: int = MAX_STEPS, calc_factory=None,
-                 partial_dir: str | None = None) -> dict:
-    """Relax one dataset record and return its ``relax.jsonl`` line (a
-    success or an ``error``).  ``calc_factory(txt)`` makes the calculator;
-    the default is GPAW at the label's own settings.  ``partial_dir``: where
-    the state of a relaxation in progress is kept after every step
-    (``<id>.json``; deleted when it ends), and resumed from if present."""
-    from defects.records import structure_dict
-    from defects.sample import sample_config
+def pristine_id(host: str, size_label: str) -> str:
+    """The ``relax.jsonl`` id of a host's pristine supercell relaxation."""
+    return f"pristine:{host}:{size_label}"
 
-    cfg = sample_config(rec["host"], int(rec["index"]))
-    if cfg.id != rec["id"] or cfg.config_hash() != rec["config_hash"]:
-        raise ValueError(f"{rec['id']}: the sampler no longer reproduces it")
-    atoms = cfg.atoms()
-    settings = dict(rec["settings"])
+
+def pristine_label_energy(host: str, size_label: str) -> float | None:
+    """The pristine supercell's single-point energy in ``references.jsonl``
+    (what the formation-energy labels subtract), or None."""
+    from defects.references import _references_of_kind
+    for r in _references_of_kind("pristine"):
+        if r["host"] == host and f"{r['supercell'][0]}x{r['supercell'][1]}" == size_label:
+            return float(r["energy"])
+    return None
+
+
+def _gpaw_factory(settings: dict):
+    def make(txt):
+        from gpaw import GPAW
+        return GPAW(txt=txt, **{k: v for k, v in settings.items() if k != "code"})
+    return make
+
+
+def _relax_run(run_id: str, atoms, label_energy: float | None, settings: dict, log_dir: str,
+               fmax: float, max_steps: int, calc_factory, partial_dir: str | None) -> dict:
+    """Relax ``atoms`` under the id ``run_id`` (logs, trajectory and the
+    checkpoint are named for it): the fields every ``relax.jsonl`` line has,
+    or an ``error``."""
     if calc_factory is None:
-        def calc_factory(txt):
-            from gpaw import GPAW
-            return GPAW(txt=txt, **{k: v for k, v in settings.items() if k != "code"})
+        calc_factory = _gpaw_factory(settings)
     os.makedirs(log_dir, exist_ok=True)
-    txt = os.path.join(log_dir, f"relax-{rec['id']}.txt")
-    out = {"id": rec["id"], "host": rec["host"], "n_defects": rec["n_defects"],
-           "defects": [d["label"] for d in rec["defects"]],
-           "settings": settings,
+    name = run_id.replace(":", "-")
+    txt = os.path.join(log_dir, f"relax-{name}.txt")
+    out = {"settings": settings,
            "optimizer": {"name": "BFGS (ase.optimize)", "fmax": fmax,
                          "max_steps": max_steps, "cell": "fixed"}}
-    partial = os.path.join(partial_dir, f"{rec['id']}.json") if partial_dir else None
+    partial = os.path.join(partial_dir, f"{name}.json") if partial_dir else None
     resume = _read_partial(partial) if partial else None
-    if resume and (resume.get("id") != rec["id"] or len(resume["positions"]) != len(atoms)
+    if resume and (resume.get("id") != run_id or len(resume["positions"]) != len(atoms)
                    or resume.get("fmax") != fmax):
         resume = None
     earlier = float(resume["wall_time_s"]) if resume else 0.0
     t0 = time.perf_counter()
 
     def checkpoint(state):
-        _write_partial(partial, {**state, "id": rec["id"], "fmax": fmax,
+        _write_partial(partial, {**state, "id": run_id, "fmax": fmax,
                                  "wall_time_s": round(earlier + time.perf_counter() - t0, 2)})
     try:
         res = relax_atoms(atoms, calc_factory(txt), fmax, max_steps,
-                          logfile=os.path.join(log_dir, f"relax-{rec['id']}.log"),
-                          trajectory=os.path.join(log_dir, f"relax-{rec['id']}.traj"),
+                          logfile=os.path.join(log_dir, f"relax-{name}.log"),
+                          trajectory=os.path.join(log_dir, f"relax-{name}.traj"),
                           resume=resume, checkpoint=checkpoint if partial else None)
     except Exception as exc:  # noqa: BLE001 - any calculator failure is recorded
         out.update({"error": f"{type(exc).__name__}: {exc}",
@@ -239,23 +256,18 @@ def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
         return out
     if resume:
         out["resumed_at_step"] = int(resume["steps"])
-    delta = res["energy_last"] - res["energy_first"]
     out.update({
         "converged": res["converged"],
         "steps": res["steps"],
         "max_force": res["max_force"],
         "unrelaxed_energy": res["energy_first"],
-        "first_minus_label": res["energy_first"] - rec["energy"],
+        "first_minus_label": (res["energy_first"] - label_energy) if label_energy is not None else None,
         "relaxed_energy": res["energy_last"],
-        "relaxation_energy": delta,
-        "formation_energy_per_site": rec["formation_energy_per_site"],
-        "relaxed_formation_energy_per_site":
-            rec["formation_energy_per_site"] + delta / rec["n_defects"],
-        "unrelaxed_levels": {k: rec[k] for k in ("homo", "lumo", "gap")},
+        "relaxation_energy": res["energy_last"] - res["energy_first"],
         "relaxed_levels": res["levels"],
         "max_displacement": res["max_displacement"],
         "mean_displacement": res["mean_displacement"],
-        "structure": structure_dict(res["atoms"]),
+        "structure": _structure_dict(res["atoms"]),
         "wall_time_s": round(earlier + time.perf_counter() - t0, 2),
         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     })
@@ -267,44 +279,126 @@ def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
     return out
 
 
+def _structure_dict(atoms) -> dict:
+    from defects.records import structure_dict
+    return structure_dict(atoms)
+
+
+def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
+                 max_steps: int = MAX_STEPS, calc_factory=None,
+                 partial_dir: str | None = None) -> dict:
+    """Relax one dataset record and return its ``relax.jsonl`` line (a
+    success or an ``error``).  ``calc_factory(txt)`` makes the calculator;
+    the default is GPAW at the label's own settings.  ``partial_dir``: where
+    the state of a relaxation in progress is kept after every step
+    (``<id>.json``; deleted when it ends), and resumed from if present."""
+    from defects.sample import sample_config
+
+    cfg = sample_config(rec["host"], int(rec["index"]))
+    if cfg.id != rec["id"] or cfg.config_hash() != rec["config_hash"]:
+        raise ValueError(f"{rec['id']}: the sampler no longer reproduces it")
+    out = {"id": rec["id"], "host": rec["host"], "supercell": cfg.size_label,
+           "n_defects": rec["n_defects"], "defects": [d["label"] for d in rec["defects"]]}
+    out.update(_relax_run(rec["id"], cfg.atoms(), rec["energy"], dict(rec["settings"]), log_dir,
+                          fmax, max_steps, calc_factory, partial_dir))
+    if "error" not in out:
+        out["formation_energy_per_site"] = rec["formation_energy_per_site"]
+        out["unrelaxed_levels"] = {k: rec[k] for k in ("homo", "lumo", "gap")}
+    return out
+
+
+def relax_pristine(host: str, size_label: str, settings: dict, log_dir: str, fmax: float = FMAX,
+                   max_steps: int = MAX_STEPS, calc_factory=None,
+                   partial_dir: str | None = None, label_energy: float | None = None) -> dict:
+    """Relax a host's pristine supercell (the reference the defect cells of
+    that size are measured against) and return its ``relax.jsonl`` line.
+    ``label_energy``: its single point in references.jsonl, which the first
+    step must reproduce."""
+    from defects.hosts import HOSTS
+    n, m = (int(x) for x in size_label.split("x"))
+    out = {"id": pristine_id(host, size_label), "kind": "pristine", "host": host,
+           "supercell": size_label, "n_defects": 0, "defects": []}
+    out.update(_relax_run(out["id"], HOSTS[host].supercell((n, m)), label_energy, dict(settings),
+                          log_dir, fmax, max_steps, calc_factory, partial_dir))
+    return out
+
+
+def defect_relaxation(row: dict, pristine: dict) -> float | None:
+    """ΔE_def − ΔE_pristine (eV, whole cell) of a converged record, with the
+    converged relaxation of its host's pristine cell of the same size from
+    ``pristine`` (id -> line); None while that is missing."""
+    p = pristine.get(pristine_id(row["host"], row["supercell"])) if row.get("supercell") else None
+    if p is None or "error" in p or not p.get("converged"):
+        return None
+    return row["relaxation_energy"] - p["relaxation_energy"]
+
+
 def summarise(rows: list[dict]) -> list[dict]:
-    """Per stratum (host, defect kinds) of the converged relaxations: count,
-    mean / min / max relaxation energy per defect site, mean of the largest
-    displacement, mean gap change.  Sorted by number of defects, then host."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    """Per stratum (host, defect kinds) of the converged relaxations whose
+    pristine cell is relaxed too: count, mean / min / max of the defect's
+    own relaxation energy (ΔE_def − ΔE_pristine) per defect site, mean of
+    the largest displacement, mean gap change.  Sorted by number of defects,
+    then host."""
+    pristine = {r["id"]: r for r in rows if r.get("kind") == "pristine"}
+    groups: dict[tuple, list[tuple[dict, float]]] = defaultdict(list)
     for r in rows:
-        if "error" not in r and r.get("converged"):
-            groups[(r["n_defects"], r["host"], tuple(sorted(r["defects"])))].append(r)
+        if r.get("kind") == "pristine" or "error" in r or not r.get("converged"):
+            continue
+        de = defect_relaxation(r, pristine)
+        if de is not None:
+            groups[(r["n_defects"], r["host"], tuple(sorted(r["defects"])))].append((r, de))
     out = []
     for (n, host, kinds), rs in sorted(groups.items()):
-        per_site = [r["relaxation_energy"] / r["n_defects"] for r in rs]
-        dgap = [r["relaxed_levels"]["gap"] - r["unrelaxed_levels"]["gap"] for r in rs
+        per_site = [de / r["n_defects"] for r, de in rs]
+        dgap = [r["relaxed_levels"]["gap"] - r["unrelaxed_levels"]["gap"] for r, _ in rs
                 if r["relaxed_levels"]["gap"] is not None and r["unrelaxed_levels"]["gap"] is not None]
         out.append({"n_defects": n, "host": host, "defects": " ".join(kinds),
                     "count": len(rs), "mean": float(np.mean(per_site)),
                     "min": float(np.min(per_site)), "max": float(np.max(per_site)),
-                    "max_displacement": float(np.mean([r["max_displacement"] for r in rs])),
+                    "max_displacement": float(np.mean([r["max_displacement"] for r, _ in rs])),
                     "gap_change": float(np.mean(dgap)) if dgap else None})
     return out
 
 
 def report_lines(rows: list[dict]) -> list[str]:
+    pristine_rows = [r for r in rows if r.get("kind") == "pristine"]
+    pristine = {r["id"]: r for r in pristine_rows}
+    rows = [r for r in rows if r.get("kind") != "pristine"]
     conv = [r for r in rows if "error" not in r and r.get("converged")]
     stopped = [r for r in rows if "error" not in r and not r.get("converged")]
     failed = [r for r in rows if "error" in r]
-    mismatch = [r for r in conv if abs(r["first_minus_label"]) > LABEL_MATCH]
+    waiting = [r for r in conv if defect_relaxation(r, pristine) is None]
+    mismatch = [r for r in conv + pristine_rows
+                if r.get("first_minus_label") is not None and abs(r["first_minus_label"]) > LABEL_MATCH]
     lines = [f"{len(rows)} relaxations: {len(conv)} converged (fmax {FMAX} eV/Å), "
              f"{len(stopped)} stopped at the step cap, {len(failed)} failed; "
+             f"{len(waiting)} converged but waiting for their pristine cell's relaxation; "
              f"{len(mismatch)} whose first step differs from the label by more than "
              f"{LABEL_MATCH} eV" + (f" ({', '.join(r['id'] for r in mismatch)})" if mismatch else ""),
-             "",
-             "| defects | host | n | ΔE_relax per site, mean (min … max) (eV) | largest displacement, mean (Å) | Δgap, mean (eV) |",
-             "|---|---|---|---|---|---|"]
-    for s in summarise(rows):
+             ""]
+    if pristine_rows:
+        lines += ["Pristine cells (the hosts' own relaxation at these settings, subtracted below):", "",
+                  "| host | supercell | ΔE_pristine (eV) | steps | largest displacement (Å) |",
+                  "|---|---|---|---|---|"]
+        for p in sorted(pristine_rows, key=lambda r: r["id"]):
+            if "error" in p or not p.get("converged"):
+                why = p.get("error", f"not converged in {p.get('steps')} steps").split("!")[0]
+                lines.append(f"| {p['host']} | {p['supercell']} | {why} | | |")
+            else:
+                lines.append(f"| {p['host']} | {p['supercell']} | {p['relaxation_energy']:.3f} | "
+                             f"{p['steps']} | {p['max_displacement']:.2f} |")
+        lines.append("")
+    lines += ["| defects | host | n | ΔE_def − ΔE_pristine per site, mean (min … max) (eV) | largest displacement, mean (Å) | Δgap, mean (eV) |",
+              "|---|---|---|---|---|---|"]
+    for s in summarise(rows + pristine_rows):
         gap = "n/a" if s["gap_change"] is None else f"{s['gap_change']:+.3f}"
         lines.append(f"| {s['defects']} | {s['host']} | {s['count']} | "
                      f"{s['mean']:.3f} ({s['min']:.3f} … {s['max']:.3f}) | "
                      f"{s['max_displacement']:.2f} | {gap} |")
+    for r in waiting:
+        lines.append(f"* {r['id']} ({' '.join(r['defects'])}): ΔE_relax {r['relaxation_energy']:.3f} eV "
+                     f"(whole cell, host relaxation included); waiting for "
+                     f"{pristine_id(r['host'], r.get('supercell', '?'))}")
     for r in stopped + failed:
         why = r.get("error", f"not converged in {r.get('steps')} steps (max force {r.get('max_force', float('nan')):.3f} eV/Å)")
         lines.append(f"* {r['id']} ({' '.join(r['defects'])}): {why.split('!')[0]}")
@@ -320,9 +414,10 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
             f"{_dt.date.today()} from `models/defects/data/relax.jsonl` "
             f"({hours:.1f} h of GPAW on one core): records of `dft.jsonl` relaxed "
             f"with BFGS to fmax {FMAX} eV/Å at the labels' own settings (cell fixed). "
-            "ΔE_relax = relaxed − unrelaxed total energy in the same run, per defect "
-            "site; Δgap = relaxed − unrelaxed Γ-point HOMO-LUMO gap. Not used for "
-            "training yet.", ""]
+            "ΔE = relaxed − unrelaxed total energy in the same run; a defect's own "
+            "relaxation is its cell's ΔE minus that of the pristine cell of the same host "
+            "and size (the hosts are not at these settings' minimum), per defect site; "
+            "Δgap = relaxed − unrelaxed Γ-point HOMO-LUMO gap. Not used for training yet.", ""]
     update_section("defects-relax", "\n".join(head + report_lines(rows)) + "\n",
                    results_md or RESULTS_MD)
 
@@ -337,6 +432,8 @@ def main(argv=None) -> int:
                    help="start no new relaxation after this many hours")
     p.add_argument("--limit", type=int, default=None, help="relax at most this many records")
     p.add_argument("--ids", default=None, help="comma-separated record ids instead of the order")
+    p.add_argument("--pristine", default=None, metavar="HOST:SIZE,...",
+                   help="first relax these pristine cells (e.g. BP:4x3,GaSe:4x4), then go on as usual")
     p.add_argument("--log-dir", default=os.path.join(tempfile.gettempdir(), "lattice-relax-logs"))
     p.add_argument("--partial-dir", default=DEFAULT_PARTIAL,
                    help="state of relaxations in progress, resumed from (default data/relax-partial/)")
@@ -358,36 +455,71 @@ def main(argv=None) -> int:
         todo = [by_id[i] for i in wanted if i not in done]
     else:
         todo = relax_order(records, done)
-    # Relaxations left half-way by an earlier run go first.
+    # Relaxations left half-way by an earlier run go first (a pristine
+    # cell's before everything, as the records wait for it).
     begun = {f[:-5] for f in os.listdir(args.partial_dir) if f.endswith(".json")} \
         if os.path.isdir(args.partial_dir) else set()
     todo = [r for r in todo if r["id"] in begun] + [r for r in todo if r["id"] not in begun]
+    # A begun pristine cell: its host's first record moves to the front, so
+    # that the pristine relaxation it waits for is resumed first.
+    for b in sorted(b for b in begun if b.startswith("pristine-")):
+        _, host, size = b.split("-", 2)
+        k = next((i for i, r in enumerate(todo) if r["host"] == host and _size_label(r) == size), None)
+        if k is not None:
+            todo.insert(0, todo.pop(k))
     if args.limit is not None:
         todo = todo[:args.limit]
     print(f"{len(done)} already relaxed, {len(todo)} to go", flush=True)
     t_end = None if args.max_hours is None else time.time() + 3600 * args.max_hours
+    settings_of = {r["host"]: r["settings"] for r in records if "error" not in r}
+    for host, size in (x.split(":") for x in (args.pristine.split(",") if args.pristine else [])):
+        if pristine_id(host, size) not in done:
+            _relax_pristine_of(args, host, size, settings_of[host])
+            done.add(pristine_id(host, size))
     for rec in todo:
         if t_end is not None and time.time() > t_end:
             print("--max-hours reached", flush=True)
             break
+        pid = pristine_id(rec["host"], _size_label(rec))
+        if pid not in done:
+            _relax_pristine_of(args, rec["host"], _size_label(rec), rec["settings"])
+            done.add(pid)
         print(f"{rec['id']} {' '.join(d['label'] for d in rec['defects'])} ...", flush=True)
         out = relax_record(rec, args.log_dir, args.fmax, args.max_steps,
                            partial_dir=args.partial_dir)
-        append_jsonl(args.out, out)
-        try:
-            os.remove(os.path.join(args.partial_dir, f"{rec['id']}.json"))
-        except FileNotFoundError:
-            pass
-        if "error" in out:
-            print(f"  failed: {out['error']}", flush=True)
-        else:
-            print(f"  dE_relax = {out['relaxation_energy']:.3f} eV in {out['steps']} steps "
-                  f"({'converged' if out['converged'] else 'NOT converged'}), first − label "
-                  f"{out['first_minus_label']:+.4f} eV, max displacement "
-                  f"{out['max_displacement']:.2f} Å, gap {out['unrelaxed_levels']['gap']:.3f} → "
-                  f"{out['relaxed_levels']['gap'] if out['relaxed_levels']['gap'] is not None else float('nan'):.3f} eV, "
-                  f"{out['wall_time_s'] / 60:.1f} min", flush=True)
+        _finish(args, rec["id"], out)
     return 0
+
+
+def _relax_pristine_of(args, host: str, size: str, settings: dict) -> None:
+    pid = pristine_id(host, size)
+    print(f"{pid} (the host's own relaxation, which its defect cells are measured against) ...", flush=True)
+    out = relax_pristine(host, size, dict(settings), args.log_dir, args.fmax, args.max_steps,
+                         partial_dir=args.partial_dir, label_energy=pristine_label_energy(host, size))
+    _finish(args, pid, out)
+
+
+def _size_label(rec: dict) -> str:
+    return f"{rec['supercell'][0]}x{rec['supercell'][1]}"
+
+
+def _finish(args, run_id: str, out: dict) -> None:
+    """Append a finished run's line, drop its checkpoint, say how it went."""
+    append_jsonl(args.out, out)
+    try:
+        os.remove(os.path.join(args.partial_dir, f"{run_id.replace(':', '-')}.json"))
+    except FileNotFoundError:
+        pass
+    if "error" in out:
+        print(f"  failed: {out['error']}", flush=True)
+        return
+    first = out["first_minus_label"]
+    gap = out["relaxed_levels"]["gap"]
+    print(f"  dE_relax = {out['relaxation_energy']:.3f} eV in {out['steps']} steps "
+          f"({'converged' if out['converged'] else 'NOT converged'}), first − label "
+          f"{'n/a' if first is None else f'{first:+.4f}'} eV, max displacement "
+          f"{out['max_displacement']:.2f} Å, relaxed gap "
+          f"{'n/a' if gap is None else f'{gap:.3f}'} eV, {out['wall_time_s'] / 60:.1f} min", flush=True)
 
 
 if __name__ == "__main__":

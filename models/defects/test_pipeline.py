@@ -1075,8 +1075,8 @@ class TestRelax(unittest.TestCase):
         self.assertLess(out["max_force"], 0.05)
         self.assertLess(out["relaxation_energy"], -1e-3)
         self.assertAlmostEqual(out["first_minus_label"], 0.0, places=9)
-        self.assertAlmostEqual(out["relaxed_formation_energy_per_site"],
-                               3.0 + out["relaxation_energy"] / rec["n_defects"], places=12)
+        self.assertEqual(out["supercell"], "4x4")
+        self.assertEqual(out["formation_energy_per_site"], 3.0)
         self.assertEqual(out["relaxed_levels"]["gap"], 1.5)
         self.assertEqual(len(out["structure"]["species"]), len(rec["species"]))
         self.assertGreater(out["max_displacement"], 0.0)
@@ -1142,23 +1142,54 @@ class TestRelax(unittest.TestCase):
             out = relax_record(self._lj_rec(), d, calc_factory=broken)
         self.assertIn("Did not converge", out["error"])
 
+    def test_the_pristine_cell_relaxes_and_its_energy_is_subtracted(self):
+        from defects.relax import defect_relaxation, relax_pristine, relax_record
+        rec = self._lj_rec()
+        with tempfile.TemporaryDirectory() as d:
+            p = relax_pristine("MoS2", "4x4", {"code": "test"}, d, fmax=1e-3, max_steps=300,
+                               calc_factory=lambda txt: self._lj(), label_energy=None)
+            r = relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=lambda txt: self._lj())
+        self.assertEqual((p["id"], p["kind"], p["supercell"], p["n_defects"]), ("pristine:MoS2:4x4", "pristine", "4x4", 0))
+        self.assertTrue(p["converged"])
+        self.assertIsNone(p["first_minus_label"])
+        self.assertEqual(len(p["structure"]["species"]), 48)
+        # The ideal host is not at the stand-in's minimum: it relaxes too, and
+        # the defect's own relaxation is what is left.
+        self.assertLess(p["relaxation_energy"], -1e-3)
+        self.assertAlmostEqual(defect_relaxation(r, {p["id"]: p}),
+                               r["relaxation_energy"] - p["relaxation_energy"], places=12)
+        self.assertIsNone(defect_relaxation(r, {}))
+        self.assertIsNone(defect_relaxation(r, {p["id"]: dict(p, converged=False)}))
+
     def test_report_groups_converged_runs_and_lists_the_rest(self):
         from defects.relax import report_lines
 
-        def row(i, host, labels, de, conv=True, gap=(1.0, 1.2)):
-            return {"id": f"{host}-{i}", "host": host, "n_defects": len(labels),
+        def row(i, host, labels, de, conv=True, gap=(1.0, 1.2), size="4x4"):
+            return {"id": f"{host}-{i}", "host": host, "supercell": size, "n_defects": len(labels),
                     "defects": labels, "converged": conv, "relaxation_energy": de,
                     "first_minus_label": 0.001, "max_displacement": 0.2, "steps": 150,
                     "max_force": 0.3,
                     "unrelaxed_levels": {"gap": gap[0]}, "relaxed_levels": {"gap": gap[1]}}
-        rows = [row(1, "MoS2", ["V_S"], -0.1), row(2, "MoS2", ["V_S"], -0.3),
-                row(3, "hBN", ["V_N", "C_B"], -0.4), row(4, "hBN", ["V_B"], -1.0, conv=False),
+
+        def pristine(host, size, de):
+            return {"id": f"pristine:{host}:{size}", "kind": "pristine", "host": host, "supercell": size,
+                    "n_defects": 0, "defects": [], "converged": True, "relaxation_energy": de,
+                    "first_minus_label": 0.002, "max_displacement": 0.05, "steps": 7}
+        rows = [pristine("MoS2", "4x4", -0.05), pristine("hBN", "5x5", 0.0),
+                row(1, "MoS2", ["V_S"], -0.15), row(2, "MoS2", ["V_S"], -0.35),
+                row(3, "hBN", ["V_N", "C_B"], -0.4, size="5x5"), row(4, "hBN", ["V_B"], -1.0, conv=False, size="5x5"),
+                row(6, "GaSe", ["In_Ga"], -1.8),     # no pristine GaSe 4x4 yet
                 {"id": "hBN-5", "host": "hBN", "n_defects": 1, "defects": ["V_N"], "error": "X: no!"}]
         text = "\n".join(report_lines(rows))
-        self.assertIn("5 relaxations: 3 converged", text)
+        self.assertIn("6 relaxations: 4 converged", text)
+        self.assertIn("1 converged but waiting for their pristine cell's relaxation", text)
+        self.assertIn("| MoS2 | 4x4 | -0.050 | 7 | 0.05 |", text)
+        # the host's -0.05 eV subtracted: -0.10 and -0.30
         self.assertIn("| V_S | MoS2 | 2 | -0.200 (-0.300 … -0.100) | 0.20 | +0.200 |", text)
         # per site: -0.4 over two defects
         self.assertIn("| C_B V_N | hBN | 1 | -0.200 (-0.200 … -0.200) |", text)
+        self.assertNotIn("| In_Ga |", text)
+        self.assertIn("* GaSe-6 (In_Ga): ΔE_relax -1.800 eV (whole cell, host relaxation included); waiting for pristine:GaSe:4x4", text)
         self.assertIn("* hBN-4 (V_B): not converged in 150 steps", text)
         self.assertIn("* hBN-5 (V_N): X: no", text)
 
