@@ -67,7 +67,18 @@ def cutoffs(dataset: str) -> tuple[float, float]:
     return metrics.COV_CUTOFFS[paper_key(dataset)]
 
 
+def finite(c: dict) -> bool:
+    """Whether a crystal's cell and coordinates are numbers at all: a sampler
+    that diverged leaves NaN, on which pymatgen's compiled distance code
+    segfaults (two carbon_24 PaiNN samples, session 30). Such a crystal is
+    structurally invalid and has no fingerprint."""
+    return bool(np.isfinite(c["lengths"]).all() and np.isfinite(c["angles"]).all()
+                and np.isfinite(np.asarray(c["frac"], dtype=float)).all())
+
+
 def _structure_fingerprint_of(c: dict) -> np.ndarray:
+    if not finite(c):
+        return np.full(metrics.STRUCT_FP_LEN, np.nan)
     s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"])
     try:
         return metrics.structure_fingerprint(s)
@@ -115,10 +126,14 @@ def describe(crystals: list[dict], label: str = "", cache: str | None = None) ->
     t0 = time.perf_counter()
     fp_iter = iter(fps) if fps is not None else isolated_fingerprints(crystals, label)
     for c, fp_s in zip(crystals, fp_iter):
-        s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"])
-        out["struct"].append(metrics.structural_valid(s))
+        if finite(c):
+            s = metrics.structure(c["lengths"], c["angles"], c["frac"], c["numbers"])
+            out["struct"].append(metrics.structural_valid(s))
+            out["density"].append(float(s.density) if s.volume > 0.1 else math.nan)
+        else:
+            out["struct"].append(False)
+            out["density"].append(math.nan)
         out["comp"].append(metrics.compositional_valid(c["numbers"]))
-        out["density"].append(float(s.density) if s.volume > 0.1 else math.nan)
         out["n_elem"].append(len(set(c["numbers"])))
         out["fp_s"].append(fp_s)
         out["fp_c"].append(metrics.composition_fingerprint(c["numbers"]))

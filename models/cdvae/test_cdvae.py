@@ -469,6 +469,19 @@ class IsolatedFingerprints(unittest.TestCase):
                 self.assertTrue((fp == k).all())
         self.assertIn("crystal 4 crashed", log.getvalue())
 
+    def test_a_crystal_with_nan_coordinates_is_invalid_not_a_crash(self):
+        import contextlib
+        import io
+        from cdvae.evaluate import describe
+        rock_salt = {"lengths": [3.99] * 3, "angles": [60.0] * 3, "frac": [[0, 0, 0], [0.5, 0.5, 0.5]], "numbers": [11, 17]}
+        diverged = dict(rock_salt, frac=[[0, 0, 0], [float("nan"), 0.5, 0.5]])
+        with contextlib.redirect_stdout(io.StringIO()):
+            d = describe([rock_salt, diverged], "toy")
+        self.assertEqual(d["struct"].tolist(), [True, False])
+        self.assertTrue(np.isfinite(d["fp_s"][0]).all())
+        self.assertTrue(np.isnan(d["fp_s"][1]).all())
+        self.assertTrue(np.isnan(d["density"][1]))
+
 
 class HeadsCheck(unittest.TestCase):
     def test_atom_density_and_refit_on_a_toy_model(self):
