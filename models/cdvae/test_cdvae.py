@@ -538,6 +538,8 @@ class VolumeHead(unittest.TestCase):
         rows = fit_head(model, enc, y, enc, y, epochs=100)
         self.assertLess(rows[-1][1], rows[0][1])                    # the head learns
         new_ck = install(ck, model, config)
+        self.assertNotIn("best_val", new_ck)                        # none given, none made up
+        self.assertEqual(install(ck, model, config, best_val=5.5)["best_val"], 5.5)
         back = model_from_checkpoint(new_ck)
         for k, v in old.state_dict().items():                       # nothing else changed
             torch.testing.assert_close(back.state_dict()[k], v)

@@ -32,7 +32,7 @@ from scipy.stats import wasserstein_distance
 from cdvae import data
 from cdvae.heads_check import atom_density, decode_cells, encode_split
 from cdvae.model import CDVAE, Config
-from cdvae.train import checkpoint_path, log_volumes_per_atom, model_from_checkpoint
+from cdvae.train import checkpoint_path, evaluate, log_volumes_per_atom, model_from_checkpoint
 
 
 def fit_head(model: CDVAE, train: dict, y_train: torch.Tensor, val: dict, y_val: torch.Tensor,
@@ -88,11 +88,16 @@ def extend_optimizer_state(state: dict, n_before: int, n_after: int) -> dict:
     return state
 
 
-def install(ck: dict, model: CDVAE, config: dict) -> dict:
-    """The checkpoint with the head in its best and current weights."""
+def install(ck: dict, model: CDVAE, config: dict, best_val: float | None = None) -> dict:
+    """The checkpoint with the head in its best and current weights.
+    ``best_val``: the best weights' validation loss with the head's term
+    (train.py's ``evaluate``), so that training goes on comparing like with
+    like; without it the old value stays."""
     head = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("fc_volume.")}
     n_before = len(list(model.parameters())) - len(list(model.fc_volume.parameters()))
     out = dict(ck)
+    if best_val is not None:
+        out["best_val"] = best_val
     out["config"] = config
     out["best_state"] = {**ck["best_state"], **head}
     out["model"] = {**ck["model"], **head}
@@ -133,8 +138,12 @@ def main(argv=None) -> int:
     print(f"atom density of cells from the prior (test median {np.median(real):.4f} /Å³):")
     for name, d in (("without the head", before), ("with the head", after)):
         print(f"  {name:17s} median {np.median(d):.4f}  W {wasserstein_distance(real, d):.4f} /Å³")
+    # The validation loss now has the head's term: the best weights' own,
+    # measured as train.py does, is what later epochs must beat.
+    best_val = evaluate(model, sp["val"], model.z_to_index, 256)["loss"]
+    print(f"best weights' validation loss with the head: {best_val:.4f} (was {ck['best_val']:.4f})")
     tmp = path + ".tmp"
-    torch.save(install(ck, model, config), tmp)
+    torch.save(install(ck, model, config, best_val), tmp)
     os.replace(tmp, path)
     print(f"wrote {path}")
     return 0
