@@ -78,14 +78,13 @@ def with_volume_head(ck: dict, log_vpa: np.ndarray) -> tuple[CDVAE, dict]:
 
 
 def extend_optimizer_state(state: dict, n_before: int, n_after: int) -> dict:
-    """Adam's saved state with parameter indices n_before..n_after-1 added to
+    """A copy of Adam's saved state with parameter indices n_before..n_after-1 added to
     its one group (the head is registered last, so old indices stay valid;
     Adam creates the new parameters' moments on its first step)."""
     groups = state["param_groups"]
     if len(groups) != 1 or groups[0]["params"] != list(range(n_before)):
         raise ValueError("expected one parameter group over the model without the head")
-    groups[0]["params"] = list(range(n_after))
-    return state
+    return {**state, "param_groups": [{**groups[0], "params": list(range(n_after))}]}
 
 
 def install(ck: dict, model: CDVAE, config: dict, best_val: float | None = None) -> dict:
