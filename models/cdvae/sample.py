@@ -82,8 +82,11 @@ def langevin(model: CDVAE, state: dict, g: torch.Generator,
             src, dst, vec = radius_graph_pbc(frac, lattice, num_atoms, cfg.cutoff)
             score, logits = model.score(z_atom, types, log_sigma, src, dst, vec)
             cart = frac_to_cart(frac, lattice, crystal)
-            cart = cart + step * score / sigma + math.sqrt(2 * step) * torch.randn(cart.shape, generator=g)
-            frac = torch.remainder(cart_to_frac(cart, lattice, crystal), 1.0)
+            kick = step * score / sigma + math.sqrt(2 * step) * torch.randn(cart.shape, generator=g)
+            # A diverged score (PaiNN on carbon gave NaN) would leave NaN
+            # coordinates: that atom keeps its place (as langevin.ts does).
+            kick = torch.where(torch.isfinite(kick).all(-1, keepdim=True), kick, torch.zeros_like(kick))
+            frac = torch.remainder(cart_to_frac(cart + kick, lattice, crystal), 1.0)
             if update_types:
                 types = logits.argmax(-1)
             step_count += 1

@@ -241,6 +241,27 @@ class Sampling(unittest.TestCase):
         self.assertTrue(((out["frac"] >= 0) & (out["frac"] < 1)).all())
         self.assertEqual(len(out["types"]), int(st["num_atoms"].sum()))
 
+    def test_an_atom_whose_score_is_nan_keeps_its_place(self):
+        # as langevin.ts: a diverged score network must not leave NaN coordinates
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8,
+                             lattice_mean=[2.5] * 3 + [90.0] * 3, lattice_std=[0.1] * 3 + [5.0] * 3)).eval()
+        g = torch.Generator().manual_seed(0)
+        st = initial_state(model, torch.randn(2, 8, generator=g), g)
+        class Diverged(torch.nn.Module):
+            def __init__(self, real):
+                super().__init__()
+                self.real = real
+
+            def forward(self, *a, **k):
+                score, logits = self.real(*a, **k)
+                return score.index_fill(0, torch.tensor([0]), float("nan")), logits
+        model.score = Diverged(model.score)
+        out = langevin(model, st, torch.Generator().manual_seed(1), steps_per_level=1)
+        self.assertTrue(torch.isfinite(out["frac"]).all())
+        torch.testing.assert_close(out["frac"][0], st["frac"][0])       # atom 0 never moved
+        self.assertFalse(torch.equal(out["frac"][1], st["frac"][1]))
+
 
 class Metrics(unittest.TestCase):
     def test_structural_validity(self):

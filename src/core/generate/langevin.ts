@@ -182,11 +182,20 @@ export async function sampleCrystals(model: ScoreModel, opts: SampleOptions): Pr
       for (let i = 0; i < total; i++) {
         const b = crystalOf[i];
         const cart = vecmat([frac[3 * i], frac[3 * i + 1], frac[3 * i + 2]], crystals[b].lattice);
-        for (let k = 0; k < 3; k++) cart[k] += (step * out.score[3 * i + k]) / sigma + noise * rng.normal();
-        const f = vecmat(cart, inverse[b]);
-        for (let k = 0; k < 3; k++) {
-          const w = f[k] - Math.floor(f[k]);
-          frac[3 * i + k] = w >= 1 ? 0 : w;
+        // The noise is drawn whatever happens, so that one atom's skipped
+        // move leaves every other draw of the seed where it was.
+        const kick = [0, 1, 2].map((k) => (step * out.score[3 * i + k]) / sigma + noise * rng.normal());
+        if (!kick.every(Number.isFinite)) {
+          // A diverged score network (seen with PaiNN on carbon: NaN) would
+          // leave NaN coordinates; the atom keeps its place and the crystal says so.
+          const note = 'the score network returned a non-number; some moves were skipped (the structure may be wrong)';
+          if (!crystals[b].notes.includes(note)) crystals[b].notes.push(note);
+        } else {
+          const f = vecmat([cart[0] + kick[0], cart[1] + kick[1], cart[2] + kick[2]], inverse[b]);
+          for (let k = 0; k < 3; k++) {
+            const w = f[k] - Math.floor(f[k]);
+            frac[3 * i + k] = w >= 1 ? 0 : w;
+          }
         }
         typeIdx[i] = BigInt(argmax(out.typeLogits, i * V, V));
       }
