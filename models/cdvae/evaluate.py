@@ -363,6 +363,12 @@ def meta_node_version() -> str:
         return "unknown"
 
 
+def table_row(label: str, m: dict) -> str:
+    """One row of a dataset's generation table."""
+    return (f"| {label} | {fmt(m['struct'])} | {fmt(m['comp'])} | {fmt(m['cov_r'])} | {fmt(m['cov_p'])} | "
+            f"{fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+
+
 def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
     """The row of results/<dataset>-app.json (``--samples``), if any, and
     the sentence under the table that says what sampled it."""
@@ -373,9 +379,7 @@ def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
     m, s = r["row"], r["sampler"]
     prior = ("z from the fitted latent prior" if s.get("latent_prior") == "fitted"
              else "z from N(0, I)")   # rows from before the field were all N(0, I)
-    return [f"| this project's CDVAE, {m['n']:,} samples from the app's sampler, {prior} | {fmt(m['struct'])} | {fmt(m['comp'])} | "
-            f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
-            f"{fmt(m['w_elements'], 4)} |"], \
+    return [table_row(f"this project's CDVAE, {m['n']:,} samples from the app's sampler, {prior}", m)], \
            [f"The row \"from the app's sampler\" ({r['date']}, {r['machine']}): {m['n']:,} crystals from "
             f"`latticelab sample --format json` (the app's own sampler, src/core/generate/langevin.ts, "
             f"{s['steps']} Langevin steps; {s['provider']}), {s['files']} runs with seeds "
@@ -479,24 +483,17 @@ def write_markdown() -> None:
         model_label = "this project's CDVAE" + (", z from the fitted latent prior" if fitted else "")
         for label, key in ((model_label, "model"), ("real validation crystals", "val_crystals")):
             m = r["rows"][key]
-            lines.append(f"| {label} | {fmt(m['struct'])} | {fmt(m['comp'])} | {fmt(m['cov_r'])} | "
-                         f"{fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+            lines.append(table_row(label, m))
         for m in standard_prior_rows(r["dataset"]):
-            lines.append(f"| this project's CDVAE, z from N(0, I) (the paper's sampling) | {fmt(m['struct'])} | "
-                         f"{fmt(m['comp'])} | {fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | "
-                         f"{fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+            lines.append(table_row("this project's CDVAE, z from N(0, I) (the paper's sampling)", m))
         for k, m in schedule_rows(r["dataset"]):
-            lines.append(f"| this project's CDVAE, {k} Langevin steps per level | {fmt(m['struct'])} | {fmt(m['comp'])} | "
-                         f"{fmt(m['cov_r'])} | {fmt(m['cov_p'])} | {fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | "
-                         f"{fmt(m['w_elements'], 4)} |")
+            lines.append(table_row(f"this project's CDVAE, {k} Langevin steps per level", m))
         app_row, app_note = app_row_lines(r["dataset"])
         lines += app_row
         if r.get("paper"):
             m = r["paper"]
             which = "" if paper_key(r["dataset"]) == r["dataset"] else f", {paper_key(r['dataset'])}: other crystals"
-            lines.append(f"| CDVAE, paper ({PAPER_SAMPLES:,} samples{which}) | {fmt(m['struct'])} | "
-                         f"{fmt(m['comp'])} | {fmt(m['cov_r'])} | {fmt(m['cov_p'])} | "
-                         f"{fmt(m['w_density'], 4)} | {fmt(m.get('w_prop'), 4)} | {fmt(m['w_elements'], 4)} |")
+            lines.append(table_row(f"CDVAE, paper ({PAPER_SAMPLES:,} samples{which})", m))
         lines.append("")
         if r.get("judge_test_mae") is not None:
             from cdvae.property_model import ENSEMBLE_JUDGED

@@ -6,14 +6,6 @@ What is the same as the paper:
 * heads from z for the number of atoms, the lattice (lengths scaled by
   N^(1/3), and angles, both standardised) and the composition; plus the
   paper's optional property head (here: the dataset's energy column);
-
-What is added (``Config.volume_head``):
-* a head for the log volume per atom, to which the decoded cell is scaled
-  (``scale_to_volume``). A regression of six independent lattice numbers
-  pulls uncertain angles towards their mean, near 90 degrees, where a cell
-  of given lengths is largest: carbon_24's decoded cells came out 15 %
-  too sparse that way (heads_check.py), although z predicts the volume per
-  atom well (cdvae/README.md, "the volume head");
 * a periodic score network conditioned on z that, given noisy fractional
   coordinates and noisy atom types, predicts for every atom a Cartesian
   displacement (the coordinate score) and its type; trained by denoising
@@ -34,6 +26,14 @@ What is smaller or simpler, so that it trains on two CPU cores in hours:
   "teacher forcing"); at sampling time it gets the lattice predicted from z;
 * the graph is every periodic image within the cutoff, with no cap on the
   number of neighbours.
+
+What is added (optional, ``Config.volume_head``): a head for the log volume
+per atom, to which the decoded cell is scaled (``scale_to_volume``). A
+regression of six independent lattice numbers pulls uncertain angles
+towards their mean, near 90 degrees, where a cell of given lengths is
+largest: carbon_24's decoded cells came out 15 % too sparse that way
+(heads_check.py), although z predicts the volume per atom well
+(cdvae/README.md, "The volume head").
 
 ``score_step`` is a pure function of (per-atom z, types, log sigma, edges)
 so that it exports to ONNX with the graph built outside the model: in the app
