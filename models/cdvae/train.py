@@ -43,14 +43,12 @@ def make_config(dataset: str, train: list[data.Crystal], **overrides) -> Config:
                           np.stack([c.angles for c in train])], 1)
     props = np.array([c.prop for c in train])
     props = props[~np.isnan(props)]
-    log_vpa = log_volumes_per_atom(train)
     cfg = Config(vocab=vocab, max_atoms=int(n.max()),
                  lattice_mean=lat.mean(0).tolist(),
                  lattice_std=np.maximum(lat.std(0), 1e-3).tolist(),
                  prop_mean=float(props.mean()) if len(props) else 0.0,
                  prop_std=float(props.std()) if len(props) else 1.0,
-                 log_volume_mean=float(log_vpa.mean()),
-                 log_volume_std=max(float(log_vpa.std()), 1e-3))
+                 **volume_standardisation(log_volumes_per_atom(train)))
     for k, v in overrides.items():
         setattr(cfg, k, v)
     return cfg
@@ -62,6 +60,11 @@ def log_volumes_per_atom(crystals: list[data.Crystal]) -> np.ndarray:
                                 torch.as_tensor(np.stack([c.angles for c in crystals]), dtype=torch.float32))
     n = np.array([len(c.numbers) for c in crystals], dtype=float)
     return np.log(torch.det(cells).abs().numpy() / n)
+
+
+def volume_standardisation(log_vpa: np.ndarray) -> dict:
+    """The Config fields that standardise the volume head's target."""
+    return {"log_volume_mean": float(log_vpa.mean()), "log_volume_std": max(float(log_vpa.std()), 1e-3)}
 
 
 def model_from_checkpoint(ck: dict, which: str = "best") -> CDVAE:

@@ -26,13 +26,13 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from scipy.stats import wasserstein_distance
 
 from cdvae import data
 from cdvae.heads_check import atom_density, decode_cells, encode_split
 from cdvae.model import CDVAE, Config
-from cdvae.train import checkpoint_path, evaluate, log_volumes_per_atom, model_from_checkpoint
+from cdvae.train import (checkpoint_path, evaluate, log_volumes_per_atom, model_from_checkpoint,
+                         volume_standardisation)
 
 
 def fit_head(model: CDVAE, train: dict, y_train: torch.Tensor, val: dict, y_val: torch.Tensor,
@@ -68,8 +68,7 @@ def with_volume_head(ck: dict, log_vpa: np.ndarray) -> tuple[CDVAE, dict]:
     """The checkpoint's best model with a fresh volume head (standardised on
     the training crystals' log volumes per atom) and its new config."""
     old = model_from_checkpoint(ck)
-    cfg = Config(**{**ck["config"], "volume_head": True, "log_volume_mean": float(log_vpa.mean()),
-                    "log_volume_std": max(float(log_vpa.std()), 1e-3)})
+    cfg = Config(**{**ck["config"], "volume_head": True, **volume_standardisation(log_vpa)})
     model = CDVAE(cfg)
     missing, unexpected = model.load_state_dict(old.state_dict(), strict=False)
     if unexpected or any(not k.startswith("fc_volume.") for k in missing):
@@ -127,9 +126,7 @@ def main(argv=None) -> int:
     real = atom_density([len(c.numbers) for c in test], np.stack([c.lengths for c in test]),
                         np.stack([c.angles for c in test]))
     z = torch.randn(args.n, model.cfg.latent, generator=torch.Generator().manual_seed(0))
-    model.cfg.volume_head = False
-    before, _ = decode_cells(model, z)
-    model.cfg.volume_head = True
+    before, _ = decode_cells(model_from_checkpoint(ck), z)     # the model as it was, no head
     print(f"{args.dataset}: fitting the volume head on the frozen encoder ({args.epochs} epochs)")
     for ep, mse in fit_head(model, train, y_train, val, y_val, args.epochs):
         print(f"  epoch {ep:4d}  validation MSE (standardised log Å³/atom) {mse:.4f}")

@@ -226,6 +226,8 @@ def _relax_run(run_id: str, atoms, label_energy: float | None, settings: dict, l
     """Relax ``atoms`` under the id ``run_id`` (logs, trajectory and the
     checkpoint are named for it): the fields every ``relax.jsonl`` line has,
     or an ``error``."""
+    from defects.records import structure_dict
+
     if calc_factory is None:
         calc_factory = _gpaw_factory(settings)
     os.makedirs(log_dir, exist_ok=True)
@@ -267,7 +269,7 @@ def _relax_run(run_id: str, atoms, label_energy: float | None, settings: dict, l
         "relaxed_levels": res["levels"],
         "max_displacement": res["max_displacement"],
         "mean_displacement": res["mean_displacement"],
-        "structure": _structure_dict(res["atoms"]),
+        "structure": structure_dict(res["atoms"]),
         "wall_time_s": round(earlier + time.perf_counter() - t0, 2),
         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     })
@@ -277,11 +279,6 @@ def _relax_run(run_id: str, atoms, label_energy: float | None, settings: dict, l
     except ImportError:
         pass
     return out
-
-
-def _structure_dict(atoms) -> dict:
-    from defects.records import structure_dict
-    return structure_dict(atoms)
 
 
 def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
