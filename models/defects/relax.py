@@ -52,6 +52,7 @@ import argparse
 import datetime as _dt
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -449,6 +450,9 @@ def main(argv=None) -> int:
     if args.ids:
         wanted = args.ids.split(",")
         by_id = {r["id"]: r for r in records}
+        unknown = [i for i in wanted if i not in by_id]
+        if unknown:
+            p.error(f"--ids: no record {', '.join(unknown)} in {args.data}")
         todo = [by_id[i] for i in wanted if i not in done]
     else:
         todo = relax_order(records, done)
@@ -469,7 +473,11 @@ def main(argv=None) -> int:
     print(f"{len(done)} already relaxed, {len(todo)} to go", flush=True)
     t_end = None if args.max_hours is None else time.time() + 3600 * args.max_hours
     settings_of = {r["host"]: r["settings"] for r in records if "error" not in r}
-    for host, size in (x.split(":") for x in (args.pristine.split(",") if args.pristine else [])):
+    try:
+        named = parse_pristine_arg(args.pristine, settings_of)
+    except ValueError as e:
+        p.error(str(e))
+    for host, size in named:
         if pristine_id(host, size) not in done:
             _relax_pristine_of(args, host, size, settings_of[host])
             done.add(pristine_id(host, size))
@@ -486,6 +494,22 @@ def main(argv=None) -> int:
                            partial_dir=args.partial_dir)
         _finish(args, rec["id"], out)
     return 0
+
+
+def parse_pristine_arg(text: str | None, hosts) -> list[tuple[str, str]]:
+    """``--pristine BP:4x3,GaSe:4x4`` as (host, size label) pairs; a host
+    without labelled records or a size that is not ``NxM`` is a ValueError
+    naming it (the command line turns it into a one-line error)."""
+    out = []
+    for item in (text.split(",") if text else []):
+        host, _, size = item.strip().partition(":")
+        if host not in hosts:
+            raise ValueError(f"--pristine {item!r}: no labelled records of host {host!r} "
+                             f"(hosts: {', '.join(sorted(hosts))})")
+        if not re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", size):
+            raise ValueError(f"--pristine {item!r}: the size must be NxM, as 4x3")
+        out.append((host, size))
+    return out
 
 
 def _relax_pristine_of(args, host: str, size: str, settings: dict) -> None:

@@ -1133,6 +1133,17 @@ class TestRelax(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d, self.assertRaises(ValueError):
             relax_record(rec, d, calc_factory=lambda txt: self._lj())
 
+    def test_pristine_argument_names_what_is_wrong(self):
+        from defects.relax import parse_pristine_arg
+        hosts = {"BP": {}, "GaSe": {}}
+        self.assertEqual(parse_pristine_arg("BP:4x3, GaSe:4x4", hosts), [("BP", "4x3"), ("GaSe", "4x4")])
+        self.assertEqual(parse_pristine_arg(None, hosts), [])
+        with self.assertRaisesRegex(ValueError, r"host 'MoSe2'.*hosts: BP, GaSe"):
+            parse_pristine_arg("MoSe2:4x4", hosts)
+        for bad in ("BP", "BP:4", "BP:0x3", "BP:4x3x1"):
+            with self.assertRaisesRegex(ValueError, "NxM"):
+                parse_pristine_arg(bad, hosts)
+
     def test_calculator_failure_is_recorded(self):
         from defects.relax import relax_record
 
