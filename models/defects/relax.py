@@ -205,14 +205,25 @@ def pristine_id(host: str, size_label: str) -> str:
     return f"pristine:{host}:{size_label}"
 
 
-def pristine_label_energy(host: str, size_label: str) -> float | None:
-    """The pristine supercell's single-point energy in ``references.jsonl``
-    (what the formation-energy labels subtract), or None."""
+def pristine_label(host: str, size_label: str) -> dict | None:
+    """The pristine supercell's single point in ``references.jsonl`` (what
+    the formation-energy labels subtract, and the host's unrelaxed Γ-point
+    levels), or None."""
     from defects.references import _references_of_kind
     for r in _references_of_kind("pristine"):
         if r["host"] == host and f"{r['supercell'][0]}x{r['supercell'][1]}" == size_label:
-            return float(r["energy"])
+            return r
     return None
+
+
+def pristine_label_energy(host: str, size_label: str) -> float | None:
+    r = pristine_label(host, size_label)
+    return None if r is None else float(r["energy"])
+
+
+def pristine_label_levels(host: str, size_label: str) -> dict | None:
+    r = pristine_label(host, size_label)
+    return None if r is None else {k: r[k] for k in ("homo", "lumo", "gap")}
 
 
 def _gpaw_factory(settings: dict):
@@ -307,18 +318,31 @@ def relax_record(rec: dict, log_dir: str, fmax: float = FMAX,
 
 def relax_pristine(host: str, size_label: str, settings: dict, log_dir: str, fmax: float = FMAX,
                    max_steps: int = MAX_STEPS, calc_factory=None,
-                   partial_dir: str | None = None, label_energy: float | None = None) -> dict:
+                   partial_dir: str | None = None, label_energy: float | None = None,
+                   label_levels: dict | None = None) -> dict:
     """Relax a host's pristine supercell (the reference the defect cells of
     that size are measured against) and return its ``relax.jsonl`` line.
     ``label_energy``: its single point in references.jsonl, which the first
-    step must reproduce."""
+    step must reproduce; ``label_levels``: that single point's HOMO, LUMO
+    and gap, kept as the line's ``unrelaxed_levels`` so that the host's own
+    gap change can be netted out of its defects' (see ``summarise``)."""
     from defects.hosts import HOSTS
     n, m = (int(x) for x in size_label.split("x"))
     out = {"id": pristine_id(host, size_label), "kind": "pristine", "host": host,
            "supercell": size_label, "n_defects": 0, "defects": []}
     out.update(_relax_run(out["id"], HOSTS[host].supercell((n, m)), label_energy, dict(settings),
                           log_dir, fmax, max_steps, calc_factory, partial_dir))
+    if "error" not in out and label_levels is not None:
+        out["unrelaxed_levels"] = dict(label_levels)
     return out
+
+
+def gap_change(row: dict) -> float | None:
+    """Relaxed − unrelaxed Γ-point gap of one line, None where either is unknown."""
+    before, after = row.get("unrelaxed_levels") or {}, row.get("relaxed_levels") or {}
+    if before.get("gap") is None or after.get("gap") is None:
+        return None
+    return after["gap"] - before["gap"]
 
 
 def defect_relaxation(row: dict, pristine: dict) -> float | None:
@@ -348,13 +372,17 @@ def summarise(rows: list[dict]) -> list[dict]:
     out = []
     for (n, host, kinds), rs in sorted(groups.items()):
         per_site = [de / r["n_defects"] for r, de in rs]
-        dgap = [r["relaxed_levels"]["gap"] - r["unrelaxed_levels"]["gap"] for r, _ in rs
-                if r["relaxed_levels"]["gap"] is not None and r["unrelaxed_levels"]["gap"] is not None]
+        dgap = [g for g in (gap_change(r) for r, _ in rs) if g is not None]
+        # The host's own gap moves when it relaxes too (GaSe 4x4: +0.16 eV),
+        # so the defect's part is its cell's change minus the pristine cell's.
+        own = [g - gp for g, gp in ((gap_change(r), gap_change(pristine[pristine_id(r["host"], r["supercell"])]))
+                                    for r, _ in rs) if g is not None and gp is not None]
         out.append({"n_defects": n, "host": host, "defects": " ".join(kinds),
                     "count": len(rs), "mean": float(np.mean(per_site)),
                     "min": float(np.min(per_site)), "max": float(np.max(per_site)),
                     "max_displacement": float(np.mean([r["max_displacement"] for r, _ in rs])),
-                    "gap_change": float(np.mean(dgap)) if dgap else None})
+                    "gap_change": float(np.mean(dgap)) if dgap else None,
+                    "own_gap_change": float(np.mean(own)) if own else None})
     return out
 
 
@@ -376,23 +404,23 @@ def report_lines(rows: list[dict]) -> list[str]:
              ""]
     if pristine_rows:
         lines += ["Pristine cells (the hosts' own relaxation at these settings, subtracted below):", "",
-                  "| host | supercell | ΔE_pristine (eV) | steps | largest displacement (Å) |",
-                  "|---|---|---|---|---|"]
+                  "| host | supercell | ΔE_pristine (eV) | steps | largest displacement (Å) | Δgap_pristine (eV) |",
+                  "|---|---|---|---|---|---|"]
         for p in sorted(pristine_rows, key=lambda r: r["id"]):
             if "error" in p or not p.get("converged"):
                 why = p.get("error", f"not converged in {p.get('steps')} steps").split("!")[0]
-                lines.append(f"| {p['host']} | {p['supercell']} | {why} | | |")
+                lines.append(f"| {p['host']} | {p['supercell']} | {why} | | | |")
             else:
                 lines.append(f"| {p['host']} | {p['supercell']} | {p['relaxation_energy']:.3f} | "
-                             f"{p['steps']} | {p['max_displacement']:.2f} |")
+                             f"{p['steps']} | {p['max_displacement']:.2f} | {_signed(gap_change(p))} |")
         lines.append("")
-    lines += ["| defects | host | n | ΔE_def − ΔE_pristine per site, mean (min … max) (eV) | largest displacement, mean (Å) | Δgap, mean (eV) |",
-              "|---|---|---|---|---|---|"]
+    lines += ["| defects | host | n | ΔE_def − ΔE_pristine per site, mean (min … max) (eV) | largest displacement, mean (Å) | Δgap, mean (eV) | Δgap − Δgap_pristine, mean (eV) |",
+              "|---|---|---|---|---|---|---|"]
     for s in summarise(rows + pristine_rows):
-        gap = "n/a" if s["gap_change"] is None else f"{s['gap_change']:+.3f}"
         lines.append(f"| {s['defects']} | {s['host']} | {s['count']} | "
                      f"{s['mean']:.3f} ({s['min']:.3f} … {s['max']:.3f}) | "
-                     f"{s['max_displacement']:.2f} | {gap} |")
+                     f"{s['max_displacement']:.2f} | {_signed(s['gap_change'])} | "
+                     f"{_signed(s['own_gap_change'])} |")
     for r in waiting:
         lines.append(f"* {r['id']} ({' '.join(r['defects'])}): ΔE_relax {r['relaxation_energy']:.3f} eV "
                      f"(whole cell, host relaxation included); waiting for "
@@ -401,6 +429,10 @@ def report_lines(rows: list[dict]) -> list[str]:
         why = r.get("error", f"not converged in {r.get('steps')} steps (max force {r.get('max_force', float('nan')):.3f} eV/Å)")
         lines.append(f"* {r['id']} ({' '.join(r['defects'])}): {why.split('!')[0]}")
     return lines
+
+
+def _signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.3f}"
 
 
 def write_results_md(path: str, results_md: str | None = None) -> None:
@@ -415,7 +447,9 @@ def write_results_md(path: str, results_md: str | None = None) -> None:
             "ΔE = relaxed − unrelaxed total energy in the same run; a defect's own "
             "relaxation is its cell's ΔE minus that of the pristine cell of the same host "
             "and size (the hosts are not at these settings' minimum), per defect site; "
-            "Δgap = relaxed − unrelaxed Γ-point HOMO-LUMO gap. Not used for training yet.", ""]
+            "Δgap = relaxed − unrelaxed Γ-point HOMO-LUMO gap, and the defect's own part "
+            "subtracts the pristine cell's Δgap (against its single point in `references.jsonl`). "
+            "Not used for training yet.", ""]
     update_section("defects-relax", "\n".join(head + report_lines(rows)) + "\n",
                    results_md or RESULTS_MD)
 
@@ -516,7 +550,8 @@ def _relax_pristine_of(args, host: str, size: str, settings: dict) -> None:
     pid = pristine_id(host, size)
     print(f"{pid} (the host's own relaxation, which its defect cells are measured against) ...", flush=True)
     out = relax_pristine(host, size, dict(settings), args.log_dir, args.fmax, args.max_steps,
-                         partial_dir=args.partial_dir, label_energy=pristine_label_energy(host, size))
+                         partial_dir=args.partial_dir, label_energy=pristine_label_energy(host, size),
+                         label_levels=pristine_label_levels(host, size))
     _finish(args, pid, out)
 
 

@@ -1158,11 +1158,13 @@ class TestRelax(unittest.TestCase):
         rec = self._lj_rec()
         with tempfile.TemporaryDirectory() as d:
             p = relax_pristine("MoS2", "4x4", {"code": "test"}, d, fmax=1e-3, max_steps=300,
-                               calc_factory=lambda txt: self._lj(), label_energy=None)
+                               calc_factory=lambda txt: self._lj(), label_energy=None,
+                               label_levels={"homo": -5.0, "lumo": -3.0, "gap": 2.0})
             r = relax_record(rec, d, fmax=0.05, max_steps=300, calc_factory=lambda txt: self._lj())
         self.assertEqual((p["id"], p["kind"], p["supercell"], p["n_defects"]), ("pristine:MoS2:4x4", "pristine", "4x4", 0))
         self.assertTrue(p["converged"])
         self.assertIsNone(p["first_minus_label"])
+        self.assertEqual(p["unrelaxed_levels"], {"homo": -5.0, "lumo": -3.0, "gap": 2.0})
         self.assertEqual(len(p["structure"]["species"]), 48)
         # The ideal host is not at the stand-in's minimum: it relaxes too, and
         # the defect's own relaxation is what is left.
@@ -1182,11 +1184,13 @@ class TestRelax(unittest.TestCase):
                     "max_force": 0.3,
                     "unrelaxed_levels": {"gap": gap[0]}, "relaxed_levels": {"gap": gap[1]}}
 
-        def pristine(host, size, de):
+        def pristine(host, size, de, **levels):
             return {"id": f"pristine:{host}:{size}", "kind": "pristine", "host": host, "supercell": size,
                     "n_defects": 0, "defects": [], "converged": True, "relaxation_energy": de,
-                    "first_minus_label": 0.002, "max_displacement": 0.05, "steps": 7}
-        rows = [pristine("MoS2", "4x4", -0.05), pristine("hBN", "5x5", 0.0),
+                    "first_minus_label": 0.002, "max_displacement": 0.05, "steps": 7, **levels}
+        # MoS2's host gap opens by 0.05 eV when it relaxes; hBN's levels are unknown
+        rows = [pristine("MoS2", "4x4", -0.05, unrelaxed_levels={"gap": 1.0}, relaxed_levels={"gap": 1.05}),
+                pristine("hBN", "5x5", 0.0),
                 row(1, "MoS2", ["V_S"], -0.15), row(2, "MoS2", ["V_S"], -0.35),
                 row(3, "hBN", ["V_N", "C_B"], -0.4, size="5x5"), row(4, "hBN", ["V_B"], -1.0, conv=False, size="5x5"),
                 row(6, "GaSe", ["In_Ga"], -1.8),     # no pristine GaSe 4x4 yet
@@ -1194,11 +1198,12 @@ class TestRelax(unittest.TestCase):
         text = "\n".join(report_lines(rows))
         self.assertIn("6 relaxations: 4 converged", text)
         self.assertIn("1 converged but waiting for their pristine cell's relaxation", text)
-        self.assertIn("| MoS2 | 4x4 | -0.050 | 7 | 0.05 |", text)
-        # the host's -0.05 eV subtracted: -0.10 and -0.30
-        self.assertIn("| V_S | MoS2 | 2 | -0.200 (-0.300 … -0.100) | 0.20 | +0.200 |", text)
-        # per site: -0.4 over two defects
-        self.assertIn("| C_B V_N | hBN | 1 | -0.200 (-0.200 … -0.200) |", text)
+        self.assertIn("| MoS2 | 4x4 | -0.050 | 7 | 0.05 | +0.050 |", text)
+        self.assertIn("| hBN | 5x5 | 0.000 | 7 | 0.05 | n/a |", text)
+        # the host's -0.05 eV subtracted: -0.10 and -0.30; its +0.05 eV gap change too
+        self.assertIn("| V_S | MoS2 | 2 | -0.200 (-0.300 … -0.100) | 0.20 | +0.200 | +0.150 |", text)
+        # per site: -0.4 over two defects; no pristine levels, so no own gap change
+        self.assertIn("| C_B V_N | hBN | 1 | -0.200 (-0.200 … -0.200) | 0.20 | +0.200 | n/a |", text)
         self.assertNotIn("| In_Ga |", text)
         self.assertIn("* GaSe-6 (In_Ga): ΔE_relax -1.800 eV (whole cell, host relaxation included); waiting for pristine:GaSe:4x4", text)
         self.assertIn("* hBN-4 (V_B): not converged in 150 steps", text)
