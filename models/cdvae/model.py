@@ -131,8 +131,10 @@ def lattice_from_params(lengths: torch.Tensor, angles_deg: torch.Tensor) -> torc
 def unit_cell_volume(angles_deg: torch.Tensor) -> torch.Tensor:
     """Volume of a cell with unit lengths and these angles (B,3) -> (B,):
     sqrt(1 - cos²α - cos²β - cos²γ + 2 cosα cosβ cosγ), clamped above 0 so
-    that angles no cell has give a tiny volume, not NaN."""
-    ca, cb, cg = torch.cos(torch.deg2rad(angles_deg)).unbind(-1)
+    that angles no cell has give a tiny volume, not NaN.  Degrees to radians
+    by a product, not ``torch.deg2rad``: heads.onnx holds this (the volume
+    head) and opset 17 has no deg2rad."""
+    ca, cb, cg = torch.cos(angles_deg * (math.pi / 180)).unbind(-1)
     return torch.sqrt(torch.clamp(1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg, min=1e-6))
 
 

@@ -537,6 +537,20 @@ class VolumeHead(unittest.TestCase):
             cell = lattice_from_params(out[:, :3] * n ** (1 / 3), out[:, 3:])
             torch.testing.assert_close(torch.det(cell).abs() / n, vpa, rtol=1e-4, atol=0)
 
+    def test_heads_with_the_volume_head_export_to_onnx(self):
+        # heads.onnx holds scale_to_volume; torch.deg2rad has no ONNX form at
+        # opset 17, which once stopped carbon_24's export. The numbers are
+        # checked against onnxruntime-web by src/tests/cdvae.test.ts.
+        import io
+        import onnx
+        from cdvae.export import OPSET, Heads
+        model = CDVAE(Config(vocab=[6], max_atoms=6, hidden=16, latent=8, volume_head=True))
+        buf = io.BytesIO()
+        torch.onnx.export(Heads(model), (torch.zeros(2, 8),), buf, input_names=["z"],
+                          output_names=["num_atoms_logits", "lattice", "composition", "property"],
+                          dynamic_axes={"z": {0: "B"}}, opset_version=OPSET)
+        onnx.checker.check_model(onnx.load_from_string(buf.getvalue()))
+
     def test_added_to_a_checkpoint_it_decodes_its_volume_and_resumes_training(self):
         from cdvae.volume_head import fit_head, install, with_volume_head
         from cdvae.heads_check import encode_split
