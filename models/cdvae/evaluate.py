@@ -169,7 +169,10 @@ def read_app_samples(paths: list[str]) -> tuple[list[dict], dict]:
         with open(path) as fh:
             d = json.load(fh)
         this = {"model": d["model"], "steps": d["steps"], "provider": d["provider"],
-                "latent_prior": d.get("latentPrior", "standard")}   # files from before the field: N(0, I)
+                "latent_prior": d.get("latentPrior", "standard"),   # files from before the field: N(0, I)
+                # which export sampled them (files from before these fields: unknown), so
+                # that runs of two trainings of one model are never pooled
+                "score_net": d.get("scoreNet"), "epochs": d.get("epochs")}
         if meta and this != meta:
             raise SystemExit(f"{path}: {this} differs from the other sample files' {meta}")
         meta = this
@@ -379,7 +382,8 @@ def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
     m, s = r["row"], r["sampler"]
     prior = ("z from the fitted latent prior" if s.get("latent_prior") == "fitted"
              else "z from N(0, I)")   # rows from before the field were all N(0, I)
-    return [table_row(f"this project's CDVAE, {m['n']:,} samples from the app's sampler, {prior}", m)], \
+    net = (f", {s['score_net']} score network at {s['epochs']} epochs" if s.get("score_net") else "")
+    return [table_row(f"this project's CDVAE, {m['n']:,} samples from the app's sampler{net}, {prior}", m)], \
            [f"The row \"from the app's sampler\" ({r['date']}, {r['machine']}): {m['n']:,} crystals from "
             f"`latticelab sample --format json` (the app's own sampler, src/core/generate/langevin.ts, "
             f"{s['steps']} Langevin steps; {s['provider']}), {s['files']} runs with seeds "

@@ -423,7 +423,7 @@ class AppSamples(unittest.TestCase):
     """evaluate.py --samples: crystals from `latticelab sample --format json`."""
 
     @staticmethod
-    def _file(d, seed, provider="kernels", model="perov_5", prior=None):
+    def _file(d, seed, provider="kernels", model="perov_5", prior=None, export=None):
         import json
         import os
         path = os.path.join(d, f"{seed}.json")
@@ -433,7 +433,7 @@ class AppSamples(unittest.TestCase):
         with open(path, "w") as fh:
             json.dump({"model": model, "seed": seed, "n": 2, "steps": 500, "provider": provider,
                        "ms": 1500.0, "crystals": [crystal, crystal],
-                       **({"latentPrior": prior} if prior else {})}, fh)
+                       **({"latentPrior": prior} if prior else {}), **(export or {})}, fh)
         return path
 
     def test_reads_the_cli_json_as_crystal_dicts(self):
@@ -461,6 +461,13 @@ class AppSamples(unittest.TestCase):
                 read_app_samples([self._file(d, 1), self._file(d, 3, model="carbon_24")])
             with self.assertRaisesRegex(SystemExit, "differs"):
                 read_app_samples([self._file(d, 1, prior="standard"), self._file(d, 4, prior="fitted")])
+            # two trainings of one model are not pooled either
+            with self.assertRaisesRegex(SystemExit, "differs"):
+                read_app_samples([self._file(d, 5, export={"scoreNet": "painn", "epochs": 40}),
+                                  self._file(d, 6, export={"scoreNet": "painn", "epochs": 60})])
+            _, meta = read_app_samples([self._file(d, 7, export={"scoreNet": "painn", "epochs": 60}),
+                                        self._file(d, 8, export={"scoreNet": "painn", "epochs": 60})])
+            self.assertEqual((meta["score_net"], meta["epochs"]), ("painn", 60))
 
 
 def _fingerprint_or_crash(c):

@@ -142,6 +142,9 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         provider: result.provider,
         /** where z came from: the manifest's fitted Gaussian (latent-prior.ts) or N(0, I) */
         latentPrior: manifest.latent_prior ? 'fitted' : 'standard',
+        /** which export sampled them, so that runs of two trainings are never pooled (evaluate.py --samples) */
+        scoreNet: manifest.score_net ?? 'radial',
+        epochs: manifest.training.epochs,
         ms: Number(result.ms.toFixed(1)),
         ...(target
           ? {

@@ -252,8 +252,14 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     expect(j.model).toBe('perov_5');
     expect(j.steps).toBe(50);
     expect(j.provider).toMatch(/WASM/);
-    const manifest = JSON.parse(readFileSync('models/cdvae/export/perov_5/model.json', 'utf8')) as { latent_prior?: unknown };
+    const manifest = JSON.parse(readFileSync('models/cdvae/export/perov_5/model.json', 'utf8')) as {
+      latent_prior?: unknown;
+      score_net?: string;
+      training: { epochs: number };
+    };
     expect(j.latentPrior).toBe(manifest.latent_prior ? 'fitted' : 'standard');
+    expect(j.scoreNet).toBe(manifest.score_net ?? 'radial');
+    expect(j.epochs).toBe(manifest.training.epochs);
     expect(j.crystals).toHaveLength(2);
     for (const c of j.crystals) {
       expect(c.formula).toMatch(/^[A-Z]/);
