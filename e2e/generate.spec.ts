@@ -226,6 +226,12 @@ test('carbon_24: the model says what it was trained on and generates carbon only
   await openGenerate(page);
   await page.getByTestId('gen-model').selectOption('carbon_24');
   await expect(page.getByTestId('gen-model-about')).toContainText('Carbon structures of 6–24 atoms');
+  // The details describe the selected model before any run (they named the
+  // perov_5 model opened on entering the view until session 31).
+  const details = page.getByRole('region', { name: 'Generated crystal' });
+  await expect(details).toContainText('trained on carbon_24', { timeout: 60_000 });
+  await expect(details).toContainText('Its score network is PaiNN');
+  await expect(details).not.toContainText('perov_5');
   await page.getByTestId('gen-provider').selectOption('wasm');
   await generate(page, 2, 1, 5);
   await expect(page.getByTestId('gen-result')).toHaveCount(2, { timeout: 150_000 });

@@ -51,7 +51,7 @@ export const GENERATIVE_MODELS: readonly GenerativeModelInfo[] = [
     id: 'carbon_24',
     label: 'carbon_24: carbon allotropes',
     description:
-      'Carbon structures of 6–24 atoms found by random structure searching at 10 GPa (Pickard, AIRSS, Materials Cloud 2020, as used by CDVAE); only the structure is generated',
+      'Carbon structures of 6–24 atoms found by random structure searching at 10 GPa (Pickard, AIRSS, Materials Cloud 2020, as used by CDVAE); only the structure is generated. Still in training (59 epochs on one CPU core): most samples are carbon networks of the right density, but only about a third lie near a real one. Latent vectors are drawn from a Gaussian fitted to the encodings of the training crystals, not from N(0, I) as in the CDVAE paper (it raised recall from 65 to 83 % on the validation crystals)',
     urls: { manifest: carbonManifestUrl, heads: carbonHeadsUrl, score: carbonScoreUrl, propertyHead: carbonHeadUrl, known: carbonKnownUrl },
   },
   {

@@ -49,6 +49,7 @@ export class GenerateSession {
   lastTarget: { objective: Objective; steps: number; ms: number } | null = $state(null);
 
   opened: OpenedInfo | null = $state(null);
+  private openedKey = $state('');
   loading = $state(false);
   error: string | null = $state(null);
   running = $state(false);
@@ -68,7 +69,6 @@ export class GenerateSession {
   }
   private runId = 0;
   private trajectory: SampleFrame[] = [];
-  private openedKey = '';
 
   readonly limits = { maxSamples: MAX_SAMPLES, maxStepsPerLevel: MAX_STEPS_PER_LEVEL, maxTargetSteps: MAX_OPTIMIZATION_STEPS };
 
@@ -79,6 +79,19 @@ export class GenerateSession {
 
   get manifest(): CdvaeManifest | null {
     return this.opened?.manifest ?? null;
+  }
+
+  /**
+   * The opened model when it is the one the controls select (model and
+   * provider), else null: what the details panel may describe before a run,
+   * so that it never names the previous model after the selection changed.
+   */
+  get openedSelection(): OpenedInfo | null {
+    return this.opened && this.openedKey === this.selectionKey ? this.opened : null;
+  }
+
+  private get selectionKey(): string {
+    return `${this.modelId}|${this.preference}`;
   }
 
   get structure(): Structure | null {
@@ -102,7 +115,7 @@ export class GenerateSession {
   }
 
   private async openNow(): Promise<OpenedInfo | null> {
-    const key = `${this.modelId}|${this.preference}`;
+    const key = this.selectionKey;
     if (this.opened && this.openedKey === key) return this.opened;
     const info = GENERATIVE_MODELS.find((m) => m.id === this.modelId);
     if (!info) {
