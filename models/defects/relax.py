@@ -216,16 +216,6 @@ def pristine_label(host: str, size_label: str) -> dict | None:
     return None
 
 
-def pristine_label_energy(host: str, size_label: str) -> float | None:
-    r = pristine_label(host, size_label)
-    return None if r is None else float(r["energy"])
-
-
-def pristine_label_levels(host: str, size_label: str) -> dict | None:
-    r = pristine_label(host, size_label)
-    return None if r is None else {k: r[k] for k in ("homo", "lumo", "gap")}
-
-
 def _gpaw_factory(settings: dict):
     def make(txt):
         from gpaw import GPAW
@@ -345,6 +335,16 @@ def gap_change(row: dict) -> float | None:
     return after["gap"] - before["gap"]
 
 
+def defect_gap_change(row: dict, pristine: dict) -> float | None:
+    """The defect's own gap change: its cell's minus that of its host's
+    pristine cell of the same size from ``pristine`` (id -> line), whose
+    gap moves when it relaxes too (GaSe 4x4: +0.16 eV); None where either
+    is unknown."""
+    p = pristine.get(pristine_id(row["host"], row["supercell"])) if row.get("supercell") else None
+    g, gp = gap_change(row), (gap_change(p) if p else None)
+    return None if g is None or gp is None else g - gp
+
+
 def defect_relaxation(row: dict, pristine: dict) -> float | None:
     """ΔE_def − ΔE_pristine (eV, whole cell) of a converged record, with the
     converged relaxation of its host's pristine cell of the same size from
@@ -373,10 +373,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     for (n, host, kinds), rs in sorted(groups.items()):
         per_site = [de / r["n_defects"] for r, de in rs]
         dgap = [g for g in (gap_change(r) for r, _ in rs) if g is not None]
-        # The host's own gap moves when it relaxes too (GaSe 4x4: +0.16 eV),
-        # so the defect's part is its cell's change minus the pristine cell's.
-        own = [g - gp for g, gp in ((gap_change(r), gap_change(pristine[pristine_id(r["host"], r["supercell"])]))
-                                    for r, _ in rs) if g is not None and gp is not None]
+        own = [g for g in (defect_gap_change(r, pristine) for r, _ in rs) if g is not None]
         out.append({"n_defects": n, "host": host, "defects": " ".join(kinds),
                     "count": len(rs), "mean": float(np.mean(per_site)),
                     "min": float(np.min(per_site)), "max": float(np.max(per_site)),
@@ -549,9 +546,11 @@ def parse_pristine_arg(text: str | None, hosts) -> list[tuple[str, str]]:
 def _relax_pristine_of(args, host: str, size: str, settings: dict) -> None:
     pid = pristine_id(host, size)
     print(f"{pid} (the host's own relaxation, which its defect cells are measured against) ...", flush=True)
+    ref = pristine_label(host, size)    # read once: its energy and its levels
     out = relax_pristine(host, size, dict(settings), args.log_dir, args.fmax, args.max_steps,
-                         partial_dir=args.partial_dir, label_energy=pristine_label_energy(host, size),
-                         label_levels=pristine_label_levels(host, size))
+                         partial_dir=args.partial_dir,
+                         label_energy=None if ref is None else float(ref["energy"]),
+                         label_levels=None if ref is None else {k: ref[k] for k in ("homo", "lumo", "gap")})
     _finish(args, pid, out)
 
 
