@@ -32,7 +32,7 @@ import torch
 
 from cdvae import data, latent_prior, metrics
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL, sample
-from cdvae.train import checkpoint_path, model_from_checkpoint
+from cdvae.train import best_epoch, checkpoint_path, model_from_checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -172,7 +172,9 @@ def read_app_samples(paths: list[str]) -> tuple[list[dict], dict]:
                 "latent_prior": d.get("latentPrior", "standard"),   # files from before the field: N(0, I)
                 # which export sampled them (files from before these fields: unknown), so
                 # that runs of two trainings of one model are never pooled
-                "score_net": d.get("scoreNet"), "epochs": d.get("epochs")}
+                "score_net": d.get("scoreNet"), "epochs": d.get("epochs"),
+                # PaiNN's feature clamp changes the samples of the crystals it catches
+                "feature_bound": d.get("featureBound")}
         if meta and this != meta:
             raise SystemExit(f"{path}: {this} differs from the other sample files' {meta}")
         meta = this
@@ -309,7 +311,8 @@ def main() -> int:
         "dataset": args.dataset, "date": _dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{args.threads} thread(s)",
-        "epochs": ck["epoch"], "score_net": ck["config"].get("score_net", "radial"),
+        "epochs": best_epoch(ck), "trained_epochs": ck["epoch"], "score_net": ck["config"].get("score_net", "radial"),
+        "feature_bound": ck["config"].get("feature_bound"),
         "warm_start": ck.get("warm_start"),
         "train_hours": ck["train_seconds"] / 3600, "best_val": ck["best_val"],
         "sizes": ck["sizes"], "split_rule": data.SPLIT_RULE,
@@ -383,6 +386,8 @@ def app_row_lines(dataset: str) -> tuple[list[str], list[str]]:
     prior = ("z from the fitted latent prior" if s.get("latent_prior") == "fitted"
              else "z from N(0, I)")   # rows from before the field were all N(0, I)
     net = (f", {s['score_net']} score network at {s['epochs']} epochs" if s.get("score_net") else "")
+    if s.get("feature_bound") is not None:
+        net += f" (features clamped at {s['feature_bound']:.0f})"
     return [table_row(f"this project's CDVAE, {m['n']:,} samples from the app's sampler{net}, {prior}", m)], \
            [f"The row \"from the app's sampler\" ({r['date']}, {r['machine']}): {m['n']:,} crystals from "
             f"`latticelab sample --format json` (the app's own sampler, src/core/generate/langevin.ts, "

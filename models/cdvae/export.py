@@ -32,6 +32,7 @@ own neighbour list and compare.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -44,7 +45,7 @@ from cdvae import data, latent_prior, score_weights
 from cdvae.model import CDVAE, PaiNNScoreNet, ScoreNet, collate, radius_graph_pbc, segment_sum
 from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
-from cdvae.train import checkpoint_path, model_from_checkpoint
+from cdvae.train import best_epoch, checkpoint_path, model_from_checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
@@ -162,6 +163,28 @@ def step_inputs(model: CDVAE, crystals, sigma_index: int, seed: int) -> dict:
             "num_atoms": b["num_atoms"], "sigma": sigma}
 
 
+def clipped_inputs(model: CDVAE, test) -> dict:
+    """Two test crystals in cells 30 % shorter, at the smallest noise: atoms
+    so crowded that the unbounded PaiNN blocks overflow (carbon_24 at epoch
+    59: NaN) and the feature bound clips, so that the fixture checks the
+    clamp in score.onnx too.  Refuses to return a case the bound leaves alone."""
+    squeezed = [dataclasses.replace(c, lengths=c.lengths * 0.7) for c in test[12:14]]
+    x = step_inputs(model, squeezed, model.cfg.num_noise_levels - 1, 103)
+    args = (x["z_atom"], x["types"], x["log_sigma"], x["src"], x["dst"], x["vec"])
+    bounded, _ = model.score(*args)
+    layers = model.score.layers
+    try:
+        for layer in layers:
+            layer.bound = None
+        free, _ = model.score(*args)
+    finally:
+        for layer in layers:
+            layer.bound = model.cfg.feature_bound
+    if torch.equal(bounded, free):
+        raise RuntimeError("the squeezed fixture crystals do not reach the feature bound; choose others")
+    return dict(x, clipped=True)
+
+
 def export(dataset: str, checkpoint: str | None = None, fitted_prior: bool = False) -> dict:
     ck = torch.load(checkpoint or checkpoint_path(dataset))
     model = model_from_checkpoint(ck)
@@ -203,13 +226,16 @@ def export(dataset: str, checkpoint: str | None = None, fitted_prior: bool = Fal
                      "see models/cdvae/model.py",
         "vocab": cfg.vocab, "max_atoms": cfg.max_atoms, "latent": cfg.latent,
         "cutoff": cfg.cutoff, "score_net": cfg.score_net, "volume_head": cfg.volume_head,
+        # inside score.onnx already; here so that the app and the CLI can say so
+        **({"feature_bound": {"bound": cfg.feature_bound, **ck.get("feature_range", {})}}
+           if cfg.feature_bound is not None else {}),
         "sigmas": model.sigmas.tolist(),
         "type_sigmas": model.type_sigmas.tolist(),
         "defaults": {"steps_per_level": DEFAULT_STEPS_PER_LEVEL, "step_lr": DEFAULT_STEP_LR},
         "property": PROPERTY_INFO.get(dataset),
         "files": files,
         **({"latent_prior": latent_prior.to_json(prior)} if prior is not None else {}),
-        "training": {"epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
+        "training": {"epochs": best_epoch(ck), "trained_epochs": ck["epoch"], "hours": round(ck["train_seconds"] / 3600, 3),
                      "best_val_loss": ck["best_val"], "sizes": ck["sizes"],
                      "split_rule": data.SPLIT_RULE, "date": _dt.date.today().isoformat()},
     }
@@ -265,11 +291,15 @@ def _list(t: torch.Tensor):
 def write_fixtures(model: CDVAE, dataset: str, test, prior: dict | None = None) -> None:
     cases = []
     # noise levels: large, middle, small; a few test crystals each
-    for k, (level, start) in enumerate(((0, 0), (25, 4), (49, 8))):
-        x = step_inputs(model, test[start:start + 3], level, 100 + k)
+    inputs = [step_inputs(model, test[start:start + 3], level, 100 + k)
+              for k, (level, start) in enumerate(((0, 0), (25, 4), (49, 8)))]
+    if model.cfg.feature_bound is not None:
+        inputs.append(clipped_inputs(model, test))
+    for x in inputs:
         score, logits = model.score(x["z_atom"], x["types"], x["log_sigma"], x["src"], x["dst"], x["vec"])
         heads = model.heads(x["z"])
         cases.append({
+            **({"clipped": True} if x.get("clipped") else {}),
             "sigma": x["sigma"], "num_atoms": _list(x["num_atoms"]),
             "lattice": x["lattice"].tolist(), "frac": x["frac"].tolist(),
             "z": x["z"].tolist(), "types": _list(x["types"]),

@@ -74,6 +74,14 @@ class Config:
     # carry bond angles (PaiNNScoreNet).  Checkpoints from before this field
     # load as "radial".
     score_net: str = "radial"
+    # PaiNN only: the largest |s| and per-channel |v| a block may output
+    # (None: unbounded, as trained).  The block's update is quadratic in v,
+    # so features that leave the training range grow doubly exponentially
+    # (a carbon sample two atoms 0.73 Å apart at σ = 0.018 Å: |s| 289 ->
+    # 1.5e7 -> 2.4e29 -> NaN over the four blocks, where training never
+    # exceeds 18).  A bound above the training range changes nothing there
+    # and keeps such a crystal's score finite; cdvae/README.md measures it.
+    feature_bound: float | None = None
     # loss weights: CDVAE conf/model/vae.yaml
     cost_natom: float = 1.0
     cost_lattice: float = 10.0
@@ -307,7 +315,7 @@ class PaiNNLayer(nn.Module):
     bonds, which the radial network cannot: its carbon score network moved
     atoms noised by 0.1 Å further from the real structure (cdvae/README.md)."""
 
-    def __init__(self, hidden: int, rbf: int, scale: float):
+    def __init__(self, hidden: int, rbf: int, scale: float, bound: float | None = None):
         super().__init__()
         F_ = hidden
         self.phi = mlp([F_, F_, 3 * F_])
@@ -316,6 +324,7 @@ class PaiNNLayer(nn.Module):
         self.V = nn.Linear(F_, F_, bias=False)
         self.a = mlp([2 * F_, F_, 3 * F_])
         self.scale = scale
+        self.bound = bound
         self.F = F_
 
     def forward(self, s, v, src, dst, rbf, env, unit, rowsum=rows_like):
@@ -329,7 +338,21 @@ class PaiNNLayer(nn.Module):
         # the small constant keeps the gradient of the norm finite at v = 0 (the first block)
         a = self.a(torch.cat([s, torch.sqrt((Vv * Vv).sum(1) + 1e-8)], -1))
         avv, asv, ass = a[:, :F_], a[:, F_:2 * F_], a[:, 2 * F_:]
-        return s + asv * (Uv * Vv).sum(1) + ass, v + avv[:, None, :] * Uv
+        s, v = s + asv * (Uv * Vv).sum(1) + ass, v + avv[:, None, :] * Uv
+        if self.bound is not None:
+            s, v = bound_features(s, v, self.bound)
+        return s, v
+
+
+def bound_features(s: torch.Tensor, v: torch.Tensor, bound: float):
+    """Clamp each scalar to ±bound and shorten each vector channel longer
+    than bound to that length (a rescaling along itself, so rotation
+    equivariance holds).  Identity on features within the bound.  A NaN
+    stays NaN (clamp and min pass it through), so this is no cover for
+    non-finite input."""
+    norm = torch.sqrt((v * v).sum(1, keepdim=True))
+    shrink = torch.clamp(bound / torch.clamp(norm, min=bound), max=1.0)
+    return torch.clamp(s, -bound, bound), v * shrink
 
 
 class PaiNNScoreNet(nn.Module):
@@ -344,7 +367,7 @@ class PaiNNScoreNet(nn.Module):
         self.basis = RadialBasis(cfg.rbf, cfg.cutoff)
         self.inp = mlp([cfg.hidden + cfg.latent + 1, cfg.hidden, cfg.hidden])
         self.layers = nn.ModuleList(
-            PaiNNLayer(cfg.hidden, cfg.rbf, cfg.msg_scale) for _ in range(cfg.dec_layers))
+            PaiNNLayer(cfg.hidden, cfg.rbf, cfg.msg_scale, cfg.feature_bound) for _ in range(cfg.dec_layers))
         self.edge_out = mlp([2 * cfg.hidden + cfg.rbf, cfg.hidden, 1])
         self.vec_out = nn.Linear(cfg.hidden, 1, bias=False)
         self.type_out = mlp([cfg.hidden, cfg.hidden, V])

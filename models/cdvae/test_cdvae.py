@@ -86,11 +86,12 @@ class Geometry(unittest.TestCase):
 
 class ScoreSymmetry(unittest.TestCase):
     score_net = "radial"
+    feature_bound = None
 
     def setUp(self):
         torch.manual_seed(0)
         self.model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=32, latent=8,
-                                  score_net=self.score_net)).eval()
+                                  score_net=self.score_net, feature_bound=self.feature_bound)).eval()
         self.cs = toy_crystals(3, 2)
         self.b = collate(self.cs, self.model.z_to_index)
 
@@ -151,6 +152,79 @@ class PaiNNScoreSymmetry(ScoreSymmetry):
         self.assertIsInstance(CDVAE(Config(**cfg)).score, ScoreNet)
         with self.assertRaises(ValueError):
             CDVAE(Config(vocab=[6], score_net="gemnet"))
+
+
+class BoundedPaiNNScoreSymmetry(PaiNNScoreSymmetry):
+    """The symmetry and export tests again with a bound so small that it
+    clips: the clipped network must still rotate, translate and export."""
+
+    feature_bound = 0.05
+
+    def test_the_bound_clips_here(self):
+        from cdvae.model import bound_features
+        seen = []
+        hook = self.model.score.layers[0].register_forward_hook(lambda m, i, o: seen.append(o))
+        self.run_score(self.b["frac"], self.b["lattice"])
+        hook.remove()
+        s, v = seen[0]
+        self.assertAlmostEqual(float(s.abs().max()), 0.05, places=6)
+        self.assertLessEqual(float(v.norm(dim=1).max()), 0.05 + 1e-6)
+        # identity within the bound
+        s0, v0 = torch.full((2, 4), 0.01), torch.full((2, 3, 4), 0.01)
+        s1, v1 = bound_features(s0, v0, 0.05)
+        torch.testing.assert_close((s1, v1), (s0, v0))
+
+    def test_a_diverging_network_stays_finite_with_the_bound(self):
+        # Weights scaled up make the unbounded blocks overflow, as PaiNN on
+        # carbon did on a sampled crystal (model.Config.feature_bound).
+        b = self.b
+        with torch.no_grad():
+            for layer in self.model.score.layers:
+                for w in (layer.U.weight, layer.V.weight):
+                    w.mul_(2000)
+        bounded, _ = self.run_score(b["frac"], b["lattice"])
+        self.assertTrue(torch.isfinite(bounded).all())
+        for layer in self.model.score.layers:
+            layer.bound = None
+        free, _ = self.run_score(b["frac"], b["lattice"])
+        self.assertFalse(torch.isfinite(free).all())
+
+    def test_a_bound_above_the_features_changes_nothing(self):
+        b = self.b
+        s0, t0 = self.run_score(b["frac"], b["lattice"])
+        for layer in self.model.score.layers:
+            layer.bound = 1e6
+        s1, t1 = self.run_score(b["frac"], b["lattice"])
+        for layer in self.model.score.layers:
+            layer.bound = None
+        s2, t2 = self.run_score(b["frac"], b["lattice"])
+        torch.testing.assert_close((s1, t1), (s2, t2), rtol=0, atol=0)
+        self.assertGreater(float((s2 - s0).abs().max()), 1e-6)  # 0.05 did clip
+
+
+class FeatureBoundTool(unittest.TestCase):
+    def test_range_is_the_largest_block_output_and_radial_is_refused(self):
+        from cdvae.feature_bound import feature_range
+        torch.manual_seed(0)
+        model = CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8, score_net="painn")).eval()
+        r = feature_range(model, toy_crystals(4, 3), passes=1, batch=2)
+        self.assertEqual((r["crystals"], r["passes"]), (4, 1))
+        self.assertTrue(0 < r["max_v"] < math.inf and 0 < r["max_s"] < math.inf)
+        # a bound at the measured range leaves the same batches unchanged
+        # (same seed, so the same noise): the largest output is exactly it
+        model.cfg.feature_bound = max(r["max_s"], r["max_v"])
+        for layer in model.score.layers:
+            layer.bound = model.cfg.feature_bound
+        self.assertEqual(feature_range(model, toy_crystals(4, 3), passes=1, batch=2), r)
+        with self.assertRaises(ValueError):
+            feature_range(CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8)), toy_crystals(2, 3))
+
+    def test_best_epoch_is_the_epoch_of_the_best_state(self):
+        from cdvae.train import best_epoch
+        ck = {"epoch": 5, "best_val": 1.0,
+              "history": [{"epoch": e, "val_loss": v} for e, v in [(1, 3.0), (2, 1.0), (3, 2.0), (5, 1.5)]]}
+        self.assertEqual(best_epoch(ck), 2)
+        self.assertEqual(best_epoch({"epoch": 4, "best_val": 1.0}), 4)  # no history: the last epoch
 
 
 class DenoiseCheck(unittest.TestCase):

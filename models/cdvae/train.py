@@ -74,6 +74,14 @@ def model_from_checkpoint(ck: dict, which: str = "best") -> CDVAE:
     return model
 
 
+def best_epoch(ck: dict) -> int:
+    """The epoch whose weights are ``best_state`` (the one with the lowest
+    validation loss in the history), which is what export and evaluate
+    load; ``ck["epoch"]`` counts the epochs trained after it too."""
+    hits = [h["epoch"] for h in ck.get("history", []) if h.get("val_loss") == ck["best_val"]]
+    return hits[-1] if hits else ck["epoch"]
+
+
 def load_model(dataset: str, which: str = "best") -> CDVAE:
     return model_from_checkpoint(torch.load(checkpoint_path(dataset)), which)
 

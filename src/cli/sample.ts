@@ -145,6 +145,8 @@ export async function sampleOutput(o: SampleCliOptions, format: 'cif' | 'json'):
         /** which export sampled them, so that runs of two trainings are never pooled (evaluate.py --samples) */
         scoreNet: manifest.score_net ?? 'radial',
         epochs: manifest.training.epochs,
+        /** the clamp on PaiNN's features, when the export has one (null: none) */
+        featureBound: manifest.feature_bound?.bound ?? null,
         ms: Number(result.ms.toFixed(1)),
         ...(target
           ? {

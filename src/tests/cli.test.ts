@@ -255,11 +255,13 @@ describe('latticelab sample', { timeout: 60_000 }, () => {
     const manifest = JSON.parse(readFileSync('models/cdvae/export/perov_5/model.json', 'utf8')) as {
       latent_prior?: unknown;
       score_net?: string;
+      feature_bound?: { bound: number };
       training: { epochs: number };
     };
     expect(j.latentPrior).toBe(manifest.latent_prior ? 'fitted' : 'standard');
     expect(j.scoreNet).toBe(manifest.score_net ?? 'radial');
     expect(j.epochs).toBe(manifest.training.epochs);
+    expect(j.featureBound).toBe(manifest.feature_bound?.bound ?? null);
     expect(j.crystals).toHaveLength(2);
     for (const c of j.crystals) {
       expect(c.formula).toMatch(/^[A-Z]/);

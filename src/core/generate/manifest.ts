@@ -22,6 +22,12 @@ export interface CdvaeManifest {
    * inside heads.onnx, whose outputs keep their meaning; older exports lack it.
    */
   volume_head?: boolean;
+  /**
+   * PaiNN only: the clamp on each block's features (models/cdvae/model.py,
+   * `bound_features`) and the training range it was set from
+   * (models/cdvae/feature_bound.py). Informative only: the clamp is inside score.onnx.
+   */
+  feature_bound?: { bound: number; max_s?: number; max_v?: number; factor?: number };
   /** Where z is drawn from (latent-prior.ts); absent: N(0, I), the paper's. */
   latent_prior?: LatentPrior;
   /** Coordinate noise levels, Å, largest first. */
