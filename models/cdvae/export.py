@@ -42,7 +42,8 @@ import sys
 import torch
 
 from cdvae import data, latent_prior, score_weights
-from cdvae.model import CDVAE, PaiNNScoreNet, ScoreNet, collate, radius_graph_pbc, segment_sum
+from cdvae.model import (CDVAE, PaiNNScoreNet, ScoreNet, collate, feature_bound_set_to, radius_graph_pbc,
+                         segment_sum)
 from cdvae.optimize import optimize_latents, property_of
 from cdvae.sample import DEFAULT_STEP_LR, DEFAULT_STEPS_PER_LEVEL
 from cdvae.train import best_epoch, checkpoint_path, model_from_checkpoint
@@ -172,14 +173,8 @@ def clipped_inputs(model: CDVAE, test) -> dict:
     x = step_inputs(model, squeezed, model.cfg.num_noise_levels - 1, 103)
     args = (x["z_atom"], x["types"], x["log_sigma"], x["src"], x["dst"], x["vec"])
     bounded, _ = model.score(*args)
-    layers = model.score.layers
-    try:
-        for layer in layers:
-            layer.bound = None
+    with feature_bound_set_to(model, None):
         free, _ = model.score(*args)
-    finally:
-        for layer in layers:
-            layer.bound = model.cfg.feature_bound
     if torch.equal(bounded, free):
         raise RuntimeError("the squeezed fixture crystals do not reach the feature bound; choose others")
     return dict(x, clipped=True)

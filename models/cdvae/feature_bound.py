@@ -25,7 +25,7 @@ import sys
 import torch
 
 from cdvae import data
-from cdvae.model import CDVAE, collate
+from cdvae.model import CDVAE, collate, feature_bound_set_to
 from cdvae.train import batches, checkpoint_path, model_from_checkpoint
 
 
@@ -69,11 +69,11 @@ def main() -> int:
     torch.set_num_threads(1)
     path = args.checkpoint or checkpoint_path(args.dataset)
     ck = torch.load(path)
-    # measured without a bound, so that an earlier bound cannot hide the range
-    cfg = dict(ck["config"], feature_bound=None)
-    model = model_from_checkpoint(dict(ck, config=cfg))
+    model = model_from_checkpoint(ck)
     try:
-        rng = feature_range(model, data.splits(data.load(args.dataset, verbose=False))["train"], args.passes)
+        # measured without a bound, so that an earlier bound cannot hide the range
+        with feature_bound_set_to(model, None):
+            rng = feature_range(model, data.splits(data.load(args.dataset, verbose=False))["train"], args.passes)
     except ValueError as e:
         print(f"{path}: {e}", file=sys.stderr)
         return 2

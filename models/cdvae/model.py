@@ -44,6 +44,7 @@ vec = r_dst + image . L - r_src.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -353,6 +354,23 @@ def bound_features(s: torch.Tensor, v: torch.Tensor, bound: float):
     norm = torch.sqrt((v * v).sum(1, keepdim=True))
     shrink = torch.clamp(bound / torch.clamp(norm, min=bound), max=1.0)
     return torch.clamp(s, -bound, bound), v * shrink
+
+
+@contextlib.contextmanager
+def feature_bound_set_to(model: "CDVAE", bound: float | None):
+    """Run the PaiNN blocks of ``model`` with ``bound`` (None: unbounded)
+    inside the ``with``, and give each block its own bound back after it,
+    even on an exception.  For measuring the training range and for showing
+    that a case clips; the config (and so an export) keeps its bound."""
+    layers = [layer for layer in model.modules() if isinstance(layer, PaiNNLayer)]
+    saved = [layer.bound for layer in layers]
+    for layer in layers:
+        layer.bound = bound
+    try:
+        yield model
+    finally:
+        for layer, own in zip(layers, saved):
+            layer.bound = own
 
 
 class PaiNNScoreNet(nn.Module):

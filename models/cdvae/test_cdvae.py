@@ -13,7 +13,7 @@ import torch
 
 from cdvae import data, metrics
 from cdvae.model import (CDVAE, Config, collate, lattice_from_params,
-                         min_image_diff, radius_graph_pbc)
+                         feature_bound_set_to, min_image_diff, radius_graph_pbc)
 from cdvae.sample import composition_counts, initial_state, langevin
 
 torch.set_num_threads(1)
@@ -184,22 +184,22 @@ class BoundedPaiNNScoreSymmetry(PaiNNScoreSymmetry):
                     w.mul_(2000)
         bounded, _ = self.run_score(b["frac"], b["lattice"])
         self.assertTrue(torch.isfinite(bounded).all())
-        for layer in self.model.score.layers:
-            layer.bound = None
-        free, _ = self.run_score(b["frac"], b["lattice"])
+        with feature_bound_set_to(self.model, None):
+            free, _ = self.run_score(b["frac"], b["lattice"])
         self.assertFalse(torch.isfinite(free).all())
 
     def test_a_bound_above_the_features_changes_nothing(self):
         b = self.b
         s0, t0 = self.run_score(b["frac"], b["lattice"])
-        for layer in self.model.score.layers:
-            layer.bound = 1e6
-        s1, t1 = self.run_score(b["frac"], b["lattice"])
-        for layer in self.model.score.layers:
-            layer.bound = None
-        s2, t2 = self.run_score(b["frac"], b["lattice"])
+        with feature_bound_set_to(self.model, 1e6):
+            s1, t1 = self.run_score(b["frac"], b["lattice"])
+        with feature_bound_set_to(self.model, None):
+            s2, t2 = self.run_score(b["frac"], b["lattice"])
         torch.testing.assert_close((s1, t1), (s2, t2), rtol=0, atol=0)
         self.assertGreater(float((s2 - s0).abs().max()), 1e-6)  # 0.05 did clip
+        # and the blocks have their own bound back
+        self.assertEqual([layer.bound for layer in self.model.score.layers], [0.05] * len(self.model.score.layers))
+        torch.testing.assert_close(self.run_score(b["frac"], b["lattice"]), (s0, t0), rtol=0, atol=0)
 
 
 class FeatureBoundTool(unittest.TestCase):
@@ -212,10 +212,8 @@ class FeatureBoundTool(unittest.TestCase):
         self.assertTrue(0 < r["max_v"] < math.inf and 0 < r["max_s"] < math.inf)
         # a bound at the measured range leaves the same batches unchanged
         # (same seed, so the same noise): the largest output is exactly it
-        model.cfg.feature_bound = max(r["max_s"], r["max_v"])
-        for layer in model.score.layers:
-            layer.bound = model.cfg.feature_bound
-        self.assertEqual(feature_range(model, toy_crystals(4, 3), passes=1, batch=2), r)
+        with feature_bound_set_to(model, max(r["max_s"], r["max_v"])):
+            self.assertEqual(feature_range(model, toy_crystals(4, 3), passes=1, batch=2), r)
         with self.assertRaises(ValueError):
             feature_range(CDVAE(Config(vocab=[8, 22, 38], max_atoms=6, hidden=16, latent=8)), toy_crystals(2, 3))
 
