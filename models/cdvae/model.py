@@ -357,7 +357,7 @@ def bound_features(s: torch.Tensor, v: torch.Tensor, bound: float):
 
 
 @contextlib.contextmanager
-def feature_bound_set_to(model: "CDVAE", bound: float | None):
+def feature_bound_set_to(model: nn.Module, bound: float | None):
     """Run the PaiNN blocks of ``model`` with ``bound`` (None: unbounded)
     inside the ``with``, and give each block its own bound back after it,
     even on an exception.  For measuring the training range and for showing
